@@ -1,0 +1,12 @@
+// Each area registers its own `edgeocr` subcommand here. A register function adds the
+// subcommand to `app`; when it runs, its callback stores the process exit code in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace edgeocr::cli {
+
+void register_ocr_command(CLI::App& app, int& exit_code);     // src/ocr/ocr_command.cpp
+void register_bench_command(CLI::App& app, int& exit_code);   // src/ocr/bench_command.cpp
+
+}  // namespace edgeocr::cli

@@ -1,0 +1,25 @@
+// `edgeocr`: one binary, one subcommand per capability.
+#include <exception>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"EdgeOCR: local OCR engine, service and tools"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "edgeocr 0.1.0");
+  int exit_code = 0;
+  edgeocr::cli::register_ocr_command(app, exit_code);
+  edgeocr::cli::register_bench_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "edgeocr: error: " << e.what() << "\n";
+    return 1;
+  }
+  return exit_code;
+}

@@ -1,0 +1,65 @@
+// The native OCR pipeline: image bytes in, lines with text, boxes, confidences and reading
+// order out. Stages: decode -> detect (PP-OCRv4 DB) -> crop -> classify 180° -> recognize (CTC)
+// -> reading order.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "ocr/types.h"
+
+namespace edgeocr::ocr {
+
+// Bad input image (empty, truncated, not an image, too large, ...). what() is one clear line.
+class ImageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct DecodeLimits {
+  int64_t max_bytes = 50LL << 20;        // encoded size
+  int64_t max_pixels = 100'000'000;      // width*height read from the header, checked before decoding
+  int max_side = 2048;                   // longest side after decoding (downscaled to this)
+};
+
+// Decodes JPEG/PNG/BMP/TIFF/WebP, applies EXIF orientation, checks the header's dimensions
+// against the limits before allocating, caps the longest side. Throws ImageError.
+cv::Mat decode_image(std::span<const uint8_t> bytes, const DecodeLimits& limits = {});
+
+struct PipelineOptions {
+  std::filesystem::path model_dir = "models";
+  int threads = 2;
+  DecodeLimits limits;
+  int det_max_side = 960;
+  float det_threshold = 0.3f;
+  float det_box_threshold = 0.6f;
+  float det_unclip_ratio = 1.5f;
+  float cls_threshold = 0.9f;
+  bool use_classifier = true;
+  bool detect_page_rotation = true;  // try 90/180/270 when the upright reading is poor
+};
+
+class Pipeline {
+ public:
+  explicit Pipeline(const PipelineOptions& options);  // loads models; throws on failure
+  Pipeline(Pipeline&&) noexcept;
+  Pipeline& operator=(Pipeline&&) noexcept;
+  ~Pipeline();
+
+  OcrResult run(std::span<const uint8_t> encoded_image);  // decode + run; throws ImageError
+  OcrResult run(const cv::Mat& bgr_image);                 // already-decoded 8-bit BGR
+
+  const PipelineOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace edgeocr::ocr

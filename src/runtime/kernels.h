@@ -1,0 +1,73 @@
+// Operator kernels of the runtime. Each ONNX node becomes one Kernel, built (and validated)
+// at load time from the node's attributes and constant inputs.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <onnx/onnx-ml.pb.h>
+
+#include "runtime/tensor_value.h"
+
+namespace edgeocr::runtime::detail {
+
+// Per-model scratch shared by kernels: buffer pool for temporaries.
+struct ExecContext {
+  std::function<std::vector<float>(size_t)> acquire;   // a float buffer of at least n elements
+  std::function<void(std::vector<float>&&)> release;
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // Inputs may be null for omitted optional inputs. Outputs are cleared values to fill.
+  virtual void run(ExecContext& ctx, const std::vector<const Value*>& in, std::vector<Value*>& out) = 0;
+  // True if the kernel can consume an NHWC 4-D input directly (otherwise the executor
+  // converts it to NCHW first).
+  virtual bool accepts_nhwc() const { return false; }
+};
+
+// What the loader knows about a node when building its kernel.
+struct NodeInfo {
+  const onnx::NodeProto* proto = nullptr;
+  std::vector<const Value*> constant_inputs;  // null where the input is not a constant
+  int opset = 11;
+  std::string describe() const;               // "Conv node 'name'" for messages
+};
+
+// Throws ModelError for an unsupported op or attribute (message names the node).
+std::unique_ptr<Kernel> make_kernel(const NodeInfo& node);
+
+// Post-operations fused into a convolution (applied in order to its output).
+struct PostOp {
+  enum class Kind { Eltwise, ChannelMul, ChannelAdd };
+  Kind kind = Kind::Eltwise;
+  int algorithm = 0;  // dnnl::algorithm for Eltwise
+  float alpha = 0, beta = 0;
+  std::vector<float> channel;  // per-output-channel factors for ChannelMul/ChannelAdd
+};
+
+// A convolution whose weights/bias may have been rewritten by the optimizer.
+struct ConvSpec {
+  std::string name;
+  std::vector<float> weights;  // [Co, Ci/g, kh, kw]
+  std::vector<int64_t> weight_shape;
+  std::vector<float> bias;     // [Co] (zeros if absent)
+  int64_t group = 1;
+  std::vector<int64_t> strides{1, 1}, pads{0, 0, 0, 0}, dilations{1, 1};
+  std::vector<PostOp> post_ops;
+};
+
+std::unique_ptr<Kernel> make_conv_kernel(ConvSpec spec);
+// Parses a Conv node (attributes validated) with constant weights/bias into a ConvSpec.
+ConvSpec conv_spec_from_node(const NodeInfo& node);
+
+// Conversions between layouts (used by the executor).
+void to_nchw(Value& v, ExecContext& ctx);
+void to_nhwc(Value& v, ExecContext& ctx);
+
+void set_kernel_threads(int threads);
+
+}  // namespace edgeocr::runtime::detail

@@ -1,0 +1,418 @@
+// Per-operator tests of the runtime against hand-computed results. Several cases run a
+// convolution first so that the NHWC layout and the conv fusion paths are exercised too.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "onnx_builder.h"
+#include "runtime/runtime.h"
+
+using edgeocr::runtime::Model;
+using edgeocr::runtime::ModelError;
+using edgeocr::runtime::Tensor;
+using edgeocr::runtime::testing::OnnxBuilder;
+
+namespace {
+
+std::vector<Tensor> run(const OnnxBuilder& b, const std::vector<Tensor>& inputs) {
+  const auto path = b.save();
+  auto model = Model::load(path, {1});
+  std::filesystem::remove(path);
+  return model.run(inputs);
+}
+
+std::vector<float> iota_values(size_t n, float start = 0, float step = 1) {
+  std::vector<float> v(n);
+  for (size_t k = 0; k < n; ++k) v[k] = start + step * static_cast<float>(k);
+  return v;
+}
+
+void expect_near(const std::vector<float>& got, const std::vector<float>& want, float tol = 1e-4f) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], want[k], tol) << "at index " << k;
+}
+
+// Reference direct convolution, NCHW, for checking oneDNN results.
+std::vector<float> ref_conv(const std::vector<float>& x, int c, int h, int w, const std::vector<float>& wt, int co,
+                            int k, int pad, int stride, int group, const std::vector<float>& bias) {
+  const int ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
+  const int cig = c / group, cog = co / group;
+  std::vector<float> y(static_cast<size_t>(co) * ho * wo);
+  for (int o = 0; o < co; ++o)
+    for (int i = 0; i < ho; ++i)
+      for (int j = 0; j < wo; ++j) {
+        const int g = o / cog;
+        float acc = bias.empty() ? 0.f : bias[o];
+        for (int ci = 0; ci < cig; ++ci)
+          for (int a = 0; a < k; ++a)
+            for (int b = 0; b < k; ++b) {
+              const int yy = i * stride - pad + a, xx = j * stride - pad + b;
+              if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+              acc += x[((g * cig + ci) * h + yy) * w + xx] * wt[((o * cig + ci) * k + a) * k + b];
+            }
+        y[(o * ho + i) * wo + j] = acc;
+      }
+  return y;
+}
+
+}  // namespace
+
+TEST(RuntimeOps, ConvMatchesDirectConvolution) {
+  const int c = 4, h = 7, w = 9, co = 8;
+  auto x = iota_values(c * h * w, -1.f, 0.01f);
+  auto wt = iota_values(co * c * 9, 0.5f, -0.003f);
+  auto bias = iota_values(co, -0.2f, 0.05f);
+  OnnxBuilder b;
+  b.input("x", {1, c, -1, -1}).constant("w", {co, c, 3, 3}, wt).constant("b", {co}, bias);
+  auto& n = b.node("Conv", {"x", "w", "b"}, {"y"});
+  OnnxBuilder::attr(n, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  OnnxBuilder::attr(n, "strides", std::vector<int64_t>{2, 2});
+  b.output("y");
+  auto out = run(b, {Tensor({1, c, h, w}, x)});
+  EXPECT_EQ(out[0].shape, (std::vector<int64_t>{1, co, 4, 5}));
+  expect_near(out[0].data, ref_conv(x, c, h, w, wt, co, 3, 1, 2, 1, bias), 1e-3f);
+}
+
+TEST(RuntimeOps, DepthwiseAndGroupedConv) {
+  const int c = 6, h = 5, w = 6;
+  auto x = iota_values(c * h * w, 0.f, 0.1f);
+  auto dw = iota_values(c * 9, 1.f, -0.1f);
+  OnnxBuilder b;
+  b.input("x", {1, c, -1, -1}).constant("w", {c, 1, 3, 3}, dw);
+  auto& n = b.node("Conv", {"x", "w"}, {"y"});
+  OnnxBuilder::attr(n, "group", int64_t{c});
+  OnnxBuilder::attr(n, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.output("y");
+  auto out = run(b, {Tensor({1, c, h, w}, x)});
+  expect_near(out[0].data, ref_conv(x, c, h, w, dw, c, 3, 1, 1, c, {}), 1e-3f);
+
+  auto gw = iota_values(c * 3 * 1, 0.3f, 0.2f);  // group 2: 3 in -> 3 out per group, 1x1
+  OnnxBuilder g;
+  g.input("x", {1, c, -1, -1}).constant("w", {c, 3, 1, 1}, gw);
+  auto& gn = g.node("Conv", {"x", "w"}, {"y"});
+  OnnxBuilder::attr(gn, "group", int64_t{2});
+  g.output("y");
+  auto gout = run(g, {Tensor({1, c, h, w}, x)});
+  expect_near(gout[0].data, ref_conv(x, c, h, w, gw, c, 1, 0, 1, 2, {}), 1e-3f);
+}
+
+TEST(RuntimeOps, ConvFusesBatchNormScaleShiftAndHardSwish) {
+  // Conv -> BN -> Mul(k) -> Add(k) -> x*clip(x+3,0,6)/6 -> Mul(per-channel) -> Add(per-channel):
+  // the whole chain becomes one convolution; the result must equal the unfused formula.
+  const int c = 2, h = 4, w = 4, co = 3;
+  auto x = iota_values(c * h * w, -3.f, 0.2f);
+  auto wt = iota_values(co * c, 0.5f, 0.25f);
+  const std::vector<float> gamma{1.5f, 0.5f, 2.f}, beta{0.1f, -0.2f, 0.3f}, mean{0.2f, 0.f, -0.5f}, var{1.f, 4.f, 0.25f};
+  const std::vector<float> k1{2.f, 1.f, 0.5f}, k2{0.5f, -1.f, 1.f}, m2{1.f, 2.f, 3.f}, a2{-1.f, 0.f, 1.f};
+  OnnxBuilder b;
+  b.input("x", {1, c, -1, -1}).constant("w", {co, c, 1, 1}, wt);
+  b.constant("g", {co}, gamma).constant("be", {co}, beta).constant("m", {co}, mean).constant("v", {co}, var);
+  b.constant("k1", {co, 1, 1}, k1).constant("k2", {1, co, 1, 1}, k2).constant("three", {1}, {3.f});
+  b.constant("zero", {1}, {0.f}).constant("six", {1}, {6.f}).constant("m2", {co, 1, 1}, m2).constant("a2", {co, 1, 1}, a2);
+  b.node("Conv", {"x", "w"}, {"c0"});
+  b.node("BatchNormalization", {"c0", "g", "be", "m", "v"}, {"bn"});
+  b.node("Mul", {"k1", "bn"}, {"s1"});
+  b.node("Add", {"s1", "k2"}, {"s2"});
+  b.node("Add", {"s2", "three"}, {"p3"});
+  b.node("Clip", {"p3", "zero", "six"}, {"cl"});
+  b.node("Mul", {"s2", "cl"}, {"hm"});
+  b.node("Div", {"hm", "six"}, {"hs"});
+  b.node("Mul", {"m2", "hs"}, {"o1"});
+  b.node("Add", {"o1", "a2"}, {"y"});
+  b.output("y");
+  auto out = run(b, {Tensor({1, c, h, w}, x)});
+  std::vector<float> want;
+  for (int o = 0; o < co; ++o)
+    for (int p = 0; p < h * w; ++p) {
+      float v = wt[o * c] * x[p] + wt[o * c + 1] * x[h * w + p];
+      v = (v - mean[o]) / std::sqrt(var[o] + 1e-5f) * gamma[o] + beta[o];
+      v = v * k1[o] + k2[o];
+      v = v * std::clamp(v + 3.f, 0.f, 6.f) / 6.f;
+      want.push_back(v * m2[o] + a2[o]);
+    }
+  expect_near(out[0].data, want, 1e-4f);
+}
+
+TEST(RuntimeOps, ConvFusesSwishReluAndHardSigmoid) {
+  const int c = 1, h = 3, w = 3;
+  auto x = iota_values(h * w, -2.f, 0.5f);
+  OnnxBuilder b;
+  b.input("x", {1, c, -1, -1}).constant("w", {1, 1, 1, 1}, {1.5f}).constant("beta", {1}, {1.702f});
+  b.node("Conv", {"x", "w"}, {"c0"});
+  b.node("Mul", {"c0", "beta"}, {"bx"});
+  b.node("Sigmoid", {"bx"}, {"sg"});
+  b.node("Mul", {"c0", "sg"}, {"sw"});  // swish with beta
+  b.constant("w2", {1, 1, 1, 1}, {-1.f});
+  b.node("Conv", {"sw", "w2"}, {"c1"});
+  b.node("Relu", {"c1"}, {"r"});
+  b.constant("w3", {1, 1, 1, 1}, {2.f});
+  b.node("Conv", {"x", "w3"}, {"c2"});
+  auto& hs = b.node("HardSigmoid", {"c2"}, {"hsig"});
+  OnnxBuilder::attr(hs, "alpha", 0.2f);
+  OnnxBuilder::attr(hs, "beta", 0.5f);
+  b.output("sw").output("r").output("hsig");
+  auto out = run(b, {Tensor({1, c, h, w}, x)});
+  std::vector<float> sw, r, hsig;
+  for (float v : x) {
+    const float z = 1.5f * v;
+    sw.push_back(z / (1.f + std::exp(-1.702f * z)));
+    r.push_back(std::max(0.f, -sw.back()));
+    hsig.push_back(std::clamp(0.2f * 2.f * v + 0.5f, 0.f, 1.f));
+  }
+  expect_near(out[0].data, sw);
+  expect_near(out[1].data, r);
+  expect_near(out[2].data, hsig);
+}
+
+TEST(RuntimeOps, BroadcastBetweenNhwcActivationsAndPlainTensors) {
+  // Conv output (NHWC inside the runtime) times a per-channel gate computed at run time
+  // (squeeze-excitation), plus a full plain tensor, then reshaped (forces NCHW).
+  const int c = 3, h = 2, w = 4;
+  auto x = iota_values(c * h * w, 0.f, 0.5f);
+  auto other = iota_values(c * h * w, 10.f, -1.f);
+  OnnxBuilder b;
+  b.input("x", {1, c, h, w}).input("other", {1, c, h, w}).constant("w", {c, c, 1, 1}, {1, 0, 0, 0, 1, 0, 0, 0, 1});
+  b.node("Conv", {"x", "w"}, {"cv"});
+  b.node("GlobalAveragePool", {"x"}, {"gap"});
+  b.node("Mul", {"cv", "gap"}, {"se"});
+  b.node("Add", {"se", "other"}, {"sum"});
+  b.node("Sub", {"sum", "cv"}, {"diff"});
+  b.output("diff").output("gap");
+  auto out = run(b, {Tensor({1, c, h, w}, x), Tensor({1, c, h, w}, other)});
+  std::vector<float> gap(c, 0.f), want;
+  for (int ch = 0; ch < c; ++ch) {
+    for (int p = 0; p < h * w; ++p) gap[ch] += x[ch * h * w + p];
+    gap[ch] /= h * w;
+  }
+  for (int ch = 0; ch < c; ++ch)
+    for (int p = 0; p < h * w; ++p) {
+      const float v = x[ch * h * w + p];
+      want.push_back(v * gap[ch] + other[ch * h * w + p] - v);
+    }
+  expect_near(out[0].data, want);
+  EXPECT_EQ(out[1].shape, (std::vector<int64_t>{1, c, 1, 1}));
+  expect_near(out[1].data, gap);
+}
+
+TEST(RuntimeOps, ElementwiseArithmetic) {
+  OnnxBuilder b;
+  b.input("a", {2, 3}).input("b", {3}).constant("two", {}, {2.f});
+  b.node("Div", {"a", "b"}, {"q"});
+  b.node("Pow", {"a", "two"}, {"sq"});
+  b.node("Sqrt", {"sq"}, {"rt"});
+  b.node("Sigmoid", {"b"}, {"sg"});
+  b.output("q").output("rt").output("sg");
+  const std::vector<float> a{1, -2, 3, 4, 5, -6}, bv{2, 4, 8};
+  auto out = run(b, {Tensor({2, 3}, a), Tensor({3}, bv)});
+  expect_near(out[0].data, {0.5f, -0.5f, 0.375f, 2.f, 1.25f, -0.75f});
+  expect_near(out[1].data, {1, 2, 3, 4, 5, 6});
+  expect_near(out[2].data, {1 / (1 + std::exp(-2.f)), 1 / (1 + std::exp(-4.f)), 1 / (1 + std::exp(-8.f))});
+}
+
+TEST(RuntimeOps, ClipAttributeFormAndStandaloneBatchNorm) {
+  OnnxBuilder b(9);
+  b.input("x", {1, 2, 1, 2}).constant("g", {2}, {2.f, 1.f}).constant("be", {2}, {0.f, 1.f});
+  b.constant("m", {2}, {1.f, 0.f}).constant("v", {2}, {1.f, 1.f});
+  auto& n = b.node("Clip", {"x"}, {"c"});
+  OnnxBuilder::attr(n, "min", 0.f);
+  OnnxBuilder::attr(n, "max", 6.f);
+  b.node("BatchNormalization", {"x", "g", "be", "m", "v"}, {"bn"});
+  b.output("c").output("bn");
+  auto out = run(b, {Tensor({1, 2, 1, 2}, {-1.f, 3.f, 7.f, 2.f})});
+  expect_near(out[0].data, {0.f, 3.f, 6.f, 2.f});
+  const float s = 1.f / std::sqrt(1.f + 1e-5f);
+  expect_near(out[1].data, {2 * (-2.f) * s, 2 * 2.f * s, 7.f * s + 1, 2.f * s + 1});
+}
+
+TEST(RuntimeOps, PoolingOps) {
+  auto x = iota_values(16);
+  OnnxBuilder b;
+  b.input("x", {1, 1, 4, 4});
+  auto& mp = b.node("MaxPool", {"x"}, {"mp"});
+  OnnxBuilder::attr(mp, "kernel_shape", std::vector<int64_t>{2, 2});
+  OnnxBuilder::attr(mp, "strides", std::vector<int64_t>{2, 2});
+  auto& ap = b.node("AveragePool", {"x"}, {"ap"});
+  OnnxBuilder::attr(ap, "kernel_shape", std::vector<int64_t>{3, 2});
+  OnnxBuilder::attr(ap, "strides", std::vector<int64_t>{3, 2});
+  b.node("GlobalAveragePool", {"x"}, {"gap"});
+  b.output("mp").output("ap").output("gap");
+  auto out = run(b, {Tensor({1, 1, 4, 4}, x)});
+  expect_near(out[0].data, {5, 7, 13, 15});
+  EXPECT_EQ(out[1].shape, (std::vector<int64_t>{1, 1, 1, 2}));
+  expect_near(out[1].data, {(0 + 1 + 4 + 5 + 8 + 9) / 6.f, (2 + 3 + 6 + 7 + 10 + 11) / 6.f});
+  expect_near(out[2].data, {7.5f});
+}
+
+TEST(RuntimeOps, ConvTransposeStride2) {
+  OnnxBuilder b;
+  b.input("x", {1, 1, 2, 2}).constant("w", {1, 2, 2, 2}, {1, 2, 3, 4, -1, -2, -3, -4});
+  auto& n = b.node("ConvTranspose", {"x", "w"}, {"y"});
+  OnnxBuilder::attr(n, "kernel_shape", std::vector<int64_t>{2, 2});
+  OnnxBuilder::attr(n, "strides", std::vector<int64_t>{2, 2});
+  b.output("y");
+  auto out = run(b, {Tensor({1, 1, 2, 2}, {1, 2, 3, 4})});
+  ASSERT_EQ(out[0].shape, (std::vector<int64_t>{1, 2, 4, 4}));
+  // Each input pixel v paints v*kernel into its 2x2 output block.
+  std::vector<float> want(32);
+  const float xv[4] = {1, 2, 3, 4};
+  const float k[2][4] = {{1, 2, 3, 4}, {-1, -2, -3, -4}};
+  for (int o = 0; o < 2; ++o)
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 2; ++j)
+        for (int a = 0; a < 2; ++a)
+          for (int bb = 0; bb < 2; ++bb) want[(o * 4 + 2 * i + a) * 4 + 2 * j + bb] = xv[i * 2 + j] * k[o][a * 2 + bb];
+  expect_near(out[0].data, want);
+}
+
+TEST(RuntimeOps, ResizeNearestAndChannelConcatAfterConv) {
+  OnnxBuilder b;
+  b.input("x", {1, 2, 2, 2}).constant("w", {2, 2, 1, 1}, {1, 0, 0, 1});
+  b.constant("roi", {0}, {}).constant("scales", {4}, {1, 1, 2, 2});
+  b.node("Conv", {"x", "w"}, {"cv"});
+  auto& rs = b.node("Resize", {"cv", "roi", "scales"}, {"up"});
+  OnnxBuilder::attr(rs, "mode", std::string("nearest"));
+  OnnxBuilder::attr(rs, "coordinate_transformation_mode", std::string("asymmetric"));
+  OnnxBuilder::attr(rs, "nearest_mode", std::string("floor"));
+  b.node("Conv", {"up", "w"}, {"cv2"});
+  auto& cc = b.node("Concat", {"cv2", "up"}, {"cat"});
+  OnnxBuilder::attr(cc, "axis", int64_t{1});
+  b.output("cat");
+  auto out = run(b, {Tensor({1, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8})});
+  ASSERT_EQ(out[0].shape, (std::vector<int64_t>{1, 4, 4, 4}));
+  std::vector<float> plane0{1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4};
+  std::vector<float> plane1{5, 5, 6, 6, 5, 5, 6, 6, 7, 7, 8, 8, 7, 7, 8, 8};
+  std::vector<float> want;
+  for (auto* p : {&plane0, &plane1, &plane0, &plane1}) want.insert(want.end(), p->begin(), p->end());
+  expect_near(out[0].data, want);
+}
+
+TEST(RuntimeOps, MatMulSoftmaxReduceMean) {
+  OnnxBuilder b;
+  b.input("a", {2, 2, 3}).constant("w", {3, 2}, {1, 0, 0, 1, 1, 1}).input("q", {2, 3, 2});
+  b.node("MatMul", {"a", "w"}, {"lin"});
+  b.node("MatMul", {"a", "q"}, {"bmm"});
+  auto& sm = b.node("Softmax", {"lin"}, {"sm"});
+  OnnxBuilder::attr(sm, "axis", int64_t{2});
+  auto& rm = b.node("ReduceMean", {"a"}, {"mean"});
+  OnnxBuilder::attr(rm, "axes", std::vector<int64_t>{-1});
+  b.output("lin").output("bmm").output("sm").output("mean");
+  const std::vector<float> a{1, 2, 3, 4, 5, 6, 0, 1, 0, 1, 0, -1};
+  const std::vector<float> q{1, 0, 0, 1, 1, 1, 2, 0, 0, 2, 0, 0};
+  auto out = run(b, {Tensor({2, 2, 3}, a), Tensor({2, 3, 2}, q)});
+  expect_near(out[0].data, {4, 5, 10, 11, 0, 1, 0, -1});
+  expect_near(out[1].data, {4, 5, 10, 11, 0, 2, 2, 0});
+  EXPECT_EQ(out[1].shape, (std::vector<int64_t>{2, 2, 2}));
+  const float e = 1.f / (1.f + std::exp(1.f));
+  expect_near(out[2].data, {e, 1 - e, e, 1 - e, e, 1 - e, 1 - e, e});
+  EXPECT_EQ(out[3].shape, (std::vector<int64_t>{2, 2, 1}));
+  expect_near(out[3].data, {2, 5, 1.f / 3, 0});
+}
+
+TEST(RuntimeOps, ShapeArithmeticReshapeTransposeSliceGather) {
+  // The recognizer's pattern: Shape -> Cast -> Slice -> Concat -> Reshape, then Transpose.
+  OnnxBuilder b(11);
+  b.input("x", {-1, 2, 3});
+  b.constant_i64("s0", {1}, {0}).constant_i64("e1", {1}, {1}).constant_i64("ax0", {1}, {0});
+  b.constant_i64("tail", {2}, {3, -1}).constant_i64("idx", {2}, {2, 0});
+  b.node("Shape", {"x"}, {"shp"});
+  auto& cast = b.node("Cast", {"shp"}, {"shp32"});
+  OnnxBuilder::attr(cast, "to", int64_t{6});
+  b.node("Slice", {"shp32", "s0", "e1", "ax0"}, {"batch"});
+  auto& cc = b.node("Concat", {"batch", "tail"}, {"newshape"});
+  OnnxBuilder::attr(cc, "axis", int64_t{0});
+  b.node("Reshape", {"x", "newshape"}, {"r"});
+  auto& tr = b.node("Transpose", {"r"}, {"t"});
+  OnnxBuilder::attr(tr, "perm", std::vector<int64_t>{0, 2, 1});
+  auto& g = b.node("Gather", {"t", "idx"}, {"g"});
+  OnnxBuilder::attr(g, "axis", int64_t{2});
+  auto& us = b.node("Unsqueeze", {"g"}, {"u"});
+  OnnxBuilder::attr(us, "axes", std::vector<int64_t>{0});
+  auto& sq = b.node("Squeeze", {"u"}, {"s"});
+  OnnxBuilder::attr(sq, "axes", std::vector<int64_t>{0});
+  b.output("t").output("s");
+  auto out = run(b, {Tensor({1, 2, 3}, iota_values(6))});
+  EXPECT_EQ(out[0].shape, (std::vector<int64_t>{1, 2, 3}));
+  expect_near(out[0].data, {0, 2, 4, 1, 3, 5});
+  EXPECT_EQ(out[1].shape, (std::vector<int64_t>{1, 2, 2}));
+  expect_near(out[1].data, {4, 0, 5, 1});
+}
+
+TEST(RuntimeOps, SliceAttributeFormOpset9) {
+  OnnxBuilder b(9);
+  b.input("x", {2, 4});
+  auto& s = b.node("Slice", {"x"}, {"y"});
+  OnnxBuilder::attr(s, "starts", std::vector<int64_t>{1});
+  OnnxBuilder::attr(s, "ends", std::vector<int64_t>{-1});
+  OnnxBuilder::attr(s, "axes", std::vector<int64_t>{1});
+  b.output("y");
+  auto out = run(b, {Tensor({2, 4}, iota_values(8))});
+  EXPECT_EQ(out[0].shape, (std::vector<int64_t>{2, 2}));
+  expect_near(out[0].data, {1, 2, 5, 6});
+}
+
+TEST(RuntimeErrors, UnsupportedOpNamesTheNode) {
+  OnnxBuilder b;
+  b.input("x", {1, 4});
+  b.node("LSTM", {"x"}, {"y"}).set_name("my_lstm");
+  b.output("y");
+  try {
+    run(b, {Tensor({1, 4})});
+    FAIL() << "expected ModelError";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("my_lstm"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("LSTM"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RuntimeErrors, UnsupportedAttributeValueIsRefused) {
+  OnnxBuilder b;
+  b.input("x", {1, 1, 4, 4}).constant("roi", {0}, {}).constant("scales", {4}, {1, 1, 2, 2});
+  auto& rs = b.node("Resize", {"x", "roi", "scales"}, {"y"});
+  rs.set_name("bilinear_up");
+  OnnxBuilder::attr(rs, "mode", std::string("linear"));
+  b.output("y");
+  try {
+    run(b, {Tensor({1, 1, 4, 4})});
+    FAIL() << "expected ModelError";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("bilinear_up"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("mode"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RuntimeErrors, UnknownAttributeIsRefused) {
+  OnnxBuilder b;
+  b.input("x", {1, 4});
+  auto& n = b.node("Relu", {"x"}, {"y"});
+  n.set_name("odd_relu");
+  OnnxBuilder::attr(n, "mystery", int64_t{1});
+  b.output("y");
+  EXPECT_THROW(run(b, {Tensor({1, 4})}), ModelError);
+}
+
+TEST(RuntimeErrors, MissingAndCorruptModelFiles) {
+  EXPECT_THROW(Model::load("/nonexistent/model.onnx"), ModelError);
+  const auto path = std::filesystem::temp_directory_path() / "edgeocr_garbage.onnx";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << "this is not a protobuf \xff\xfe\x01";
+  }
+  EXPECT_THROW(Model::load(path), ModelError);
+  std::filesystem::remove(path);
+}
+
+TEST(RuntimeErrors, WrongInputShapeIsAClearError) {
+  OnnxBuilder b;
+  b.input("x", {-1, 3, 48, -1});
+  b.node("Relu", {"x"}, {"y"});
+  b.output("y");
+  const auto path = b.save();
+  auto model = Model::load(path);
+  std::filesystem::remove(path);
+  EXPECT_THROW(model.run({Tensor({1, 3, 32, 10})}), ModelError);  // fixed dim differs
+  EXPECT_THROW(model.run({Tensor({3, 48, 10})}), ModelError);     // wrong rank
+  EXPECT_THROW(model.run({}), ModelError);                          // missing input
+  auto ok = model.run({Tensor({2, 3, 48, 5})});
+  EXPECT_EQ(ok[0].shape, (std::vector<int64_t>{2, 3, 48, 5}));
+}
