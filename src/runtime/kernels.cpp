@@ -479,9 +479,16 @@ class ConvKernel : public Kernel {
     if (ho <= 0 || wo <= 0) fail(spec_.name + ": input " + shape_str(x->shape) + " too small for the kernel");
     Prepared& p = prepare(n, h, w, ho, wo);
     Value& y = *out[0];
-    alloc_float(y, {n, co_, ho, wo}, ctx, true);
+    std::vector<float> conv_out;  // pre-shuffle result when this is a rewritten deconvolution
+    const int64_t s = spec_.shuffle;
+    if (s > 1) {
+      conv_out = ctx.acquire(static_cast<size_t>(n * ho * wo * co_));
+      alloc_float(y, {n, co_ / (s * s), ho * s, wo * s}, ctx, true);
+    } else {
+      alloc_float(y, {n, co_, ho, wo}, ctx, true);
+    }
     dnnl::memory src(p.src_md, cpu_engine(), const_cast<float*>(x->f.data()));
-    dnnl::memory dst(p.dst_md, cpu_engine(), y.f.data());
+    dnnl::memory dst(p.dst_md, cpu_engine(), s > 1 ? conv_out.data() : y.f.data());
     std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.weights},
                                                {DNNL_ARG_BIAS, user_bias_}, {DNNL_ARG_DST, dst}};
     size_t m = 0;
@@ -490,6 +497,20 @@ class ConvKernel : public Kernel {
         args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(static_cast<int>(k)) | DNNL_ARG_SRC_1] = channel_mems_[m++];
     p.primitive.execute(cpu_stream(), args);
     cpu_stream().wait();
+    if (s > 1) {
+      // Pixel shuffle: [n,i,j,(a*s+b)*C+c] -> [n, i*s+a, j*s+b, c], C contiguous floats each.
+      const int64_t c = co_ / (s * s), wout = wo * s;
+      float* d = y.f.data();
+      const float* src_data = conv_out.data();
+#pragma omp parallel for if (n * ho * wo * co_ > kParallelThreshold)
+      for (int64_t ni = 0; ni < n * ho; ++ni)
+        for (int64_t j = 0; j < wo; ++j)
+          for (int64_t a = 0; a < s; ++a)
+            for (int64_t b = 0; b < s; ++b)
+              std::memcpy(d + ((ni * s + a) * wout + j * s + b) * c, src_data + ((ni * wo + j) * s * s + a * s + b) * c,
+                          sizeof(float) * c);
+      ctx.release(std::move(conv_out));
+    }
     if (tmp.f.size()) ctx.release(std::move(tmp.f));
   }
 
@@ -1268,6 +1289,40 @@ ConvSpec conv_spec_from_node(const NodeInfo& n) {
   if (spec.group < 1 || w.shape[0] % spec.group) fail(n.describe() + ": invalid group");
   if (spec.bias.empty()) spec.bias.assign(static_cast<size_t>(w.shape[0]), 0.f);
   return spec;
+}
+
+bool shuffle_conv_spec_from_deconv(const NodeInfo& n, ConvSpec& spec) {
+  Attrs attrs(n, {"dilations", "group", "kernel_shape", "pads", "strides", "output_padding", "auto_pad"});
+  if (attrs.i("group", 1) != 1 || attrs.s("auto_pad", "NOTSET") != "NOTSET") return false;
+  if (n.constant_inputs.size() < 2 || !n.constant_inputs[1] || n.constant_inputs[1]->rank() != 4) return false;
+  const Value& w = *n.constant_inputs[1];
+  const int64_t ci = w.shape[0], co = w.shape[1], kh = w.shape[2], kw = w.shape[3];
+  const auto strides = attrs.ints("strides", {1, 1});
+  for (auto p : attrs.ints("pads", {0, 0, 0, 0})) if (p) return false;
+  for (auto p : attrs.ints("output_padding", {0, 0})) if (p) return false;
+  for (auto d : attrs.ints("dilations", {1, 1})) if (d != 1) return false;
+  if (strides.size() != 2 || kh != kw || strides[0] != kh || strides[1] != kw || kh < 2) return false;
+  std::vector<float> bias(static_cast<size_t>(co), 0.f);
+  if (n.proto->input_size() > 2 && !n.proto->input(2).empty()) {
+    if (n.constant_inputs.size() < 3 || !n.constant_inputs[2]) return false;
+    bias = as_floats(*n.constant_inputs[2]);
+  }
+  const auto wf = as_floats(w);
+  const int64_t s = kh, cout = s * s * co;
+  spec = ConvSpec{};
+  spec.name = n.describe();
+  spec.weight_shape = {cout, ci, 1, 1};
+  spec.weights.assign(static_cast<size_t>(cout * ci), 0.f);
+  spec.bias.assign(static_cast<size_t>(cout), 0.f);
+  for (int64_t a = 0; a < s; ++a)
+    for (int64_t b = 0; b < s; ++b)
+      for (int64_t o = 0; o < co; ++o) {
+        const int64_t k = (a * s + b) * co + o;
+        spec.bias[k] = bias[o];
+        for (int64_t c = 0; c < ci; ++c) spec.weights[k * ci + c] = wf[((c * co + o) * kh + a) * kw + b];
+      }
+  spec.shuffle = s;
+  return true;
 }
 
 std::unique_ptr<Kernel> make_conv_kernel(ConvSpec spec) { return std::make_unique<ConvKernel>(std::move(spec)); }

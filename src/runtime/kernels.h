@@ -58,11 +58,17 @@ struct ConvSpec {
   int64_t group = 1;
   std::vector<int64_t> strides{1, 1}, pads{0, 0, 0, 0}, dilations{1, 1};
   std::vector<PostOp> post_ops;
+  // >1 for a stride-s ConvTranspose with kernel s rewritten as a 1x1 convolution to
+  // s*s*Co channels followed by a pixel shuffle (channel k -> sub-pixel k / Co, channel k % Co).
+  int64_t shuffle = 1;
 };
 
 std::unique_ptr<Kernel> make_conv_kernel(ConvSpec spec);
 // Parses a Conv node (attributes validated) with constant weights/bias into a ConvSpec.
 ConvSpec conv_spec_from_node(const NodeInfo& node);
+// The same for a ConvTranspose that can be rewritten (kernel == stride, no padding, group 1);
+// returns false when it cannot.
+bool shuffle_conv_spec_from_deconv(const NodeInfo& node, ConvSpec& spec);
 
 // Conversions between layouts (used by the executor).
 void to_nchw(Value& v, ExecContext& ctx);

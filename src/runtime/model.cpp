@@ -1,6 +1,9 @@
 // Model loading (ONNX protobuf), constant folding, convolution fusion and execution.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -304,11 +307,22 @@ void Model::Impl::fuse_convolutions(std::vector<PendingNode>& nodes) {
   };
 
   for (auto& node : nodes) {
-    if (node.removed || node.proto->op_type() != "Conv") continue;
-    if (!const_of(node.in.size() > 1 ? node.in[1] : -1)) continue;
-    node.conv = detail::conv_spec_from_node(info_for(node));
+    if (node.removed) continue;
+    if (node.proto->op_type() == "Conv") {
+      if (!const_of(node.in.size() > 1 ? node.in[1] : -1)) continue;
+      node.conv = detail::conv_spec_from_node(info_for(node));
+    } else if (node.proto->op_type() == "ConvTranspose") {
+      ConvSpec spec;
+      if (!detail::shuffle_conv_spec_from_deconv(info_for(node), spec)) continue;
+      node.conv = std::move(spec);
+    } else {
+      continue;
+    }
     ConvSpec& spec = *node.conv;
+    // Output channels of the convolution; a rewritten deconvolution repeats its logical
+    // channels shuffle^2 times, so per-channel constants are tiled to match.
     const int64_t co = spec.weight_shape[0];
+    const int64_t logical_co = co / (spec.shuffle * spec.shuffle);
     const int64_t per_out = static_cast<int64_t>(spec.weights.size()) / co;
     // Per-channel values of a constant broadcastable against [N,Co,H,W] along channels only.
     auto channel_values = [&](const Value* v, std::vector<float>& vals) {
@@ -317,8 +331,9 @@ void Model::Impl::fuse_convolutions(std::vector<PendingNode>& nodes) {
       std::vector<int64_t> s = v->shape;
       if (s.size() > 4) return false;
       s.insert(s.begin(), 4 - s.size(), 1);
-      if (s[0] != 1 || s[1] != co || s[2] != 1 || s[3] != 1) return false;
-      vals.assign(v->f.begin(), v->f.begin() + co);
+      if (s[0] != 1 || s[1] != logical_co || s[2] != 1 || s[3] != 1) return false;
+      vals.resize(static_cast<size_t>(co));
+      for (int64_t k = 0; k < co; ++k) vals[k] = v->f[k % logical_co];
       return true;
     };
     auto absorb = [&](int k) {  // node k's output becomes the conv's output
@@ -341,9 +356,10 @@ void Model::Impl::fuse_convolutions(std::vector<PendingNode>& nodes) {
           for (const auto& a : nodes[k].proto->attribute())
             if (a.name() == "epsilon") eps = a.f();
           for (int64_t c = 0; c < co; ++c) {
-            const float s = g->f[c] / std::sqrt(var->f[c] + eps);
+            const int64_t lc = c % logical_co;
+            const float s = g->f[lc] / std::sqrt(var->f[lc] + eps);
             for (int64_t j = 0; j < per_out; ++j) spec.weights[c * per_out + j] *= s;
-            spec.bias[c] = (spec.bias[c] - m->f[c]) * s + b->f[c];
+            spec.bias[c] = (spec.bias[c] - m->f[lc]) * s + b->f[lc];
           }
           absorb(k);
           continue;
@@ -515,7 +531,11 @@ std::vector<Tensor> Model::Impl::run(const std::vector<Tensor>& in) {
   }
   std::vector<const Value*> ins;
   std::vector<Value*> outs;
+  // EDGEOCR_RUNTIME_PROFILE=1 prints where a forward pass spends its time, per op type.
+  static const bool profile = std::getenv("EDGEOCR_RUNTIME_PROFILE") != nullptr;
+  std::map<std::string, std::pair<double, int>> op_ms;
   for (auto& step : steps) {
+    const auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     ins.clear();
     outs.clear();
     for (int id : step.inputs) {
@@ -541,7 +561,14 @@ std::vector<Tensor> Model::Impl::run(const std::vector<Tensor>& in) {
       ctx.release(std::move(slots[id].f));
       slots[id] = Value{};
     }
+    if (profile) {
+      auto& e = op_ms[step.name.substr(0, step.name.find(' '))];
+      e.first += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      e.second++;
+    }
   }
+  if (profile)
+    for (const auto& [op, e] : op_ms) std::fprintf(stderr, "runtime profile: %-20s %4d x %8.2f ms\n", op.c_str(), e.second, e.first);
   std::vector<Tensor> result;
   for (int id : outputs) {
     Value* v = constants[id] ? &*constants[id] : &slots[id];
