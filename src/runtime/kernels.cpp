@@ -525,7 +525,7 @@ class ConvKernel : public Kernel {
     const std::array<int64_t, 3> key{n, h, w};
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
-    if (cache_.size() > 64) cache_.clear();  // bound memory for many distinct input sizes
+    if (cache_.size() > 256) cache_.clear();  // bound memory for many distinct input sizes
     using tag = dnnl::memory::format_tag;
     using dt = dnnl::memory::data_type;
     dnnl::memory::desc src_md({n, ci_, h, w}, dt::f32, tag::nhwc);
@@ -600,7 +600,7 @@ class DeconvKernel : public Kernel {
     const std::array<int64_t, 3> key{n, h, w};
     auto it = cache_.find(key);
     if (it == cache_.end()) {
-      if (cache_.size() > 64) cache_.clear();
+      if (cache_.size() > 256) cache_.clear();
       dnnl::memory::desc src_md({n, ci_, h, w}, dt::f32, tag::nhwc);
       dnnl::memory::desc dst_md({n, co_, ho, wo}, dt::f32, tag::nhwc);
       dnnl::memory::desc w_any({co_, ci_, kh_, kw_}, dt::f32, tag::any);
@@ -680,7 +680,7 @@ class PoolKernel : public Kernel {
     const std::array<int64_t, 4> key{n, c, h, w};
     auto it = cache_.find(key);
     if (it == cache_.end()) {
-      if (cache_.size() > 64) cache_.clear();
+      if (cache_.size() > 256) cache_.clear();
       dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg_, src_md, dst_md,
                                        {strides_[0], strides_[1]}, {kernel_[0], kernel_[1]}, {pads_[0], pads_[1]},
                                        {pads_[2], pads_[3]});
@@ -783,7 +783,7 @@ class MatMulKernel : public Kernel {
     dnnl::memory::desc b_md({b.rank() == 2 ? 1 : batch, k, nn}, dt::f32, tag::abc);
     dnnl::memory::desc c_md({batch, rows, nn}, dt::f32, tag::abc);
     if (it == cache_.end()) {
-      if (cache_.size() > 64) cache_.clear();
+      if (cache_.size() > 256) cache_.clear();
       dnnl::matmul::desc desc(a_md, b_md, c_md);
       it = cache_.emplace(key, dnnl::matmul(dnnl::matmul::primitive_desc(desc, cpu_engine()))).first;
     }
