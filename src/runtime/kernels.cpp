@@ -46,6 +46,21 @@ dnnl::stream& cpu_stream() {
 
 [[noreturn]] void fail(const std::string& what) { throw ModelError(what); }
 
+// One scratchpad per thread shared by every primitive (user scratchpad mode). Left to oneDNN,
+// each cached primitive would own its own, and memory would grow with every input shape.
+dnnl::memory scratchpad_for(const dnnl::memory::desc& md) {
+  thread_local std::vector<uint8_t> buffer;
+  const size_t need = md.get_size();
+  if (buffer.size() < need) buffer.resize(need);
+  return dnnl::memory(md, cpu_engine(), buffer.data());
+}
+
+dnnl::primitive_attr user_scratchpad_attr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
 // Validated access to a node's attributes.
 class Attrs {
  public:
@@ -490,7 +505,8 @@ class ConvKernel : public Kernel {
     dnnl::memory src(p.src_md, cpu_engine(), const_cast<float*>(x->f.data()));
     dnnl::memory dst(p.dst_md, cpu_engine(), s > 1 ? conv_out.data() : y.f.data());
     std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.weights},
-                                               {DNNL_ARG_BIAS, user_bias_}, {DNNL_ARG_DST, dst}};
+                                               {DNNL_ARG_BIAS, user_bias_}, {DNNL_ARG_DST, dst},
+                                               {DNNL_ARG_SCRATCHPAD, scratchpad_for(p.scratchpad_md)}};
     size_t m = 0;
     for (size_t k = 0; k < spec_.post_ops.size(); ++k)
       if (spec_.post_ops[k].kind != PostOp::Kind::Eltwise)
@@ -519,6 +535,7 @@ class ConvKernel : public Kernel {
     dnnl::convolution_forward primitive;
     dnnl::memory::desc src_md, dst_md;
     dnnl::memory weights;
+    dnnl::memory::desc scratchpad_md;
   };
 
   Prepared& prepare(int64_t n, int64_t h, int64_t w, int64_t ho, int64_t wo) {
@@ -547,7 +564,7 @@ class ConvKernel : public Kernel {
         ops.append_binary(p.kind == PostOp::Kind::ChannelMul ? dnnl::algorithm::binary_mul : dnnl::algorithm::binary_add,
                           dnnl::memory::desc({1, co_, 1, 1}, dt::f32, tag::nchw));
     }
-    dnnl::primitive_attr attr;
+    dnnl::primitive_attr attr = user_scratchpad_attr();
     attr.set_post_ops(ops);
     dnnl::convolution_forward::primitive_desc pd(desc, attr, cpu_engine());
     // Reorder the weights into the kernel's preferred layout once per distinct layout.
@@ -562,7 +579,8 @@ class ConvKernel : public Kernel {
       cpu_stream().wait();
       weight_layouts_.emplace_back(pd.weights_desc(), weights);
     }
-    return cache_.emplace(key, Prepared{dnnl::convolution_forward(pd), src_md, dst_md, weights}).first->second;
+    return cache_.emplace(key, Prepared{dnnl::convolution_forward(pd), src_md, dst_md, weights, pd.scratchpad_desc()})
+        .first->second;
   }
 
   ConvSpec spec_;
@@ -608,13 +626,13 @@ class DeconvKernel : public Kernel {
       dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
                                              src_md, w_any, b_md, dst_md, {strides_[0], strides_[1]},
                                              {pads_[0], pads_[1]}, {pads_[2], pads_[3]});
-      dnnl::deconvolution_forward::primitive_desc pd(desc, cpu_engine());
+      dnnl::deconvolution_forward::primitive_desc pd(desc, user_scratchpad_attr(), cpu_engine());
       // ONNX stores deconvolution weights as [Ci, Co, kh, kw]: oneDNN's "iohw" tag.
       dnnl::memory user({{co_, ci_, kh_, kw_}, dt::f32, tag::iohw}, cpu_engine(), weights_.data());
       dnnl::memory wmem(pd.weights_desc(), cpu_engine());
       dnnl::reorder(user, wmem).execute(cpu_stream(), user, wmem);
       cpu_stream().wait();
-      it = cache_.emplace(key, Prepared{dnnl::deconvolution_forward(pd), src_md, dst_md, wmem}).first;
+      it = cache_.emplace(key, Prepared{dnnl::deconvolution_forward(pd), src_md, dst_md, wmem, pd.scratchpad_desc()}).first;
     }
     Value& y = *out[0];
     alloc_float(y, {n, co_, ho, wo}, ctx, true);
@@ -622,7 +640,8 @@ class DeconvKernel : public Kernel {
     dnnl::memory dst(it->second.dst_md, cpu_engine(), y.f.data());
     dnnl::memory bias({{co_}, dt::f32, tag::x}, cpu_engine(), bias_.data());
     it->second.primitive.execute(cpu_stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, it->second.weights},
-                                                 {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dst}});
+                                                 {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dst},
+                                                 {DNNL_ARG_SCRATCHPAD, scratchpad_for(it->second.scratchpad_md)}});
     cpu_stream().wait();
     if (tmp.f.size()) ctx.release(std::move(tmp.f));
   }
@@ -632,6 +651,7 @@ class DeconvKernel : public Kernel {
     dnnl::deconvolution_forward primitive;
     dnnl::memory::desc src_md, dst_md;
     dnnl::memory weights;
+    dnnl::memory::desc scratchpad_md;
   };
   std::string name_;
   std::vector<float> weights_, bias_;
@@ -684,13 +704,15 @@ class PoolKernel : public Kernel {
       dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg_, src_md, dst_md,
                                        {strides_[0], strides_[1]}, {kernel_[0], kernel_[1]}, {pads_[0], pads_[1]},
                                        {pads_[2], pads_[3]});
-      it = cache_.emplace(key, dnnl::pooling_forward(dnnl::pooling_forward::primitive_desc(desc, cpu_engine()))).first;
+      dnnl::pooling_forward::primitive_desc pd(desc, user_scratchpad_attr(), cpu_engine());
+      it = cache_.emplace(key, std::make_pair(dnnl::pooling_forward(pd), pd.scratchpad_desc())).first;
     }
     Value& y = *out[0];
     alloc_float(y, {n, c, ho, wo}, ctx, true);
     dnnl::memory src(src_md, cpu_engine(), const_cast<float*>(x->f.data()));
     dnnl::memory dst(dst_md, cpu_engine(), y.f.data());
-    it->second.execute(cpu_stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+    it->second.first.execute(cpu_stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst},
+                                            {DNNL_ARG_SCRATCHPAD, scratchpad_for(it->second.second)}});
     cpu_stream().wait();
     if (tmp.f.size()) ctx.release(std::move(tmp.f));
   }
@@ -698,7 +720,7 @@ class PoolKernel : public Kernel {
  private:
   dnnl::algorithm alg_;
   std::vector<int64_t> kernel_, strides_, pads_;
-  std::map<std::array<int64_t, 4>, dnnl::pooling_forward> cache_;
+  std::map<std::array<int64_t, 4>, std::pair<dnnl::pooling_forward, dnnl::memory::desc>> cache_;
 };
 
 std::unique_ptr<Kernel> make_pool(const NodeInfo& n, bool is_max) {
@@ -785,17 +807,19 @@ class MatMulKernel : public Kernel {
     if (it == cache_.end()) {
       if (cache_.size() > 256) cache_.clear();
       dnnl::matmul::desc desc(a_md, b_md, c_md);
-      it = cache_.emplace(key, dnnl::matmul(dnnl::matmul::primitive_desc(desc, cpu_engine()))).first;
+      dnnl::matmul::primitive_desc pd(desc, user_scratchpad_attr(), cpu_engine());
+      it = cache_.emplace(key, std::make_pair(dnnl::matmul(pd), pd.scratchpad_desc())).first;
     }
     dnnl::memory ma(a_md, cpu_engine(), const_cast<float*>(a.f.data()));
     dnnl::memory mb(b_md, cpu_engine(), const_cast<float*>(b.f.data()));
     dnnl::memory mc(c_md, cpu_engine(), out[0]->f.data());
-    it->second.execute(cpu_stream(), {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}});
+    it->second.first.execute(cpu_stream(), {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc},
+                                            {DNNL_ARG_SCRATCHPAD, scratchpad_for(it->second.second)}});
     cpu_stream().wait();
   }
 
  private:
-  std::map<std::array<int64_t, 4>, dnnl::matmul> cache_;
+  std::map<std::array<int64_t, 4>, std::pair<dnnl::matmul, dnnl::memory::desc>> cache_;
 };
 
 // ---------------------------------------------------------------------------------------

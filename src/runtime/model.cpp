@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -87,6 +88,8 @@ Value value_from_tensor_proto(const onnx::TensorProto& t, const std::string& whe
 }
 
 // Reusable float buffers: a warm forward pass with the same shapes allocates nothing.
+// Buffers that a whole pass did not use are freed at its end, so memory follows the current
+// input size instead of the largest ever seen.
 class BufferPool {
  public:
   std::vector<float> acquire(size_t n) {
@@ -96,17 +99,26 @@ class BufferPool {
     if (best != free_.size() && free_[best].size() <= 2 * n + 4096) {
       std::vector<float> b = std::move(free_[best]);
       free_.erase(free_.begin() + static_cast<long>(best));
+      used_.insert(b.data());
       return b;
     }
-    return std::vector<float>(n);
+    std::vector<float> b(n);
+    used_.insert(b.data());
+    return b;
   }
   void release(std::vector<float>&& b) {
     if (b.empty()) return;
     free_.push_back(std::move(b));
   }
+  // Called after each forward pass, when every intermediate buffer is back in the pool.
+  void end_pass() {
+    std::erase_if(free_, [this](const std::vector<float>& b) { return !used_.count(b.data()); });
+    used_.clear();
+  }
 
  private:
   std::vector<std::vector<float>> free_;
+  std::unordered_set<const float*> used_;  // buffers handed out during the current pass
 };
 
 struct Step {
@@ -221,9 +233,11 @@ void Model::Impl::load(const std::filesystem::path& file) {
     step.name = n.proto->op_type() + " '" + n.proto->name() + "'";
     NodeInfo info = info_for(n);
     step.kernel = n.conv ? detail::make_conv_kernel(std::move(*n.conv)) : detail::make_kernel(info);
-    step.inputs = n.in;
+    // A fused convolution owns its weights: it reads only the activation input, so the
+    // weight constants are not kept alive for it.
+    step.inputs = n.conv ? std::vector<int>{n.in[0]} : n.in;
     step.outputs = n.out;
-    for (int id : n.in)
+    for (int id : step.inputs)
       if (id >= 0 && !constants[id]) last_use[id] = static_cast<int>(steps.size());
     steps.push_back(std::move(step));
   }
@@ -241,6 +255,16 @@ void Model::Impl::load(const std::filesystem::path& file) {
   for (int id : outputs)
     if (!available[id] && !constants[id]) throw ModelError("graph output '" + value_names[id] + "' is never computed");
   slots.resize(value_names.size());
+  // Drop what only loading needed: constants no step reads (weights now inside the kernels)
+  // and the protobuf itself.
+  std::vector<bool> used(value_names.size(), false);
+  for (const auto& s : steps)
+    for (int id : s.inputs)
+      if (id >= 0) used[id] = true;
+  for (int id : outputs) used[id] = true;
+  for (size_t id = 0; id < constants.size(); ++id)
+    if (constants[id] && !used[id]) constants[id].reset();
+  proto.Clear();
 }
 
 void Model::Impl::fold_constants(std::vector<PendingNode>& nodes) {
@@ -579,6 +603,11 @@ std::vector<Tensor> Model::Impl::run(const std::vector<Tensor>& in) {
     else t.data.assign(v->i.begin(), v->i.begin() + v->numel());
     result.push_back(std::move(t));
   }
+  for (auto& s : slots) {  // everything back to the pool; keep only what this pass used
+    ctx.release(std::move(s.f));
+    s = Value{};
+  }
+  pool.end_pass();
   return result;
 }
 
