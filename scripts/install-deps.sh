@@ -8,7 +8,7 @@ PKGS=(
   libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev libssl-dev libspdlog-dev libcli11-dev
   libgtest-dev libbenchmark-dev libfreetype-dev fonts-noto-cjk
   libtesseract-dev tesseract-ocr-eng tesseract-ocr-chi-sim
-  libpq-dev postgresql python3 python3-requests wrk chromium
+  libpq-dev postgresql zlib1g-dev python3 python3-requests wrk chromium curl
 )
 missing=()
 # Node.js (for the browser test driver) may come from elsewhere; only install Debian's if absent.

@@ -13,6 +13,11 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   edgeocr::cli::register_ocr_command(app, exit_code);
   edgeocr::cli::register_bench_command(app, exit_code);
+  edgeocr::cli::register_eval_command(app, exit_code);
+  edgeocr::cli::register_sync_command(app, exit_code);
+  edgeocr::cli::register_collect_command(app, exit_code);
+  edgeocr::cli::register_serve_command(app, exit_code);
+  edgeocr::cli::register_vlm_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

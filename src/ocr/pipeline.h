@@ -41,6 +41,10 @@ struct PipelineOptions {
   float det_box_threshold = 0.6f;
   float det_unclip_ratio = 1.5f;
   float cls_threshold = 0.9f;
+  float rec_min_confidence = 0.5f;   // lines read with a lower mean CTC confidence are dropped
+  // Restore a space between Latin characters whose CTC frames are further apart than this
+  // many median character pitches (0 = off); see ocr/postprocess.h.
+  float rec_word_gap = 1.6f;
   bool use_classifier = true;
   bool detect_page_rotation = true;  // try 90/180/270 when the upright reading is poor
 };

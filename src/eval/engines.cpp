@@ -1,0 +1,149 @@
+#include "eval/engines.h"
+
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <tesseract/baseapi.h>
+
+#ifdef EDGEOCR_EVAL_HAVE_PIPELINE
+#include "ocr/pipeline.h"
+#endif
+
+namespace edgeocr::eval {
+namespace {
+
+std::vector<uint8_t> read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string joined_text(const std::vector<ocr::TextLine>& lines) {
+  std::string text;
+  int row = -1;
+  for (const auto& l : lines) {
+    if (!text.empty()) text += l.row == row ? " " : "\n";
+    row = l.row;
+    text += l.text;
+  }
+  return text;
+}
+
+class LabelsEngine : public Engine {
+ public:
+  std::string name() const override { return "labels"; }
+  ocr::OcrResult run(const Sample& sample) override {
+    ocr::OcrResult r;
+    int i = 0;
+    for (const auto& l : sample.lines) {
+      ocr::TextLine t;
+      t.text = l.text;
+      t.confidence = 1.0f;
+      t.box = l.box;
+      t.row = t.order = i++;
+      r.lines.push_back(std::move(t));
+      for (const auto& p : l.box) {
+        r.width = std::max(r.width, static_cast<int>(p.x) + 1);
+        r.height = std::max(r.height, static_cast<int>(p.y) + 1);
+      }
+    }
+    r.text = joined_text(r.lines);
+    return r;
+  }
+};
+
+class TesseractEngine : public Engine {
+ public:
+  explicit TesseractEngine(const EngineOptions& options) {
+    const char* datapath = options.tessdata_dir.empty() ? nullptr : options.tessdata_dir.c_str();
+    if (api_.Init(datapath, options.tesseract_languages.c_str(), tesseract::OEM_LSTM_ONLY) != 0)
+      throw std::runtime_error("Tesseract could not load \"" + options.tesseract_languages +
+                               "\" (install tesseract-ocr-eng and tesseract-ocr-chi-sim)");
+    // Full automatic page segmentation, like the `tesseract` command line.
+    api_.SetPageSegMode(tesseract::PSM_AUTO);
+    // Tesseract's per-page notes ("Estimating resolution as ...") would drown the progress bar.
+    api_.SetVariable("debug_file", "/dev/null");
+  }
+  ~TesseractEngine() override { api_.End(); }
+  std::string name() const override { return "tesseract"; }
+
+  ocr::OcrResult run(const Sample& sample) override {
+    auto bytes = read_bytes(sample.image);
+    cv::Mat gray = cv::imdecode(bytes, cv::IMREAD_GRAYSCALE);
+    if (gray.empty()) throw std::runtime_error("cannot decode " + sample.image.string());
+    api_.SetImage(gray.data, gray.cols, gray.rows, 1, static_cast<int>(gray.step));
+    if (api_.Recognize(nullptr) != 0) throw std::runtime_error("Tesseract failed on " + sample.image.string());
+    ocr::OcrResult r;
+    r.width = gray.cols;
+    r.height = gray.rows;
+    std::unique_ptr<tesseract::ResultIterator> it(api_.GetIterator());
+    int index = 0;
+    if (it) {
+      do {
+        std::unique_ptr<char[]> text(it->GetUTF8Text(tesseract::RIL_TEXTLINE));
+        if (!text) continue;
+        std::string s(text.get());
+        while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+        if (s.empty()) continue;
+        int l = 0, t = 0, rgt = 0, b = 0;
+        if (!it->BoundingBox(tesseract::RIL_TEXTLINE, &l, &t, &rgt, &b)) continue;
+        ocr::TextLine line;
+        line.text = s;
+        line.confidence = it->Confidence(tesseract::RIL_TEXTLINE) / 100.0f;
+        auto fx = [](int v) { return static_cast<float>(v); };
+        line.box = {ocr::Point{fx(l), fx(t)}, ocr::Point{fx(rgt), fx(t)}, ocr::Point{fx(rgt), fx(b)},
+                    ocr::Point{fx(l), fx(b)}};
+        line.row = line.order = index++;
+        r.lines.push_back(std::move(line));
+      } while (it->Next(tesseract::RIL_TEXTLINE));
+    }
+    api_.Clear();
+    r.text = joined_text(r.lines);
+    return r;
+  }
+
+ private:
+  tesseract::TessBaseAPI api_;
+};
+
+#ifdef EDGEOCR_EVAL_HAVE_PIPELINE
+class NativeEngine : public Engine {
+ public:
+  explicit NativeEngine(const EngineOptions& options) : pipeline_(make_options(options)) {}
+  std::string name() const override { return "native"; }
+  ocr::OcrResult run(const Sample& sample) override {
+    auto bytes = read_bytes(sample.image);
+    return pipeline_.run(std::span<const uint8_t>(bytes.data(), bytes.size()));
+  }
+
+ private:
+  static ocr::PipelineOptions make_options(const EngineOptions& o) {
+    ocr::PipelineOptions p;
+    p.model_dir = o.model_dir;
+    p.threads = o.threads;
+    return p;
+  }
+  ocr::Pipeline pipeline_;
+};
+#endif
+
+}  // namespace
+
+std::unique_ptr<Engine> make_engine(const std::string& name, const EngineOptions& options) {
+  if (name == "labels") return std::make_unique<LabelsEngine>();
+  if (name == "tesseract") return std::make_unique<TesseractEngine>(options);
+  if (name == "native") {
+#ifdef EDGEOCR_EVAL_HAVE_PIPELINE
+    return std::make_unique<NativeEngine>(options);
+#else
+    throw std::runtime_error("this build has no native pipeline (edgeocr_ocr was not built)");
+#endif
+  }
+  throw std::invalid_argument("unknown engine \"" + name + "\" (native, tesseract, both, labels)");
+}
+
+}  // namespace edgeocr::eval

@@ -1,0 +1,32 @@
+// OCR engines that `edgeocr eval` compares: the native pipeline, Tesseract (line level), and
+// "labels" (the labelled lines themselves: scores extraction alone, with perfect OCR).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "eval/dataset.h"
+#include "ocr/types.h"
+
+namespace edgeocr::eval {
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::string name() const = 0;
+  virtual ocr::OcrResult run(const Sample& sample) = 0;  // throws on unreadable images
+};
+
+struct EngineOptions {
+  std::filesystem::path model_dir = "models";
+  int threads = 2;
+  std::string tesseract_languages = "chi_sim+eng";
+  std::string tessdata_dir;  // "" = Tesseract's default
+};
+
+// "native", "tesseract" or "labels". Throws std::invalid_argument for other names and
+// std::runtime_error when the engine cannot start (missing models or traineddata).
+std::unique_ptr<Engine> make_engine(const std::string& name, const EngineOptions& options);
+
+}  // namespace edgeocr::eval

@@ -1,0 +1,35 @@
+// Runs engines over a labelled dataset and scores them (the core of `edgeocr eval`).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "eval/dataset.h"
+#include "eval/engines.h"
+#include "eval/metrics.h"
+
+namespace edgeocr::eval {
+
+struct EvalOptions {
+  std::filesystem::path dataset;
+  std::vector<std::string> engines{"native"};  // run in this order
+  size_t limit = 0;                            // 0 = all images
+  EngineOptions engine;
+  // Each engine runs in a forked child so that its peak RSS is its own; off = in-process.
+  bool isolate_engines = true;
+  bool progress = true;                        // progress on stderr
+};
+
+// Runs one engine over the samples in this process (progress on stderr if enabled).
+EngineStats evaluate_engine(const Dataset& dataset, const std::string& engine,
+                            const EngineOptions& options, bool progress);
+
+// Loads the dataset and runs every engine. Throws DatasetError / std::runtime_error.
+std::vector<EngineStats> evaluate(const EvalOptions& options);
+
+nlohmann::json report_json(const EvalOptions& options, const std::vector<EngineStats>& engines);
+
+}  // namespace edgeocr::eval

@@ -1,0 +1,32 @@
+// Image decoding internals shared by the pipeline and its tests.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "ocr/pipeline.h"
+
+namespace edgeocr::ocr::detail {
+
+struct HeaderInfo {
+  std::string format;  // "JPEG", "PNG", "BMP", "TIFF", "WebP", "GIF"
+  int64_t width = -1, height = -1;  // -1: not found in the header
+};
+
+// Identifies the format from the magic bytes and reads the dimensions from the header without
+// decoding; nullopt when the bytes are no known image format.
+std::optional<HeaderInfo> probe_header(std::span<const uint8_t> bytes);
+
+struct DecodedImage {
+  cv::Mat bgr;                          // 8-bit BGR, EXIF-upright, longest side <= max_side
+  int original_width = 0, original_height = 0;  // upright size before the downscale
+};
+
+// decode_image() plus the pre-downscale size (so boxes can be mapped back to the file's pixels).
+DecodedImage decode_with_size(std::span<const uint8_t> bytes, const DecodeLimits& limits);
+
+}  // namespace edgeocr::ocr::detail

@@ -1,0 +1,36 @@
+#include "ocr/json.h"
+
+#include <cmath>
+
+namespace edgeocr::ocr {
+namespace {
+double round_to(double v, double step) { return std::round(v / step) * step; }
+}  // namespace
+
+nlohmann::json to_json(const OcrResult& r) {
+  nlohmann::json lines = nlohmann::json::array();
+  for (const auto& l : r.lines) {
+    nlohmann::json box = nlohmann::json::array();
+    for (const auto& p : l.box) box.push_back({round_to(p.x, 0.1), round_to(p.y, 0.1)});
+    lines.push_back({{"text", l.text},
+                     {"confidence", round_to(l.confidence, 1e-4)},
+                     {"box", std::move(box)},
+                     {"row", l.row},
+                     {"order", l.order}});
+  }
+  const auto& t = r.timings;
+  return {{"text", r.text},
+          {"lines", std::move(lines)},
+          {"width", r.width},
+          {"height", r.height},
+          {"page_rotation", r.page_rotation},
+          {"timings_ms",
+           {{"decode", round_to(t.decode, 0.01)},
+            {"det", round_to(t.det, 0.01)},
+            {"cls", round_to(t.cls, 0.01)},
+            {"rec", round_to(t.rec, 0.01)},
+            {"post", round_to(t.post, 0.01)},
+            {"total", round_to(t.total, 0.01)}}}};
+}
+
+}  // namespace edgeocr::ocr

@@ -1,0 +1,284 @@
+#include "ocr/pipeline.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include <opencv2/imgproc.hpp>
+
+#include "ocr/decode.h"
+#include "ocr/postprocess.h"
+#include "runtime/runtime.h"
+
+namespace edgeocr::ocr {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+constexpr int kClsHeight = 48, kClsWidth = 192;
+constexpr int kRecHeight = 48;
+// Widest recognizer input: 32:1 (1536 px). Wider crops are squeezed; 1536/8 = 192 CTC frames
+// still leave room for far more characters than a receipt line holds.
+constexpr int kRecMaxWidth = 48 * 32;
+// Narrowest batch width, as PaddleOCR (320 = 48 * 6.67): the SVTR neck mixes across the whole
+// width and reads short crops more reliably with this padding.
+constexpr int kRecMinWidth = 320;
+constexpr size_t kRecBatch = 8;
+constexpr size_t kClsBatch = 16;
+
+// Per-channel lookup tables: uint8 -> normalised float, in the image's BGR plane order
+// (PaddleOCR feeds cv2's BGR images to all three models with the mean/std listed in RGB terms).
+struct Normaliser {
+  std::array<std::array<float, 256>, 3> table{};
+  Normaliser(std::array<float, 3> mean, std::array<float, 3> stddev) {
+    for (int c = 0; c < 3; ++c)
+      for (int v = 0; v < 256; ++v) table[c][v] = (static_cast<float>(v) / 255.0f - mean[c]) / stddev[c];
+  }
+  // Writes the 8-bit BGR image into planes of a CHW tensor whose rows are `row_stride` floats
+  // apart and planes `plane_stride` apart.
+  void write(const cv::Mat& bgr, float* dst, size_t row_stride, size_t plane_stride) const {
+    for (int y = 0; y < bgr.rows; ++y) {
+      const uint8_t* src = bgr.ptr<uint8_t>(y);
+      float* p0 = dst + y * row_stride;
+      float* p1 = p0 + plane_stride;
+      float* p2 = p1 + plane_stride;
+      for (int x = 0; x < bgr.cols; ++x) {
+        p0[x] = table[0][src[3 * x]];
+        p1[x] = table[1][src[3 * x + 1]];
+        p2[x] = table[2][src[3 * x + 2]];
+      }
+    }
+  }
+};
+
+const Normaliser& det_normaliser() {
+  static const Normaliser n({0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f});
+  return n;
+}
+const Normaliser& half_normaliser() {
+  static const Normaliser n({0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f});
+  return n;
+}
+
+float quad_width(const Quad& q) { return std::hypot(q[1].x - q[0].x, q[1].y - q[0].y); }
+float quad_height(const Quad& q) { return std::hypot(q[3].x - q[0].x, q[3].y - q[0].y); }
+
+}  // namespace
+
+struct Pipeline::Impl {
+  PipelineOptions options;
+  runtime::Model det, cls, rec;
+  std::vector<std::string> labels;
+  std::vector<runtime::Tensor> det_input{1}, cls_input{1}, rec_input{1};
+
+  explicit Impl(const PipelineOptions& o)
+      : options(o),
+        det(runtime::Model::load(o.model_dir / "ch_PP-OCRv4_det_infer.onnx", {o.threads})),
+        cls(runtime::Model::load(o.model_dir / "ch_ppocr_mobile_v2.0_cls_infer.onnx", {o.threads})),
+        rec(runtime::Model::load(o.model_dir / "ch_PP-OCRv4_rec_infer.onnx", {o.threads})),
+        labels(detail::load_labels(o.model_dir / "ppocr_keys_v1.txt")) {}
+
+  std::vector<Quad> detect(const cv::Mat& image) {
+    const int longest = std::max(image.cols, image.rows);
+    const double ratio = longest > options.det_max_side ? static_cast<double>(options.det_max_side) / longest : 1.0;
+    const int h = std::max(32, static_cast<int>(std::lround(image.rows * ratio / 32.0)) * 32);
+    const int w = std::max(32, static_cast<int>(std::lround(image.cols * ratio / 32.0)) * 32);
+    cv::Mat resized;
+    cv::resize(image, resized, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+    runtime::Tensor& input = det_input[0];
+    input.shape = {1, 3, h, w};
+    input.data.resize(static_cast<size_t>(3) * h * w);
+    det_normaliser().write(resized, input.data.data(), static_cast<size_t>(w), static_cast<size_t>(h) * w);
+    auto outputs = det.run(det_input);
+    runtime::Tensor& out = outputs.at(0);
+    if (out.shape.size() != 4 || out.shape[2] != h || out.shape[3] != w)
+      throw runtime::ModelError("detector output shape does not match its input");
+    const cv::Mat probability(h, w, CV_32F, out.data.data());
+    detail::DbParams params;
+    params.threshold = options.det_threshold;
+    params.box_threshold = options.det_box_threshold;
+    params.unclip_ratio = options.det_unclip_ratio;
+    return detail::db_boxes(probability, params, static_cast<float>(image.cols) / w,
+                            static_cast<float>(image.rows) / h, image.cols, image.rows);
+  }
+
+  // Probability that each crop is upside down.
+  std::vector<float> classify(const std::vector<cv::Mat>& crops) {
+    std::vector<float> p180(crops.size(), 0.0f);
+    const size_t plane = static_cast<size_t>(kClsHeight) * kClsWidth;
+    for (size_t start = 0; start < crops.size(); start += kClsBatch) {
+      const size_t n = std::min(kClsBatch, crops.size() - start);
+      runtime::Tensor& input = cls_input[0];
+      input.shape = {static_cast<int64_t>(n), 3, kClsHeight, kClsWidth};
+      input.data.assign(n * 3 * plane, 0.0f);
+      for (size_t i = 0; i < n; ++i) {
+        const cv::Mat& crop = crops[start + i];
+        const double aspect = static_cast<double>(crop.cols) / crop.rows;
+        const int w = std::clamp(static_cast<int>(std::ceil(kClsHeight * aspect)), 1, kClsWidth);
+        cv::Mat resized;
+        cv::resize(crop, resized, cv::Size(w, kClsHeight));
+        half_normaliser().write(resized, input.data.data() + i * 3 * plane, kClsWidth, plane);
+      }
+      auto outputs = cls.run(cls_input);
+      const runtime::Tensor& out = outputs.at(0);
+      if (out.numel() != static_cast<int64_t>(n) * 2) throw runtime::ModelError("classifier output is not [N,2]");
+      for (size_t i = 0; i < n; ++i) p180[start + i] = out.data[i * 2 + 1];
+    }
+    return p180;
+  }
+
+  std::vector<detail::CtcResult> recognize(const std::vector<cv::Mat>& crops) {
+    std::vector<detail::CtcResult> results(crops.size());
+    const float word_gap = options.rec_word_gap;
+    std::vector<int> widths(crops.size());
+    for (size_t i = 0; i < crops.size(); ++i)
+      widths[i] = std::clamp(static_cast<int>(std::ceil(kRecHeight * static_cast<double>(crops[i].cols) / crops[i].rows)),
+                             1, kRecMaxWidth);
+    std::vector<size_t> order(crops.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return widths[a] < widths[b]; });
+    for (size_t start = 0; start < order.size(); start += kRecBatch) {
+      const size_t n = std::min(kRecBatch, order.size() - start);
+      int batch_width = kRecMinWidth;
+      for (size_t i = 0; i < n; ++i) batch_width = std::max(batch_width, widths[order[start + i]]);
+      const size_t plane = static_cast<size_t>(kRecHeight) * batch_width;
+      runtime::Tensor& input = rec_input[0];
+      input.shape = {static_cast<int64_t>(n), 3, kRecHeight, batch_width};
+      input.data.assign(n * 3 * plane, 0.0f);  // 0 = padding after normalisation, as PaddleOCR
+      for (size_t i = 0; i < n; ++i) {
+        const cv::Mat& crop = crops[order[start + i]];
+        cv::Mat resized;
+        cv::resize(crop, resized, cv::Size(widths[order[start + i]], kRecHeight));
+        half_normaliser().write(resized, input.data.data() + i * 3 * plane, static_cast<size_t>(batch_width), plane);
+      }
+      auto outputs = rec.run(rec_input);
+      const runtime::Tensor& out = outputs.at(0);
+      if (out.shape.size() != 3 || out.shape[0] != static_cast<int64_t>(n))
+        throw runtime::ModelError("recognizer output is not [N,T,C]");
+      const int frames = static_cast<int>(out.shape[1]), classes = static_cast<int>(out.shape[2]);
+      for (size_t i = 0; i < n; ++i)
+        results[order[start + i]] =
+            detail::ctc_greedy_decode(out.data.data() + i * frames * classes, frames, classes, labels, word_gap);
+    }
+    return results;
+  }
+
+  // Area-weighted vote: are most detected boxes tall (vertical text = page turned sideways)?
+  static bool looks_sideways(const std::vector<Quad>& boxes) {
+    double tall = 0, wide = 0;
+    for (const auto& b : boxes) {
+      const double w = quad_width(b), h = quad_height(b);
+      (h > 1.5 * w ? tall : wide) += w * h;
+    }
+    return tall > wide;
+  }
+
+  OcrResult run_upright(const cv::Mat& input, double scale_back, int out_w, int out_h) {
+    OcrResult result;
+    auto start = Clock::now();
+    cv::Mat image = input;
+    std::vector<Quad> boxes = detect(image);
+    int rotation = 0;
+    if (options.detect_page_rotation && looks_sideways(boxes)) {
+      cv::rotate(input, image, cv::ROTATE_90_CLOCKWISE);
+      rotation = 90;
+      boxes = detect(image);
+    }
+    result.timings.det = ms_since(start);
+
+    start = Clock::now();
+    std::vector<cv::Mat> crops;
+    crops.reserve(boxes.size());
+    for (const auto& b : boxes) crops.push_back(detail::crop_quad(image, b));
+    if (options.use_classifier && !crops.empty()) {
+      std::vector<float> p180 = classify(crops);
+      if (options.detect_page_rotation) {
+        double weighted = 0, total = 0;
+        for (size_t i = 0; i < boxes.size(); ++i) {
+          const double w = std::max(quad_width(boxes[i]), quad_height(boxes[i]));
+          weighted += w * p180[i];
+          total += w;
+        }
+        if (total > 0 && weighted / total > 0.5) {  // most text upside down: turn the page
+          const int w = image.cols, h = image.rows;  // the turned image has the same size
+          rotation += 180;
+          for (size_t i = 0; i < boxes.size(); ++i) {
+            boxes[i] = detail::rotate_quad(boxes[i], 180, w, h);
+            cv::rotate(crops[i], crops[i], cv::ROTATE_180);
+            p180[i] = 1.0f - p180[i];
+          }
+        }
+      }
+      for (size_t i = 0; i < crops.size(); ++i)
+        if (p180[i] > options.cls_threshold) cv::rotate(crops[i], crops[i], cv::ROTATE_180);
+    }
+    result.timings.cls = ms_since(start);
+
+    start = Clock::now();
+    const auto texts = recognize(crops);
+    result.timings.rec = ms_since(start);
+
+    start = Clock::now();
+    for (size_t i = 0; i < boxes.size(); ++i) {
+      if (texts[i].text.empty() || texts[i].confidence < options.rec_min_confidence) continue;
+      TextLine line;
+      line.text = texts[i].text;
+      line.confidence = texts[i].confidence;
+      line.box = boxes[i];
+      for (auto& p : line.box) p = {p.x * static_cast<float>(scale_back), p.y * static_cast<float>(scale_back)};
+      result.lines.push_back(std::move(line));
+    }
+    result.text = detail::assign_reading_order(result.lines);
+    result.page_rotation = rotation;
+    const bool swapped = rotation == 90 || rotation == 270;
+    result.width = swapped ? out_h : out_w;
+    result.height = swapped ? out_w : out_h;
+    result.timings.post = ms_since(start);
+    return result;
+  }
+};
+
+Pipeline::Pipeline(const PipelineOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+Pipeline::Pipeline(Pipeline&&) noexcept = default;
+Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
+Pipeline::~Pipeline() = default;
+
+const PipelineOptions& Pipeline::options() const { return impl_->options; }
+
+OcrResult Pipeline::run(std::span<const uint8_t> encoded_image) {
+  const auto start = Clock::now();
+  const detail::DecodedImage decoded = detail::decode_with_size(encoded_image, impl_->options.limits);
+  const double decode_ms = ms_since(start);
+  const double scale_back = static_cast<double>(decoded.original_width) / decoded.bgr.cols;
+  OcrResult result = impl_->run_upright(decoded.bgr, scale_back, decoded.original_width, decoded.original_height);
+  result.timings.decode = decode_ms;
+  result.timings.total = ms_since(start);
+  return result;
+}
+
+OcrResult Pipeline::run(const cv::Mat& bgr_image) {
+  const auto start = Clock::now();
+  if (bgr_image.empty()) throw ImageError("empty image");
+  if (bgr_image.depth() != CV_8U || bgr_image.channels() != 3) throw ImageError("expected an 8-bit BGR image");
+  cv::Mat image = bgr_image;
+  const int longest = std::max(image.cols, image.rows);
+  const int max_side = impl_->options.limits.max_side;
+  if (max_side > 0 && longest > max_side) {
+    const double scale = static_cast<double>(max_side) / longest;
+    cv::resize(bgr_image, image, cv::Size(std::max(1, static_cast<int>(std::lround(image.cols * scale))),
+                                          std::max(1, static_cast<int>(std::lround(image.rows * scale)))),
+               0, 0, cv::INTER_AREA);
+  }
+  const double decode_ms = ms_since(start);
+  OcrResult result = impl_->run_upright(image, static_cast<double>(bgr_image.cols) / image.cols, bgr_image.cols, bgr_image.rows);
+  result.timings.decode = decode_ms;
+  result.timings.total = ms_since(start);
+  return result;
+}
+
+}  // namespace edgeocr::ocr

@@ -1,0 +1,56 @@
+// What the HTTP server asks of an OCR backend. The native pipeline, the VLM backend (issue 6) and
+// the tests' fake engines implement OcrEngine; each worker thread owns one engine instance.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace edgeocr::serve {
+
+struct OcrRequest {
+  // Encoded image bytes, shared so that a job outliving its timed-out client stays valid.
+  std::shared_ptr<const std::string> image_data;
+  std::string task = "spot";          // "spot" (lines + boxes) or "parse" (reading-order markdown)
+  std::string instruction;            // free-text extraction instruction ("提取总金额")
+  std::vector<std::string> fields;    // explicit field list
+  std::string schema;                 // named schema, e.g. "receipt"
+  std::span<const uint8_t> image() const {
+    if (!image_data) return {};
+    return {reinterpret_cast<const uint8_t*>(image_data->data()), image_data->size()};
+  }
+  bool wants_extraction() const { return !instruction.empty() || !fields.empty() || !schema.empty(); }
+};
+
+// An error with an HTTP status and a stable code, e.g. {415, "unsupported_media_type", "..."}.
+// Engines and extractors throw it for anything the client should see as-is.
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(int status, std::string code, const std::string& message)
+      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
+  int status() const { return status_; }
+  const std::string& code() const { return code_; }
+
+ private:
+  int status_;
+  std::string code_;
+};
+
+class OcrEngine {
+ public:
+  virtual ~OcrEngine() = default;
+  // Returns the result JSON: at least "text"; the native engine adds "lines", "width", "height",
+  // "timings_ms" ({stage: ms}) and, for extraction, "fields". Throws ApiError (bad image -> 400).
+  virtual nlohmann::json recognize(const OcrRequest& request) = 0;
+};
+
+// Called once per worker thread, on that thread, to build its engine.
+using EngineFactory = std::function<std::unique_ptr<OcrEngine>()>;
+
+}  // namespace edgeocr::serve

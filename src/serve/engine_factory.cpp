@@ -1,0 +1,79 @@
+#include "serve/engine_factory.h"
+
+#include "extract/extract.h"
+
+#ifdef EDGEOCR_SERVE_HAVE_NATIVE
+#include "serve/native_engine.h"
+#endif
+#include "vlm/serve_engine.h"
+
+namespace edgeocr::serve {
+
+std::vector<std::string> available_backends() {
+  std::vector<std::string> names;
+#ifdef EDGEOCR_SERVE_HAVE_NATIVE
+  names.push_back("native");
+#endif
+  for (const char* vlm_backend : {"openai", "vllm"}) names.push_back(vlm_backend);  // issue 6
+#ifdef EDGEOCR_SERVE_HAVE_NATIVE
+  names.push_back("hybrid");
+#endif
+  return names;
+}
+
+void check_device(const std::string& device) {
+  if (device == "cpu") return;
+  if (device.rfind("cuda", 0) == 0 || device.rfind("gpu", 0) == 0)
+    throw ConfigError("--device " + device +
+                      ": this build of EdgeOCR has no CUDA support compiled in (it is built for CPU-only edge "
+                      "machines); use --device cpu");
+  throw ConfigError("--device " + device + ": unknown device (use cpu)");
+}
+
+// Structured extraction on the native result; extraction errors become API errors.
+#ifdef EDGEOCR_SERVE_HAVE_NATIVE
+ExtractionHook native_extraction() {
+  return [](const ocr::OcrResult& result, const OcrRequest& request) {
+    const extract::ExtractRequest wanted{request.schema, request.instruction, request.fields};
+    try {
+      return extract::to_json(extract::extract(result, wanted));
+    } catch (const extract::UnsupportedInstruction& e) {
+      throw ApiError(422, std::string(extract::UnsupportedInstruction::code()), e.what());
+    } catch (const extract::InvalidRequest& e) {
+      throw ApiError(400, "invalid_request", e.what());
+    }
+  };
+}
+#endif
+
+EngineFactory make_engine_factory(const Settings& settings) {
+  check_device(settings.get("device"));
+  const std::string backend = settings.get("backend");
+  EngineFactory native;
+#ifdef EDGEOCR_SERVE_HAVE_NATIVE
+  if (backend == "native" || backend == "hybrid") {
+    ocr::PipelineOptions options;
+    options.model_dir = settings.get("model_path");
+    options.threads = settings.get_int("threads");
+    options.limits.max_bytes = static_cast<int64_t>(settings.get_double("limits.max_body_mb") * (1 << 20));
+    options.limits.max_pixels = settings.get_int("limits.max_pixels");
+    native = [options] { return std::make_unique<NativeEngine>(options, native_extraction()); };
+  }
+#endif
+  if (backend == "native" && native) return native;
+  // VLM backends (issue 6): openai = vllm (the VLM answers everything, no local models needed),
+  // hybrid (native first, the VLM for what native cannot do). All workers share one VLM client.
+  if (backend == "openai" || backend == "vllm" || (backend == "hybrid" && native)) {
+    try {
+      const auto get = [&settings](const std::string& key) { return settings.get(key); };
+      return vlm::make_serve_engine_factory(vlm::settings_from(backend, get), native);
+    } catch (const std::exception& e) {
+      throw ConfigError(e.what());
+    }
+  }
+  std::string names;
+  for (const auto& n : available_backends()) names += (names.empty() ? "" : ", ") + n;
+  throw ConfigError("--backend " + backend + ": unknown backend (available: " + (names.empty() ? "none" : names) + ")");
+}
+
+}  // namespace edgeocr::serve

@@ -1,0 +1,27 @@
+// Backend selection for `edgeocr serve`: the one place that maps --backend to an engine.
+// The VLM area (issue 6) adds its backends (openai, vllm, hybrid) in engine_factory.cpp.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "serve/engine.h"
+#include "serve/settings.h"
+#ifdef EDGEOCR_SERVE_HAVE_NATIVE
+#include "serve/native_engine.h"
+#endif
+
+namespace edgeocr::serve {
+
+std::vector<std::string> available_backends();
+// Throws ConfigError for an unknown backend or a device this build cannot use.
+EngineFactory make_engine_factory(const Settings& settings);
+// Checks --device: "cpu" only (no CUDA support is compiled in).
+void check_device(const std::string& device);
+#ifdef EDGEOCR_SERVE_HAVE_NATIVE
+// Structured extraction (src/extract) on native results: unsupported instructions become
+// 422 `unsupported_instruction`, malformed requests 400.
+ExtractionHook native_extraction();
+#endif
+
+}  // namespace edgeocr::serve

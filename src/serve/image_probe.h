@@ -1,0 +1,23 @@
+// Cheap look at an encoded image's header: format and dimensions, without decoding it, so the
+// server can refuse non-images (400) and oversized images (413) before queueing any work.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace edgeocr::serve {
+
+struct ImageInfo {
+  std::string extension;  // jpg, png, bmp, tiff, webp, gif
+  std::string mime;       // image/jpeg, ...
+  int64_t width = 0, height = 0;  // 0 when the header does not say (cheaply)
+};
+
+// nullopt when the bytes do not start like any supported image format.
+std::optional<ImageInfo> probe_image(std::span<const uint8_t> bytes);
+
+std::string mime_for_extension(const std::string& extension);
+
+}  // namespace edgeocr::serve

@@ -1,0 +1,165 @@
+// `edgeocr serve`: settings from flags / env / config file, then the HTTP server until SIGTERM.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "serve/auth.h"
+#include "serve/engine_factory.h"
+#include "serve/server.h"
+#include "serve/settings.h"
+#include "sync/archive_link.h"
+#include "sync/sync_client.h"
+#include "vlm/metrics.h"
+
+namespace edgeocr::cli {
+namespace {
+
+bool is_loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+std::string describe(const serve::SettingSpec& spec) {
+  std::string text = spec.help + "  [env " + spec.env + "; config key " + spec.key;
+  if (!spec.default_value.empty()) text += "; default " + spec.default_value;
+  return text + "]";
+}
+
+int run_server(const serve::Settings& settings) {
+  const std::string level = settings.get("log_level");
+  if (level != "trace" && level != "debug" && level != "info" && level != "warn" && level != "error")
+    throw serve::ConfigError("log_level must be trace, debug, info, warn or error, got '" + level + "'");
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+
+  serve::ServerOptions options;
+  options.backend_name = settings.get("backend");
+  options.engine_factory = serve::make_engine_factory(settings);  // checks --device and --backend
+  if (settings.is_set("auth_file")) options.auth = serve::Authenticator::from_file(settings.get("auth_file"));
+  // Without auth, only an explicitly chosen host leaves the loopback interface.
+  options.host = settings.is_set("host") ? settings.get("host") : (options.auth ? "0.0.0.0" : "127.0.0.1");
+  options.port = settings.get_int("port");
+  if (options.port < 1 || options.port > 65535) throw serve::ConfigError("port must be 1..65535");
+  options.archive.data_dir = settings.get("data_dir");
+  // Sync (issue 5): the outbox migration + in-transaction hook, and the background worker.
+  std::unique_ptr<sync::SyncWorker> sync_worker;
+  if (settings.is_set("sync.url")) {
+    std::map<std::string, std::string> sync_keys;
+    for (const auto& spec : serve::setting_specs())
+      if (spec.key.rfind("sync.", 0) == 0 && settings.is_set(spec.key)) sync_keys[spec.key] = settings.get(spec.key);
+    sync::add_outbox_to(options.archive);
+    sync_worker = std::make_unique<sync::SyncWorker>(sync::SyncConfig::from_keys(sync_keys), options.archive.data_dir,
+                                                     sync::archive_database_file(options.archive.data_dir));
+    options.extra_gauges = [worker = sync_worker.get()] { return worker->gauges(); };
+  }
+  options.tls_cert = settings.get("tls_cert");
+  options.tls_key = settings.get("tls_key");
+  options.workers = settings.get_int("workers");
+  options.max_body_bytes = static_cast<int64_t>(settings.get_double("limits.max_body_mb") * (1 << 20));
+  options.max_pixels = settings.get_int("limits.max_pixels");
+  options.queue_length = settings.get_int("limits.queue_length");
+  options.request_timeout_s = settings.get_double("limits.request_timeout_s");
+  options.read_timeout_s = settings.get_int("limits.read_timeout_s");
+  options.write_timeout_s = settings.get_int("limits.write_timeout_s");
+  if (options.workers < 1 || options.queue_length < 1 || options.max_body_bytes < 1 || options.request_timeout_s <= 0)
+    throw serve::ConfigError("workers, queue_length, max_body_mb and request_timeout must be positive");
+
+  // SIGTERM/SIGINT are handled by one thread (sigwait), so every other thread must block them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  spdlog::info("loading {} worker(s), backend {}, models from {}", options.workers, options.backend_name,
+               settings.get("model_path"));
+  serve::Server server(std::move(options));
+  if (settings.get("backend") != "native")  // VLM requests, latency, errors, tokens (issue 6)
+    server.metrics().add_exposition([] { return vlm::global_metrics().prometheus_text(); });
+  if (sync_worker) sync_worker->start();
+  const int port = server.bind();
+  const std::string host = settings.is_set("host") ? settings.get("host") : (settings.is_set("auth_file") ? "0.0.0.0" : "127.0.0.1");
+  spdlog::info("listening on {}://{}:{} (data dir {}, auth {}, TLS {})", server.tls() ? "https" : "http", host, port,
+               settings.get("data_dir"), settings.is_set("auth_file") ? "on" : "off", server.tls() ? "on" : "off");
+  if (!is_loopback(host) && !settings.is_set("auth_file"))
+    spdlog::warn("listening on {} without an auth file: anyone on the network can use the service and read the "
+                 "archive (use --auth-file)", host);
+
+  std::atomic<bool> finished{false};
+  std::thread signal_thread([&server, &finished, signals] {
+    int received = 0;
+    sigwait(&signals, &received);
+    if (finished) return;  // woken by the main thread below
+    spdlog::info("signal {}: stopping (finishing running requests)", received);
+    // Repeat until run() returns: a signal that lands while the listener is still starting
+    // would otherwise be missed.
+    while (!finished) {
+      server.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  server.run();
+  finished = true;
+  pthread_kill(signal_thread.native_handle(), SIGTERM);  // wake it if no signal came
+  signal_thread.join();
+  if (sync_worker) sync_worker->stop();
+  spdlog::info("stopped; archive closed");
+  return 0;
+}
+
+}  // namespace
+
+void register_serve_command(CLI::App& app, int& exit_code) {
+  CLI::App* cmd = app.add_subcommand("serve", "Run the OCR service: REST API, web page and local archive");
+  cmd->footer(
+      "Every setting also comes from its environment variable or config-file key; precedence is\n"
+      "flag > environment > config file > default. Config file: TOML subset, e.g.\n"
+      "  port = 8000\n  data_dir = \"/var/lib/edgeocr\"\n  [limits]\n  queue_length = 32\n");
+  // std::map nodes are stable, so CLI11 may keep pointers into it.
+  auto values = std::make_shared<std::map<std::string, std::string>>();
+  auto given = std::make_shared<std::map<std::string, CLI::Option*>>();
+  for (const auto& spec : serve::setting_specs()) {
+    (*given)[spec.key] = cmd->add_option(spec.flag, (*values)[spec.key], describe(spec));
+  }
+  auto hash_password = std::make_shared<bool>(false);
+  auto new_key = std::make_shared<bool>(false);
+  cmd->add_flag("--hash-password", *hash_password,
+                "read a password from stdin and print its pbkdf2-sha256 entry for the auth file, then exit");
+  cmd->add_flag("--new-api-key", *new_key, "print a new random API key and its sha256 entry for the auth file, then exit");
+
+  cmd->callback([values, given, hash_password, new_key, &exit_code] {
+    try {
+      if (*hash_password) {
+        std::string password;
+        std::getline(std::cin, password);
+        if (password.empty()) throw serve::ConfigError("empty password on stdin");
+        std::cout << serve::hash_password(password) << "\n";
+        return;
+      }
+      if (*new_key) {
+        const auto [key, entry] = serve::new_api_key();
+        std::cout << "key:   " << key << "\nentry: " << entry << "\n";
+        return;
+      }
+      std::map<std::string, std::string> flags;
+      for (const auto& [key, option] : *given)
+        if (option->count() > 0) flags[key] = (*values)[key];
+      const auto settings = serve::resolve_settings(flags, [](const char* name) { return std::getenv(name); });
+      exit_code = run_server(settings);
+    } catch (const std::exception& e) {
+      std::cerr << "edgeocr serve: error: " << e.what() << "\n";
+      exit_code = 1;
+    }
+  });
+}
+
+}  // namespace edgeocr::cli

@@ -1,0 +1,473 @@
+#include "serve/server.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include "serve/image_probe.h"
+#include "serve/job_queue.h"
+#include "serve/web_assets.h"
+#include "vlm/prompts.h"
+
+namespace edgeocr::serve {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// Per-request bookkeeping for the access log: httplib runs pre-routing, the handler and the
+// logger for one request on the same thread.
+thread_local Clock::time_point t_request_start;
+
+const char* kRequestIdHeader = "X-Request-Id";
+
+void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
+  res.status = status;
+  res.set_content(json{{"error", {{"code", code}, {"message", message}}}}.dump(), "application/json");
+}
+
+void send_json(httplib::Response& res, const json& body, int status = 200) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+std::string default_code(int status) {
+  switch (status) {
+    case 400: return "bad_request";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 408: return "request_timeout";
+    case 413: return "payload_too_large";
+    case 414: return "uri_too_long";
+    case 415: return "unsupported_media_type";
+    case 416: return "range_not_satisfiable";
+    case 429: return "too_many_requests";
+    case 501: return "not_implemented";
+    case 503: return "unavailable";
+    case 504: return "timeout";
+    default: return status >= 500 ? "internal_error" : "error";
+  }
+}
+
+// Route label for metrics and logs: the route pattern, never the raw path (bounded cardinality).
+std::string route_label(const std::string& method, const std::string& path) {
+  static const std::vector<std::string> fixed = {"/ocr",     "/v1/ocr", "/v1/records", "/v1/records.csv",
+                                                 "/healthz", "/readyz", "/metrics",    "/openapi.json", "/"};
+  std::string route;
+  if (std::find(fixed.begin(), fixed.end(), path) != fixed.end()) {
+    route = path;
+  } else if (path.rfind("/static/", 0) == 0) {
+    route = "/static/*";
+  } else if (path.rfind("/v1/records/", 0) == 0) {
+    route = path.size() > 6 && path.compare(path.size() - 6, 6, "/image") == 0 ? "/v1/records/{id}/image"
+                                                                                 : "/v1/records/{id}";
+  } else {
+    route = "other";
+  }
+  return method + " " + route;
+}
+
+bool is_valid_record_id(const std::string& id) {
+  return id.size() == 36 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
+         });
+}
+
+std::string param(const httplib::Request& req, const std::string& name) {
+  if (req.has_param(name.c_str())) return req.get_param_value(name.c_str());
+  if (req.has_file(name.c_str())) return req.get_file_value(name.c_str()).content;
+  return {};
+}
+
+bool parse_bool_param(const std::string& value, bool fallback, const std::string& name) {
+  if (value.empty()) return fallback;
+  if (value == "true" || value == "1" || value == "yes") return true;
+  if (value == "false" || value == "0" || value == "no") return false;
+  throw ApiError(400, "bad_parameter", name + " must be true or false, got '" + value + "'");
+}
+
+int parse_int_param(const std::string& value, int fallback, const std::string& name) {
+  if (value.empty()) return fallback;
+  try {
+    size_t used = 0;
+    const int v = std::stoi(value, &used);
+    if (used == value.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw ApiError(400, "bad_parameter", name + " must be an integer, got '" + value + "'");
+}
+
+// `fields` as a JSON array (["total","date"]) or a comma-separated list.
+std::vector<std::string> parse_fields(const std::string& value) {
+  std::vector<std::string> fields;
+  if (value.empty()) return fields;
+  if (value.front() == '[') {
+    try {
+      for (const auto& f : json::parse(value)) fields.push_back(f.get<std::string>());
+      return fields;
+    } catch (const json::exception&) {
+      throw ApiError(400, "bad_parameter", "fields must be a JSON array of strings or a comma-separated list");
+    }
+  }
+  std::stringstream in(value);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) fields.push_back(item);
+  }
+  return fields;
+}
+
+bool is_image_content_type(const std::string& type) { return type.rfind("image/", 0) == 0; }
+
+json record_summary(const store::Record& r) {
+  json j{{"id", r.id},
+         {"created_at", r.created_at},
+         {"image_sha256", r.image_sha256},
+         {"text", r.text},
+         {"url", "/v1/records/" + r.id}};
+  j["image_url"] = r.image_sha256.empty() ? json(nullptr) : json("/v1/records/" + r.id + "/image");
+  j["fields"] = r.fields_json.empty() ? json(nullptr) : json::parse(r.fields_json, nullptr, false);
+  return j;
+}
+
+store::ListQuery list_query(const httplib::Request& req) {
+  store::ListQuery q;
+  q.limit = parse_int_param(param(req, "limit"), 50, "limit");
+  q.offset = parse_int_param(param(req, "offset"), 0, "offset");
+  q.cursor = param(req, "cursor");
+  q.from = param(req, "from");
+  q.to = param(req, "to");
+  q.text_query = param(req, "q");
+  return q;
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options) : options_(std::move(options)) {
+  if (!options_.engine_factory) throw std::invalid_argument("no OCR engine configured");
+  if (options_.tls_cert.empty() != options_.tls_key.empty())
+    throw std::invalid_argument("TLS needs both --tls-cert and --tls-key");
+  archive_ = std::make_unique<store::Archive>(options_.archive);
+  queue_ = std::make_unique<JobQueue>(options_.engine_factory, options_.workers, options_.queue_length);
+  if (tls()) {
+    if (!std::filesystem::exists(options_.tls_cert)) throw std::invalid_argument("TLS certificate not found: " + options_.tls_cert);
+    if (!std::filesystem::exists(options_.tls_key)) throw std::invalid_argument("TLS key not found: " + options_.tls_key);
+    auto ssl = std::make_unique<httplib::SSLServer>(options_.tls_cert.c_str(), options_.tls_key.c_str());
+    if (!ssl->is_valid())
+      throw std::invalid_argument("cannot load the TLS certificate/key (" + options_.tls_cert + ", " +
+                                  options_.tls_key + "): not PEM, or the key does not match");
+    http_ = std::move(ssl);
+  } else {
+    http_ = std::make_unique<httplib::Server>();
+  }
+  metrics_.set_gauge_source([this] {
+    std::vector<std::pair<std::string, std::pair<std::string, double>>> g;
+    g.push_back({"edgeocr_queue_depth", {"OCR jobs waiting for a worker.", double(queue_->waiting())}});
+    g.push_back({"edgeocr_jobs_running", {"OCR jobs running now.", double(queue_->running())}});
+    g.push_back({"edgeocr_queue_capacity", {"Most jobs that may wait.", double(queue_->capacity())}});
+    g.push_back({"edgeocr_records_stored", {"Records in the archive.", double(archive_->count())}});
+    if (options_.extra_gauges)
+      for (auto& extra : options_.extra_gauges()) g.push_back(std::move(extra));
+    return g;
+  });
+  install_routes();
+}
+
+Server::~Server() {
+  stop();
+  if (queue_) queue_->shutdown();
+}
+
+int Server::bind() {
+  if (options_.port == 0) {
+    port_ = http_->bind_to_any_port(options_.host.c_str());
+  } else {
+    port_ = http_->bind_to_port(options_.host.c_str(), options_.port) ? options_.port : -1;
+  }
+  if (port_ <= 0)
+    throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                             " (address in use or not available)");
+  return port_;
+}
+
+void Server::run() {
+  http_->listen_after_bind();
+  // No new requests now, and httplib has finished the ones it was running.
+  queue_->shutdown();
+}
+
+void Server::stop() {
+  stopping_ = true;
+  if (http_) http_->stop();
+  // Jobs still waiting for a worker get 503 now instead of delaying the shutdown; the
+  // running ones finish and are answered.
+  if (queue_) queue_->drop_waiting();
+}
+
+void Server::install_routes() {
+  httplib::Server& http = *http_;
+  // One HTTP thread per job that may wait plus a few for the archive, health and page, so a full
+  // queue is answered with 503 instead of leaving connections waiting for a thread.
+  const size_t http_threads = static_cast<size_t>(options_.queue_length + options_.workers + 8);
+  http.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };  // httplib owns it
+  http.set_payload_max_length(static_cast<size_t>(options_.max_body_bytes));
+  http.set_read_timeout(options_.read_timeout_s, 0);
+  http.set_write_timeout(options_.write_timeout_s, 0);
+  http.set_keep_alive_timeout(5);
+  // httplib's default also sets SO_REUSEPORT, which would let a second server (or a stale one)
+  // share the port silently; keep only SO_REUSEADDR so "address in use" is reported.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof yes);
+  });
+
+  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    t_request_start = Clock::now();
+    res.set_header(kRequestIdHeader, store::new_uuid_v4());
+    if (!options_.auth || req.path == "/healthz") return httplib::Server::HandlerResponse::Unhandled;
+    const auto principal = options_.auth->authenticate(req.get_header_value("Authorization"));
+    if (!principal) {
+      res.set_header("WWW-Authenticate", "Basic realm=\"edgeocr\", charset=\"UTF-8\"");
+      send_error(res, 401, "unauthorized", "authentication required: Authorization: Bearer <api key> or Basic");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (principal->read_only && req.method != "GET" && req.method != "HEAD") {
+      send_error(res, 403, "forbidden", "'" + principal->name + "' is read-only");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  // Everything >= 400 without a body (httplib's own 404, 413, 400...) gets the JSON error shape.
+  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string message = res.status == 404 ? "no route " + req.method + " " + req.path : "request failed";
+    if (res.status == 413) message = "request body too large";
+    send_error(res, res.status, default_code(res.status), message);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+
+  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    try {
+      std::rethrow_exception(ep);
+    } catch (const ApiError& e) {
+      send_error(res, e.status(), e.code(), e.what());
+    } catch (const std::exception& e) {
+      spdlog::error("internal error: {}", e.what());
+      send_error(res, 500, "internal_error", "internal error (see the server log)");
+    } catch (...) {
+      send_error(res, 500, "internal_error", "internal error");
+    }
+  });
+
+  http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    const double seconds = std::chrono::duration<double>(Clock::now() - t_request_start).count();
+    const std::string route = route_label(req.method, req.path);
+    metrics_.count_request(route, res.status, seconds);
+    spdlog::info("request id={} route=\"{}\" status={} ms={:.1f} bytes_in={} bytes_out={}",
+                 res.get_header_value(kRequestIdHeader), route, res.status, seconds * 1000, req.body.size(),
+                 res.body.size());
+  });
+
+  // Handlers throw ApiError for client mistakes; the exception handler turns it into JSON.
+  const auto guard = [](auto fn) {
+    return [fn](const httplib::Request& req, httplib::Response& res) {
+      try {
+        fn(req, res);
+      } catch (const ApiError& e) {
+        send_error(res, e.status(), e.code(), e.what());
+      } catch (const std::invalid_argument& e) {
+        send_error(res, 400, "bad_parameter", e.what());
+      }
+    };
+  };
+
+  http.Post("/ocr", guard([this](const httplib::Request& req, httplib::Response& res) { handle_ocr(req, res, false); }));
+  http.Post("/v1/ocr", guard([this](const httplib::Request& req, httplib::Response& res) { handle_ocr(req, res, true); }));
+
+  http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { send_json(res, {{"status", "ok"}}); });
+  http.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    if (stopping_) {
+      res.set_header("Retry-After", "5");
+      return send_error(res, 503, "shutting_down", "the server is shutting down");
+    }
+    send_json(res, {{"status", "ready"},
+                    {"backend", options_.backend_name},
+                    {"workers", options_.workers},
+                    {"queue_depth", queue_->waiting()},
+                    {"queue_capacity", queue_->capacity()}});
+  });
+  http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  http.Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) { send_json(res, openapi_document()); });
+
+  http.Get("/v1/records", guard([this](const httplib::Request& req, httplib::Response& res) {
+    const auto query = list_query(req);
+    const auto page = archive_->list(query);
+    json records = json::array();
+    for (const auto& r : page.records) records.push_back(record_summary(r));
+    send_json(res, {{"records", records},
+                    {"total", page.total},
+                    {"limit", query.limit},
+                    {"offset", query.cursor.empty() ? query.offset : 0},
+                    {"next_cursor", page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor)}});
+  }));
+  http.Get("/v1/records.csv", guard([this](const httplib::Request& req, httplib::Response& res) {
+    std::ostringstream out;
+    archive_->write_csv(out, list_query(req));
+    res.set_header("Content-Disposition", "attachment; filename=\"edgeocr-records.csv\"");
+    res.set_content(out.str(), "text/csv; charset=utf-8");
+  }));
+
+  const auto send_image = [this](const store::Record& r, httplib::Response& res) {
+    const auto path = archive_->image_path(r);
+    std::ifstream in(path, std::ios::binary);
+    if (path.empty() || !in) throw ApiError(404, "not_found", "record " + r.id + " has no stored image");
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    res.set_content(std::move(bytes), mime_for_extension(r.image_ext));
+  };
+  const auto find_record = [this](const std::string& id) {
+    auto r = is_valid_record_id(id) ? archive_->get(id) : std::nullopt;
+    if (!r) throw ApiError(404, "not_found", "no record " + id);
+    return *r;
+  };
+  http.Get(R"(/v1/records/([^/]+)/image)", guard([=](const httplib::Request& req, httplib::Response& res) {
+    send_image(find_record(req.matches[1]), res);
+  }));
+  http.Get(R"(/v1/records/([^/]+))", guard([=](const httplib::Request& req, httplib::Response& res) {
+    const auto r = find_record(req.matches[1]);
+    if (parse_bool_param(param(req, "image"), false, "image")) return send_image(r, res);
+    json j = record_summary(r);
+    j["result"] = json::parse(r.result_json, nullptr, false);
+    send_json(res, j);
+  }));
+  http.Delete(R"(/v1/records/([^/]+))", guard([this](const httplib::Request& req, httplib::Response& res) {
+    const std::string id = req.matches[1];
+    if (!is_valid_record_id(id) || !archive_->remove(id)) throw ApiError(404, "not_found", "no record " + id);
+    send_json(res, {{"deleted", id}});
+  }));
+
+  const auto serve_asset = [](const httplib::Request& req, httplib::Response& res) {
+    const WebAsset* asset = find_web_asset(req.path);
+    if (!asset) return send_error(res, 404, "not_found", "no file " + req.path);
+    res.set_content(std::string(asset->body), std::string(asset->content_type).c_str());
+  };
+  http.Get("/", serve_asset);
+  http.Get(R"(/static/.+)", serve_asset);
+}
+
+void Server::handle_ocr(const httplib::Request& req, httplib::Response& res, bool v1) {
+  auto image = std::make_shared<std::string>();
+  if (req.is_multipart_form_data()) {
+    if (!req.has_file("file"))
+      throw ApiError(400, "missing_file", "multipart/form-data must have the image in a field named 'file'");
+    const auto& part = req.get_file_value("file");
+    if (!part.content_type.empty() && !is_image_content_type(part.content_type) &&
+        part.content_type != "application/octet-stream")
+      throw ApiError(415, "unsupported_media_type",
+                     "the 'file' part is " + part.content_type + "; send an image (JPEG, PNG, BMP, TIFF, WebP)");
+    *image = part.content;
+  } else if (v1 && is_image_content_type(req.get_header_value("Content-Type"))) {
+    *image = req.body;
+  } else {
+    throw ApiError(415, "unsupported_media_type",
+                   v1 ? "send multipart/form-data with a 'file' field, or the raw image with an image/* Content-Type"
+                      : "send multipart/form-data with the image in a field named 'file'");
+  }
+  if (image->empty()) throw ApiError(400, "bad_image", "the image is empty");
+
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(image->data()), image->size());
+  const auto info = probe_image(bytes);
+  if (!info) throw ApiError(400, "bad_image", "not an image EdgeOCR can read (JPEG, PNG, BMP, TIFF, WebP)");
+  if (info->width * info->height > options_.max_pixels)
+    throw ApiError(413, "image_too_large",
+                   "image is " + std::to_string(info->width) + "x" + std::to_string(info->height) + ", over the " +
+                       std::to_string(options_.max_pixels) + "-pixel limit");
+
+  OcrRequest request;
+  request.image_data = image;
+  bool store = true;
+  if (v1) {
+    request.task = param(req, "task");
+    if (request.task.empty()) request.task = "spot";
+    // The VLM backends (issue 6) also answer text, table, formula, extract, translate and vqa.
+    const bool vlm_task = options_.backend_name != "native" && vlm::parse_task(request.task).has_value();
+    if (request.task != "spot" && request.task != "parse" && !vlm_task)
+      throw ApiError(400, "bad_parameter", "task must be spot or parse" +
+                                               std::string(options_.backend_name != "native"
+                                                               ? " (or text, table, formula, extract, translate, vqa)"
+                                                               : "") +
+                                               ", got '" + request.task + "'");
+    request.instruction = param(req, "instruction");
+    request.fields = parse_fields(param(req, "fields"));
+    request.schema = param(req, "schema");
+    store = parse_bool_param(param(req, "store"), true, "store");
+  }
+
+  // A request still being read when stop() began must not slip into the queue afterwards.
+  if (stopping_) {
+    res.set_header("Retry-After", "5");
+    throw ApiError(503, "shutting_down", "the server is shutting down");
+  }
+  auto ticket = queue_->submit(std::move(request));
+  if (!ticket) {
+    // Rough time until a slot frees up: the queue ahead of us at the recent mean job time.
+    const double wait_s = mean_run_ms_.load() / 1000.0 * options_.queue_length / std::max(1, options_.workers);
+    res.set_header("Retry-After", std::to_string(std::clamp(static_cast<int>(std::ceil(wait_s)), 1, 120)));
+    throw ApiError(503, "queue_full", "the server is busy (" + std::to_string(options_.queue_length) +
+                                          " requests waiting); retry later");
+  }
+  const auto elapsed = Clock::now() - t_request_start;
+  const auto budget = std::chrono::duration<double>(options_.request_timeout_s) - elapsed;
+  if (ticket->outcome.wait_for(budget) != std::future_status::ready) {
+    ticket->abandoned->store(true);
+    throw ApiError(504, "timeout", "OCR did not finish within " + std::to_string(options_.request_timeout_s) + " s");
+  }
+  JobOutcome outcome = ticket->outcome.get();
+  if (outcome.error) {
+    try {
+      std::rethrow_exception(outcome.error);
+    } catch (const ApiError&) {
+      throw;
+    } catch (const std::exception& e) {
+      spdlog::error("request {}: OCR failed: {}", res.get_header_value(kRequestIdHeader), e.what());
+      throw ApiError(500, "ocr_failed", "OCR failed (see the server log)");
+    }
+  }
+  mean_run_ms_ = 0.8 * mean_run_ms_.load() + 0.2 * outcome.run_ms;
+
+  json result = std::move(outcome.result);
+  metrics_.observe_stage("queue_wait", outcome.queue_ms / 1000.0);
+  if (result.contains("timings_ms") && result["timings_ms"].is_object()) {
+    for (const auto& [stage, ms] : result["timings_ms"].items())
+      if (ms.is_number()) metrics_.observe_stage(stage, ms.get<double>() / 1000.0);
+    result["timings_ms"]["queue_wait"] = outcome.queue_ms;
+  }
+  if (!result.contains("text")) result["text"] = "";
+  result["request_id"] = res.get_header_value(kRequestIdHeader);
+  result["record_id"] = nullptr;
+  if (store) {
+    store::NewRecord record;
+    record.image = bytes;
+    record.image_ext = info->extension;
+    record.text = result["text"].is_string() ? result["text"].get<std::string>() : "";
+    if (result.contains("fields")) record.fields_json = result["fields"].dump();
+    json stored = result;
+    stored.erase("record_id");
+    record.result_json = stored.dump(-1, ' ', false, json::error_handler_t::replace);
+    result["record_id"] = archive_->insert(record).id;
+  }
+  send_json(res, result);
+}
+
+}  // namespace edgeocr::serve

@@ -1,0 +1,82 @@
+// The EdgeOCR HTTP service: OCR endpoints in front of a bounded job queue, the archive, health,
+// metrics, OpenAPI and the web page, optionally behind TLS and auth. Used by `edgeocr serve` and
+// started in-process by the tests.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "serve/auth.h"
+#include "serve/engine.h"
+#include "serve/metrics.h"
+#include "store/archive.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}
+
+namespace edgeocr::serve {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: any free port (see Server::port())
+  store::ArchiveOptions archive;  // data dir, plus other areas' migrations / in-transaction hooks
+  std::string tls_cert, tls_key;  // both set: HTTPS
+  std::optional<Authenticator> auth;
+  std::string backend_name = "native";
+  EngineFactory engine_factory;
+  int workers = 1;
+  int64_t max_body_bytes = 20LL << 20;
+  int64_t max_pixels = 40'000'000;
+  int queue_length = 16;
+  double request_timeout_s = 60;
+  int read_timeout_s = 15;
+  int write_timeout_s = 15;
+  Metrics::GaugeSource extra_gauges;  // other areas' gauges on /metrics (e.g. the sync outbox)
+};
+
+class JobQueue;
+
+class Server {
+ public:
+  // Opens the archive and builds the workers' engines; throws with a clear message on failure.
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  int bind();   // binds host:port; returns the port; throws when the address is taken
+  void run();   // serves until stop(); then lets running requests finish
+  void stop();  // thread-safe; safe to call from another thread at any time
+
+  int port() const { return port_; }
+  bool tls() const { return !options_.tls_cert.empty(); }
+  Metrics& metrics() { return metrics_; }
+  store::Archive& archive() { return *archive_; }
+
+ private:
+  void install_routes();
+  void handle_ocr(const httplib::Request& req, httplib::Response& res, bool v1);
+
+  ServerOptions options_;
+  Metrics metrics_;
+  std::unique_ptr<store::Archive> archive_;
+  std::unique_ptr<JobQueue> queue_;
+  std::unique_ptr<httplib::Server> http_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<double> mean_run_ms_{1000};
+  int port_ = 0;
+};
+
+// The OpenAPI 3 document of the routes above.
+nlohmann::json openapi_document();
+
+}  // namespace edgeocr::serve

@@ -1,0 +1,469 @@
+#include "store/archive.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <system_error>
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <sqlite3.h>
+
+namespace edgeocr::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The archive's own schema. Append new migrations with the next version number; never edit a
+// released one. (Other areas pass theirs in ArchiveOptions::extra_migrations, versions >= 1000.)
+const std::vector<Migration>& own_migrations() {
+  static const std::vector<Migration> migrations = {
+      {1,
+       "CREATE TABLE records ("
+       "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+       "  id TEXT NOT NULL UNIQUE,"
+       "  created_at TEXT NOT NULL,"
+       "  image_sha256 TEXT NOT NULL DEFAULT '',"
+       "  image_ext TEXT NOT NULL DEFAULT '',"
+       "  result_json TEXT NOT NULL,"
+       "  fields_json TEXT NOT NULL DEFAULT '',"
+       "  text TEXT NOT NULL DEFAULT '');"
+       "CREATE INDEX records_created_at ON records(created_at);"
+       "CREATE INDEX records_image_sha256 ON records(image_sha256);"},
+  };
+  return migrations;
+}
+
+[[noreturn]] void fail(sqlite3* db, const std::string& what) {
+  throw StoreError("archive: " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+// A prepared statement that finalizes itself.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) fail(db, "prepare");
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  void bind(int index, const std::string& value) {
+    sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  }
+  void bind(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+  bool step() {  // true while there is a row
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(db_, "step");
+  }
+  std::string text(int column) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))) : std::string();
+  }
+  int64_t integer(int column) { return sqlite3_column_int64(stmt_, column); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void exec(sqlite3* db, const std::string& sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    throw StoreError("archive: " + text + " (in: " + sql.substr(0, 80) + ")");
+  }
+}
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back when an exception leaves the scope.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) { exec(db_, "BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (!committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    exec(db_, "COMMIT");
+    committed_ = true;
+  }
+
+ private:
+  sqlite3* db_;
+  bool committed_ = false;
+};
+
+const char* kRecordColumns =
+    "seq, id, created_at, image_sha256, image_ext, result_json, fields_json, text";
+
+Record read_record(Statement& st) {
+  Record r;
+  r.seq = st.integer(0);
+  r.id = st.text(1);
+  r.created_at = st.text(2);
+  r.image_sha256 = st.text(3);
+  r.image_ext = st.text(4);
+  r.result_json = st.text(5);
+  r.fields_json = st.text(6);
+  r.text = st.text(7);
+  return r;
+}
+
+void fsync_path(const fs::path& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) throw StoreError("archive: cannot open " + path.string());
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw StoreError("archive: fsync failed for " + path.string());
+}
+
+// Writes `bytes` to `target` so that readers (and a crash) see either nothing or the whole file.
+void write_file_atomically(const fs::path& target, std::span<const uint8_t> bytes) {
+  const fs::path tmp = target.string() + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw StoreError("archive: cannot create " + tmp.string());
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw StoreError("archive: write failed for " + tmp.string());
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw StoreError("archive: fsync failed for " + tmp.string());
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw StoreError("archive: rename failed for " + target.string());
+  }
+  fsync_path(target.parent_path(), O_RDONLY | O_DIRECTORY);  // make the rename itself durable
+}
+
+bool valid_extension(const std::string& ext) {
+  return !ext.empty() && ext.size() <= 8 &&
+         std::all_of(ext.begin(), ext.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+}
+
+// Turns "2026-11-25" (end of range: whole day) or a full timestamp into a comparable string.
+std::string normalize_bound(const std::string& value, bool end_of_range) {
+  if (value.empty()) return value;
+  const bool date_only = value.size() == 10 && value[4] == '-' && value[7] == '-';
+  if (date_only) return value + (end_of_range ? "T23:59:59.999Z" : "T00:00:00.000Z");
+  if (value.size() < 10 || value[4] != '-' || value[7] != '-')
+    throw std::invalid_argument("dates must look like 2026-11-25 or 2026-11-25T10:00:00Z, got '" + value + "'");
+  return value;
+}
+
+std::string escape_like(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+struct Filter {
+  std::string where;  // " WHERE ..." or empty
+  std::vector<std::string> params;
+};
+
+Filter build_filter(const ListQuery& q) {
+  Filter f;
+  std::vector<std::string> clauses;
+  if (!q.from.empty()) {
+    clauses.push_back("created_at >= ?");
+    f.params.push_back(normalize_bound(q.from, false));
+  }
+  if (!q.to.empty()) {
+    clauses.push_back("created_at <= ?");
+    f.params.push_back(normalize_bound(q.to, true));
+  }
+  if (!q.text_query.empty()) {
+    clauses.push_back("text LIKE ? ESCAPE '\\'");
+    std::string pattern = "%";
+    pattern += escape_like(q.text_query);
+    pattern += '%';
+    f.params.push_back(std::move(pattern));
+  }
+  for (size_t i = 0; i < clauses.size(); ++i) {
+    f.where += i == 0 ? " WHERE " : " AND ";
+    f.where += clauses[i];
+  }
+  return f;
+}
+
+std::string csv_field(const std::string& value) {
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string sha256_hex(std::span<const uint8_t> bytes) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+  SHA256(bytes.data(), bytes.size(), digest.data());
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+std::string new_uuid_v4() {
+  std::array<unsigned char, 16> b{};
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) throw StoreError("archive: no randomness for ids");
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  char out[37];
+  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return out;
+}
+
+std::string utc_now_iso8601() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char out[64];
+  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return out;
+}
+
+fs::path Archive::database_file(const fs::path& data_dir) { return data_dir / "archive.db"; }
+
+Archive::Archive(ArchiveOptions options) : options_(std::move(options)) {
+  for (const auto& m : options_.extra_migrations)
+    if (m.version < 1000) throw StoreError("archive: extra migrations must use versions >= 1000");
+  std::error_code ec;
+  fs::create_directories(options_.data_dir / "images", ec);
+  if (ec) throw StoreError("archive: cannot create " + (options_.data_dir / "images").string() + ": " + ec.message());
+  const fs::path file = database_file(options_.data_dir);
+  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    throw StoreError("archive: cannot open " + file.string() + ": " + message);
+  }
+  try {
+    sqlite3_busy_timeout(db_, 5000);  // the sync worker uses its own connection
+    exec(db_, "PRAGMA journal_mode=WAL");
+    // FULL: every commit fsyncs the WAL, so an acknowledged record survives power loss as well
+    // as a process crash (NORMAL would only survive the crash). One fsync per insert is noise
+    // next to the OCR itself.
+    exec(db_, "PRAGMA synchronous=FULL");
+    exec(db_, "PRAGMA foreign_keys=ON");
+    migrate();
+  } catch (...) {
+    sqlite3_close(db_);
+    throw;
+  }
+}
+
+Archive::~Archive() {
+  // Checkpoint so the database file is self-contained after a clean shutdown.
+  sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  sqlite3_close_v2(db_);
+}
+
+void Archive::migrate() {
+  exec(db_, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  std::vector<Migration> all = own_migrations();
+  all.insert(all.end(), options_.extra_migrations.begin(), options_.extra_migrations.end());
+  std::sort(all.begin(), all.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  for (const auto& m : all) {
+    Transaction tx(db_);
+    Statement check(db_, "SELECT 1 FROM schema_version WHERE version = ?");
+    check.bind(1, static_cast<int64_t>(m.version));
+    if (check.step()) continue;
+    exec(db_, m.sql);
+    Statement mark(db_, "INSERT INTO schema_version(version, applied_at) VALUES (?, ?)");
+    mark.bind(1, static_cast<int64_t>(m.version));
+    mark.bind(2, utc_now_iso8601());
+    mark.step();
+    tx.commit();
+  }
+}
+
+int Archive::schema_version() {
+  std::lock_guard lock(mutex_);
+  Statement st(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version WHERE version < 1000");
+  st.step();
+  return static_cast<int>(st.integer(0));
+}
+
+fs::path Archive::image_path(const Record& record) const {
+  if (record.image_sha256.size() < 2) return {};
+  return options_.data_dir / "images" / record.image_sha256.substr(0, 2) /
+         (record.image_sha256 + "." + record.image_ext);
+}
+
+std::string Archive::store_image(std::span<const uint8_t> bytes, const std::string& ext) {
+  const std::string sha = sha256_hex(bytes);
+  Record probe;
+  probe.image_sha256 = sha;
+  probe.image_ext = ext;
+  const fs::path target = image_path(probe);
+  std::error_code ec;
+  if (fs::exists(target, ec)) return sha;  // deduplicated: same bytes already stored
+  fs::create_directories(target.parent_path(), ec);
+  if (ec) throw StoreError("archive: cannot create " + target.parent_path().string() + ": " + ec.message());
+  write_file_atomically(target, bytes);
+  return sha;
+}
+
+Record Archive::insert(const NewRecord& input) {
+  Record r;
+  r.id = new_uuid_v4();
+  r.created_at = utc_now_iso8601();
+  r.result_json = input.result_json;
+  r.fields_json = input.fields_json;
+  r.text = input.text;
+  std::lock_guard lock(mutex_);
+  if (!input.image.empty()) {
+    if (!valid_extension(input.image_ext)) throw StoreError("archive: bad image extension '" + input.image_ext + "'");
+    r.image_ext = input.image_ext;
+    // The file goes first: a crash before the commit leaves at most an unreferenced file,
+    // never a record without its image.
+    r.image_sha256 = store_image(input.image, input.image_ext);
+  }
+  Transaction tx(db_);
+  Statement st(db_,
+               "INSERT INTO records(id, created_at, image_sha256, image_ext, result_json, fields_json, text) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  st.bind(1, r.id);
+  st.bind(2, r.created_at);
+  st.bind(3, r.image_sha256);
+  st.bind(4, r.image_ext);
+  st.bind(5, r.result_json);
+  st.bind(6, r.fields_json);
+  st.bind(7, r.text);
+  st.step();
+  r.seq = sqlite3_last_insert_rowid(db_);
+  // Other areas' rows that must commit with the record (sync outbox) are written here.
+  for (const auto& hook : options_.insert_hooks) hook(db_, r);
+  tx.commit();
+  return r;
+}
+
+std::optional<Record> Archive::get(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_, std::string("SELECT ") + kRecordColumns + " FROM records WHERE id = ?");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  return read_record(st);
+}
+
+ListPage Archive::list(const ListQuery& query) {
+  if (query.limit < 1 || query.limit > 500) throw std::invalid_argument("limit must be between 1 and 500");
+  if (query.offset < 0) throw std::invalid_argument("offset must not be negative");
+  int64_t cursor_seq = 0;
+  if (!query.cursor.empty()) {
+    try {
+      size_t used = 0;
+      cursor_seq = std::stoll(query.cursor, &used);
+      if (used != query.cursor.size() || cursor_seq <= 0) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      throw std::invalid_argument("cursor '" + query.cursor + "' is not one this server returned");
+    }
+  }
+  const Filter filter = build_filter(query);
+  std::lock_guard lock(mutex_);
+  ListPage page;
+  {
+    Statement st(db_, "SELECT COUNT(*) FROM records" + filter.where);
+    for (size_t i = 0; i < filter.params.size(); ++i) st.bind(static_cast<int>(i + 1), filter.params[i]);
+    st.step();
+    page.total = st.integer(0);
+  }
+  std::string where = filter.where;
+  if (cursor_seq > 0) where += (where.empty() ? " WHERE " : " AND ") + std::string("seq < ?");
+  Statement st(db_, std::string("SELECT ") + kRecordColumns + " FROM records" + where +
+                        " ORDER BY seq DESC LIMIT ? OFFSET ?");
+  int index = 1;
+  for (const auto& p : filter.params) st.bind(index++, p);
+  if (cursor_seq > 0) st.bind(index++, cursor_seq);
+  st.bind(index++, static_cast<int64_t>(query.limit + 1));  // one extra row tells if more follow
+  st.bind(index++, static_cast<int64_t>(cursor_seq > 0 ? 0 : query.offset));
+  while (st.step()) page.records.push_back(read_record(st));
+  if (static_cast<int>(page.records.size()) > query.limit) {
+    page.records.pop_back();
+    page.next_cursor = std::to_string(page.records.back().seq);
+  }
+  return page;
+}
+
+bool Archive::remove(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  std::string sha, ext;
+  {
+    Transaction tx(db_);
+    Statement find(db_, "SELECT image_sha256, image_ext FROM records WHERE id = ?");
+    find.bind(1, id);
+    if (!find.step()) return false;
+    sha = find.text(0);
+    ext = find.text(1);
+    Statement del(db_, "DELETE FROM records WHERE id = ?");
+    del.bind(1, id);
+    del.step();
+    tx.commit();
+  }
+  if (sha.empty()) return true;
+  Statement used(db_, "SELECT COUNT(*) FROM records WHERE image_sha256 = ? AND image_ext = ?");
+  used.bind(1, sha);
+  used.bind(2, ext);
+  used.step();
+  if (used.integer(0) == 0) {
+    Record probe;
+    probe.image_sha256 = sha;
+    probe.image_ext = ext;
+    std::error_code ec;
+    fs::remove(image_path(probe), ec);  // a leftover file is harmless; the record is gone
+  }
+  return true;
+}
+
+int64_t Archive::count() {
+  std::lock_guard lock(mutex_);
+  Statement st(db_, "SELECT COUNT(*) FROM records");
+  st.step();
+  return st.integer(0);
+}
+
+void Archive::write_csv(std::ostream& out, const ListQuery& query) {
+  const Filter filter = build_filter(query);
+  std::lock_guard lock(mutex_);
+  Statement st(db_, "SELECT id, created_at, image_sha256, text, fields_json FROM records" + filter.where +
+                        " ORDER BY seq DESC");
+  for (size_t i = 0; i < filter.params.size(); ++i) st.bind(static_cast<int>(i + 1), filter.params[i]);
+  out << "id,created_at,image_sha256,text,fields_json\r\n";
+  while (st.step()) {
+    out << csv_field(st.text(0)) << ',' << csv_field(st.text(1)) << ',' << csv_field(st.text(2)) << ','
+        << csv_field(st.text(3)) << ',' << csv_field(st.text(4)) << "\r\n";
+  }
+}
+
+}  // namespace edgeocr::store

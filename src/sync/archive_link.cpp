@@ -1,0 +1,45 @@
+#include "sync/archive_link.h"
+
+#include <nlohmann/json.hpp>
+
+#include "sync/outbox.h"
+
+namespace edgeocr::sync {
+namespace {
+
+nlohmann::json parse_or_null(const std::string& text) {
+  if (text.empty()) return nullptr;
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_discarded() ? nlohmann::json(text) : j;
+}
+
+// Relative to the data dir, following the layout documented in store/archive.h:
+// images/<sha256[0:2]>/<sha256>.<ext>.
+std::string image_relative_path(const store::Record& record) {
+  if (record.image_sha256.size() < 2) return "";
+  return "images/" + record.image_sha256.substr(0, 2) + "/" + record.image_sha256 + "." + record.image_ext;
+}
+
+}  // namespace
+
+std::string outbox_payload(const store::Record& record) {
+  nlohmann::json payload = {{"text", record.text},
+                            {"result", parse_or_null(record.result_json)},
+                            {"fields", parse_or_null(record.fields_json)},
+                            {"image_sha256", record.image_sha256},
+                            {"image_ext", record.image_ext}};
+  return payload.dump();
+}
+
+void add_outbox_to(store::ArchiveOptions& options) {
+  options.extra_migrations.push_back({kOutboxMigrationVersion, outbox_migration_sql()});
+  options.insert_hooks.push_back([](sqlite3* db, const store::Record& record) {
+    enqueue_in_transaction(db, {record.id, record.created_at, outbox_payload(record), image_relative_path(record)});
+  });
+}
+
+std::filesystem::path archive_database_file(const std::filesystem::path& data_dir) {
+  return store::Archive::database_file(data_dir);
+}
+
+}  // namespace edgeocr::sync

@@ -1,0 +1,227 @@
+#include "sync/outbox.h"
+
+#include <chrono>
+#include <stdexcept>
+
+#include <sqlite3.h>
+
+#include "sync/envelope.h"
+
+namespace edgeocr::sync {
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, const std::string& what) {
+  throw std::runtime_error("outbox: " + what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
+}
+
+// Prepared statement with RAII finalize.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail(db, "prepare");
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  void bind(int index, const std::string& text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  }
+  void bind(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+  bool step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(db_, "step");
+  }
+  std::string text(int column) {
+    auto* p = sqlite3_column_text(stmt_, column);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, column)))
+             : std::string();
+  }
+  int64_t integer(int column) { return sqlite3_column_int64(stmt_, column); }
+  bool is_null(int column) { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void exec(sqlite3* db, const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    throw std::runtime_error(std::string("outbox: ") + text);
+  }
+}
+
+// Rolls back unless committed (exception safety for the worker's own transactions).
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) { exec(db_, "BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    exec(db_, "COMMIT");
+    done_ = true;
+  }
+
+ private:
+  sqlite3* db_;
+  bool done_ = false;
+};
+
+void set_state(sqlite3* db, const char* key, const std::string& value) {
+  Statement st(db, "INSERT INTO sync_state(key, value) VALUES(?, ?) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  st.bind(1, std::string(key));
+  st.bind(2, value);
+  st.step();
+}
+
+}  // namespace
+
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* outbox_migration_sql() {
+  return "CREATE TABLE IF NOT EXISTS sync_outbox ("
+         "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+         "  record_id TEXT NOT NULL UNIQUE,"
+         "  created_at TEXT NOT NULL,"
+         "  enqueued_unix_ms INTEGER NOT NULL,"
+         "  payload TEXT NOT NULL,"
+         "  image_path TEXT NOT NULL DEFAULT '',"
+         "  batch_id TEXT"
+         ");"
+         "CREATE INDEX IF NOT EXISTS sync_outbox_batch ON sync_outbox(batch_id);"
+         "CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+}
+
+void enqueue_in_transaction(sqlite3* db, const OutboxItem& item) {
+  if (sqlite3_get_autocommit(db) != 0) {
+    throw std::logic_error("outbox: enqueue_in_transaction called outside a transaction");
+  }
+  Statement st(db, "INSERT INTO sync_outbox(record_id, created_at, enqueued_unix_ms, payload, image_path) "
+                   "VALUES(?, ?, ?, ?, ?) ON CONFLICT(record_id) DO NOTHING");
+  st.bind(1, item.record_id);
+  st.bind(2, item.created_at);
+  st.bind(3, unix_now_ms());
+  st.bind(4, item.payload_json);
+  st.bind(5, item.image_path);
+  st.step();
+}
+
+Outbox::Outbox(const std::filesystem::path& database_file) {
+  if (sqlite3_open_v2(database_file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    throw std::runtime_error("outbox: cannot open " + database_file.string() + ": " + message);
+  }
+  sqlite3_busy_timeout(db_, 10000);
+  exec(db_, "PRAGMA journal_mode=WAL");
+  exec(db_, "PRAGMA synchronous=NORMAL");
+  exec(db_, outbox_migration_sql());
+}
+
+Outbox::~Outbox() { sqlite3_close(db_); }
+
+std::optional<Batch> Outbox::next_batch(int max_records, int64_t max_bytes,
+                                        const std::function<int64_t(const std::string&)>& image_bytes) {
+  if (max_records < 1) throw std::invalid_argument("batch size must be at least 1");
+  Transaction tx(db_);
+  Batch batch;
+  {
+    Statement st(db_, "SELECT batch_id FROM sync_outbox WHERE batch_id IS NOT NULL ORDER BY seq LIMIT 1");
+    if (st.step()) batch.batch_id = st.text(0);
+  }
+  if (batch.batch_id.empty()) {
+    // Choose the rows: oldest first, up to max_records and max_bytes.
+    int64_t last_seq = -1;
+    {
+      Statement st(db_, "SELECT seq, length(payload), image_path FROM sync_outbox WHERE batch_id IS NULL "
+                        "ORDER BY seq LIMIT ?");
+      st.bind(1, static_cast<int64_t>(max_records));
+      int64_t bytes = 0;
+      while (st.step()) {
+        int64_t size = st.integer(1);
+        std::string image = st.text(2);
+        if (image_bytes && !image.empty()) size += image_bytes(image);
+        if (last_seq >= 0 && max_bytes > 0 && bytes + size > max_bytes) break;
+        bytes += size;
+        last_seq = st.integer(0);
+      }
+    }
+    if (last_seq < 0) return std::nullopt;
+    batch.batch_id = random_uuid();
+    Statement st(db_, "UPDATE sync_outbox SET batch_id = ? WHERE batch_id IS NULL AND seq <= ?");
+    st.bind(1, batch.batch_id);
+    st.bind(2, last_seq);
+    st.step();
+  }
+  {
+    Statement st(db_, "SELECT record_id, created_at, payload, image_path FROM sync_outbox "
+                      "WHERE batch_id = ? ORDER BY seq");
+    st.bind(1, batch.batch_id);
+    while (st.step()) batch.records.push_back({st.text(0), st.text(1), st.text(2), st.text(3)});
+  }
+  tx.commit();
+  return batch;
+}
+
+void Outbox::acknowledge(const std::string& batch_id, int64_t record_count) {
+  Transaction tx(db_);
+  Statement del(db_, "DELETE FROM sync_outbox WHERE batch_id = ?");
+  del.bind(1, batch_id);
+  del.step();
+  int64_t now = unix_now_ms();
+  set_state(db_, "last_success_unix_ms", std::to_string(now));
+  set_state(db_, "last_attempt_unix_ms", std::to_string(now));
+  set_state(db_, "last_error", "");
+  Statement total(db_, "INSERT INTO sync_state(key, value) VALUES('delivered_total', ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)");
+  total.bind(1, std::to_string(record_count));
+  total.step();
+  tx.commit();
+}
+
+void Outbox::record_failure(const std::string& message) {
+  Transaction tx(db_);
+  int64_t now = unix_now_ms();
+  set_state(db_, "last_error", message);
+  set_state(db_, "last_error_unix_ms", std::to_string(now));
+  set_state(db_, "last_attempt_unix_ms", std::to_string(now));
+  tx.commit();
+}
+
+OutboxStatus Outbox::status() {
+  OutboxStatus status;
+  {
+    Statement st(db_, "SELECT COUNT(*), MIN(enqueued_unix_ms) FROM sync_outbox");
+    if (st.step()) {
+      status.pending = st.integer(0);
+      if (!st.is_null(1)) status.oldest_pending_unix_ms = st.integer(1);
+    }
+  }
+  Statement st(db_, "SELECT key, value FROM sync_state");
+  while (st.step()) {
+    std::string key = st.text(0);
+    std::string value = st.text(1);
+    auto number = [&]() -> std::optional<int64_t> {
+      if (value.empty()) return std::nullopt;
+      return std::stoll(value);
+    };
+    if (key == "last_success_unix_ms") status.last_success_unix_ms = number();
+    if (key == "last_attempt_unix_ms") status.last_attempt_unix_ms = number();
+    if (key == "last_error_unix_ms") status.last_error_unix_ms = number();
+    if (key == "last_error") status.last_error = value;
+    if (key == "delivered_total") status.delivered_total = number().value_or(0);
+  }
+  return status;
+}
+
+}  // namespace edgeocr::sync

@@ -1,0 +1,82 @@
+// The edge-side outbox: one row per archived record still to be delivered to head office.
+// Rows are written in the SAME SQLite transaction as the record (see enqueue_in_transaction),
+// grouped into batches with a stable batch id before sending, and deleted only after the
+// collector acknowledged that batch, so a crash at any point re-sends the same batch id.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace edgeocr::sync {
+
+// Schema of the outbox (idempotent DDL): the store's versioned migration runs it.
+const char* outbox_migration_sql();
+
+struct OutboxItem {
+  std::string record_id;
+  std::string created_at;     // ISO 8601 UTC, as stored in the archive
+  std::string payload_json;   // the record as head office should see it (result, fields, sha256)
+  std::string image_path;     // stored image file (absolute, or relative to the data dir); may be empty
+};
+
+// Adds `item` to the outbox. Must be called inside the caller's open transaction on `db`
+// (the record insert), so that the record and its outbox row commit or roll back together.
+// Throws std::runtime_error on SQLite errors.
+void enqueue_in_transaction(sqlite3* db, const OutboxItem& item);
+
+struct PendingRecord {
+  std::string record_id;
+  std::string created_at;
+  std::string payload_json;
+  std::string image_path;
+};
+
+struct Batch {
+  std::string batch_id;
+  std::vector<PendingRecord> records;
+};
+
+struct OutboxStatus {
+  int64_t pending = 0;
+  std::optional<int64_t> oldest_pending_unix_ms;
+  std::optional<int64_t> last_success_unix_ms;
+  std::optional<int64_t> last_attempt_unix_ms;
+  std::string last_error;  // empty after a success
+  std::optional<int64_t> last_error_unix_ms;
+  int64_t delivered_total = 0;
+};
+
+// A connection to the archive database for the sync worker. Safe to use from one thread.
+class Outbox {
+ public:
+  // Opens (WAL) the database file and makes sure the outbox tables exist.
+  explicit Outbox(const std::filesystem::path& database_file);
+  ~Outbox();
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  // The oldest batch already assigned (a re-send after a crash or failure keeps its batch id),
+  // otherwise up to `max_records` of the oldest unassigned rows under a fresh batch id.
+  // Returns nullopt when nothing is pending. Reads only that many rows (bounded memory).
+  // A new batch also stops before `max_bytes` (0: no limit) of payload plus image bytes, as
+  // measured by `image_bytes` (empty: images not sent), but always holds at least one record.
+  std::optional<Batch> next_batch(int max_records, int64_t max_bytes = 0,
+                                  const std::function<int64_t(const std::string& image_path)>& image_bytes = {});
+  // The collector acknowledged `batch_id`: delete its rows and record the success.
+  void acknowledge(const std::string& batch_id, int64_t record_count);
+  void record_failure(const std::string& message);
+  OutboxStatus status();
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+int64_t unix_now_ms();
+
+}  // namespace edgeocr::sync

@@ -1,0 +1,484 @@
+#include "sync/sync_client.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <spdlog/spdlog.h>
+
+namespace edgeocr::sync {
+namespace {
+
+constexpr int kThumbnailMaxSide = 320;
+
+std::string trim(const std::string& text) {
+  auto begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return "";
+  auto end = text.find_last_not_of(" \t\r\n");
+  return text.substr(begin, end - begin + 1);
+}
+
+struct ParsedUrl {
+  std::string host;
+  int port = 443;
+  std::string prefix;
+};
+
+ParsedUrl parse_https_url(const std::string& url) {
+  const std::string scheme = "https://";
+  if (url.rfind(scheme, 0) != 0) throw std::invalid_argument("sync.url must start with https:// (got '" + url + "')");
+  std::string rest = url.substr(scheme.size());
+  ParsedUrl parsed;
+  auto slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  if (slash != std::string::npos) parsed.prefix = rest.substr(slash);
+  while (!parsed.prefix.empty() && parsed.prefix.back() == '/') parsed.prefix.pop_back();
+  auto colon = authority.rfind(':');
+  if (colon != std::string::npos && authority.find(']') == std::string::npos) {
+    parsed.host = authority.substr(0, colon);
+    try {
+      parsed.port = std::stoi(authority.substr(colon + 1));
+    } catch (const std::exception&) {
+      throw std::invalid_argument("sync.url has a bad port: " + url);
+    }
+  } else {
+    parsed.host = authority;
+  }
+  if (parsed.host.empty() || parsed.port <= 0 || parsed.port > 65535) throw std::invalid_argument("bad sync.url: " + url);
+  return parsed;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string content_type_for(const std::string& bytes) {
+  if (bytes.size() >= 3 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xD8)
+    return "image/jpeg";
+  if (bytes.size() >= 8 && bytes.compare(1, 3, "PNG") == 0) return "image/png";
+  if (bytes.size() >= 12 && bytes.compare(8, 4, "WEBP") == 0) return "image/webp";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+std::string format_utc(int64_t unix_ms) {
+  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+ImageMode parse_image_mode(const std::string& text) {
+  if (text == "none") return ImageMode::none;
+  if (text == "thumbnail") return ImageMode::thumbnail;
+  if (text == "full") return ImageMode::full;
+  throw std::invalid_argument("sync.images must be none, thumbnail or full (got '" + text + "')");
+}
+
+const char* image_mode_name(ImageMode mode) {
+  switch (mode) {
+    case ImageMode::none: return "none";
+    case ImageMode::thumbnail: return "thumbnail";
+    case ImageMode::full: return "full";
+  }
+  return "none";
+}
+
+std::map<std::string, std::string> read_sync_keys(const std::filesystem::path& config_file) {
+  std::ifstream in(config_file);
+  if (!in) throw std::invalid_argument("cannot read config file " + config_file.string());
+  std::map<std::string, std::string> keys;
+  std::string section;
+  std::string line;
+  int line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    std::string text = trim(line);
+    if (text.empty() || text[0] == '#') continue;
+    if (text.front() == '[') {
+      if (text.back() != ']') throw std::invalid_argument(config_file.string() + ":" + std::to_string(line_number) + ": bad section");
+      section = trim(text.substr(1, text.size() - 2));
+      continue;
+    }
+    auto eq = text.find('=');
+    if (eq == std::string::npos) {
+      throw std::invalid_argument(config_file.string() + ":" + std::to_string(line_number) + ": expected key = value");
+    }
+    std::string key = trim(text.substr(0, eq));
+    std::string value = trim(text.substr(eq + 1));
+    if (!value.empty() && (value.front() == '"' || value.front() == '\'')) {
+      auto close = value.find(value.front(), 1);
+      if (close == std::string::npos) {
+        throw std::invalid_argument(config_file.string() + ":" + std::to_string(line_number) + ": unterminated string");
+      }
+      value = value.substr(1, close - 1);
+    } else {
+      auto hash = value.find('#');
+      if (hash != std::string::npos) value = trim(value.substr(0, hash));
+    }
+    std::string full = section.empty() ? key : section + "." + key;
+    if (full.rfind("sync.", 0) == 0) keys[full] = value;
+  }
+  return keys;
+}
+
+SyncConfig SyncConfig::from_keys(const std::map<std::string, std::string>& keys) {
+  SyncConfig config;
+  auto get = [&](const char* name) -> const std::string* {
+    auto it = keys.find(name);
+    return it == keys.end() ? nullptr : &it->second;
+  };
+  auto number = [&](const char* name, double low, double high) -> std::optional<double> {
+    const std::string* text = get(name);
+    if (!text) return std::nullopt;
+    try {
+      size_t used = 0;
+      double value = std::stod(*text, &used);
+      if (used != text->size() || !(value >= low && value <= high)) throw std::invalid_argument("range");
+      return value;
+    } catch (const std::exception&) {
+      throw std::invalid_argument(std::string(name) + " must be a number in [" + std::to_string(low) + ", " +
+                                  std::to_string(high) + "] (got '" + *text + "')");
+    }
+  };
+  if (auto* v = get("sync.url")) config.url = *v;
+  if (auto* v = get("sync.ca")) config.ca = *v;
+  if (auto* v = get("sync.client_cert")) config.client_cert = *v;
+  if (auto* v = get("sync.client_key")) config.client_key = *v;
+  if (auto* v = get("sync.key_file")) config.key_file = *v;
+  if (auto* v = get("sync.key_id")) config.key_id = *v;
+  if (auto* v = get("sync.store_id")) config.store_id = *v;
+  if (auto* v = get("sync.images")) config.images = parse_image_mode(*v);
+  if (auto v = number("sync.interval", 0.05, 86400)) config.interval_s = *v;
+  if (auto v = number("sync.batch_size", 1, 10000)) config.batch_size = static_cast<int>(*v);
+  if (auto v = number("sync.timeout", 0.1, 3600)) config.timeout_s = *v;
+  if (auto v = number("sync.batch_bytes", 1024, 1 << 30)) config.batch_bytes = static_cast<int64_t>(*v);
+  if (auto v = number("sync.max_backoff", 0.1, 86400)) config.max_backoff_s = *v;
+  return config;
+}
+
+void SyncConfig::validate() const {
+  if (url.empty()) throw std::invalid_argument("sync.url is not set");
+  parse_https_url(url);
+  if (!valid_store_id(store_id)) {
+    throw std::invalid_argument("sync.store_id must be 1-64 characters of [A-Za-z0-9._-] (got '" + store_id + "')");
+  }
+  if (key_file.empty()) throw std::invalid_argument("sync.key_file is not set");
+  if (ca.empty()) throw std::invalid_argument("sync.ca is not set (the CA that signs the collector's certificate)");
+  if (!std::filesystem::exists(ca)) throw std::invalid_argument("sync.ca file not found: " + ca);
+  if (client_cert.empty() != client_key.empty()) {
+    throw std::invalid_argument("sync.client_cert and sync.client_key must be set together");
+  }
+}
+
+struct SyncClient::Connection {
+  ParsedUrl url;
+  std::unique_ptr<httplib::SSLClient> client;
+};
+
+SyncClient::SyncClient(SyncConfig config, std::filesystem::path data_dir)
+    : config_(std::move(config)), data_dir_(std::move(data_dir)) {
+  config_.validate();
+  key_ = load_key_file(config_.key_file);
+  if (!config_.key_id.empty()) key_.key_id = config_.key_id;
+  connection_ = std::make_unique<Connection>();
+  connection_->url = parse_https_url(config_.url);
+  if (config_.client_cert.empty()) {
+    connection_->client = std::make_unique<httplib::SSLClient>(connection_->url.host, connection_->url.port);
+  } else {
+    connection_->client = std::make_unique<httplib::SSLClient>(connection_->url.host, connection_->url.port,
+                                                               config_.client_cert, config_.client_key);
+  }
+  auto& client = *connection_->client;
+  if (!client.is_valid()) throw std::invalid_argument("cannot set up TLS client (bad client certificate or key?)");
+  client.set_ca_cert_path(config_.ca.c_str());
+  client.enable_server_certificate_verification(true);
+  auto whole = static_cast<time_t>(config_.timeout_s);
+  auto micros = static_cast<time_t>((config_.timeout_s - static_cast<double>(whole)) * 1e6);
+  client.set_connection_timeout(whole, micros);
+  client.set_read_timeout(whole, micros);
+  client.set_write_timeout(whole, micros);
+  client.set_keep_alive(true);
+}
+
+SyncClient::~SyncClient() = default;
+
+std::filesystem::path SyncClient::resolve_image(const std::string& image_path) const {
+  std::filesystem::path path = image_path;
+  return path.is_relative() ? data_dir_ / path : path;
+}
+
+int64_t SyncClient::image_file_size(const std::string& image_path) const {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(resolve_image(image_path), ec);
+  return ec ? 0 : static_cast<int64_t>(size);
+}
+
+std::string SyncClient::build_plaintext(const Batch& batch) const {
+  nlohmann::json records = nlohmann::json::array();
+  for (const PendingRecord& pending : batch.records) {
+    nlohmann::json record = {{"record_id", pending.record_id}, {"created_at", pending.created_at}};
+    nlohmann::json payload = nlohmann::json::parse(pending.payload_json, nullptr, false);
+    record["record"] = payload.is_discarded() ? nlohmann::json(pending.payload_json) : std::move(payload);
+    if (config_.images != ImageMode::none && !pending.image_path.empty()) {
+      std::string bytes = read_file(resolve_image(pending.image_path));
+      if (!bytes.empty() && config_.images == ImageMode::thumbnail) {
+        std::vector<unsigned char> encoded(bytes.begin(), bytes.end());
+        // libjpeg can decode at 1/4 scale directly, which is much cheaper for large photos.
+        cv::Mat image = cv::imdecode(encoded, cv::IMREAD_REDUCED_COLOR_4);
+        if (image.empty() || std::max(image.cols, image.rows) < kThumbnailMaxSide) {
+          image = cv::imdecode(encoded, cv::IMREAD_COLOR);
+        }
+        bytes.clear();
+        if (!image.empty()) {
+          double scale = std::min(1.0, static_cast<double>(kThumbnailMaxSide) / std::max(image.cols, image.rows));
+          cv::Mat small;
+          cv::resize(image, small, cv::Size(), scale, scale, cv::INTER_AREA);
+          std::vector<unsigned char> jpeg;
+          cv::imencode(".jpg", small, jpeg, {cv::IMWRITE_JPEG_QUALITY, 80});
+          bytes.assign(jpeg.begin(), jpeg.end());
+        }
+      }
+      if (!bytes.empty()) {
+        record["image"] = {{"kind", image_mode_name(config_.images)},
+                           {"content_type", content_type_for(bytes)},
+                           {"data", base64_encode(bytes)}};
+      }
+    }
+    records.push_back(std::move(record));
+  }
+  nlohmann::json plaintext = {
+      {"store_id", config_.store_id}, {"batch_id", batch.batch_id}, {"records", std::move(records)}};
+  return plaintext.dump();
+}
+
+PushResult SyncClient::push(const Batch& batch) {
+  PushResult result;
+  // Compress before encrypting: OCR JSON shrinks ~4x and base64 images lose their 33% overhead.
+  std::string body = envelope_to_json(
+      seal(key_, config_.store_id, batch.batch_id, deflate_bytes(build_plaintext(batch), 1), "zlib+json"));
+  result.wire_bytes = static_cast<int64_t>(body.size());
+  std::string path = connection_->url.prefix + "/v1/sync/batches";
+  auto response = connection_->client->Post(path, body, "application/json");
+  if (!response && (response.error() == httplib::Error::Write || response.error() == httplib::Error::Read)) {
+    // The collector may have closed the idle keep-alive connection while this batch was being
+    // built (thumbnails take a while); batches are idempotent, so retry once on a new connection.
+    connection_->client->stop();
+    response = connection_->client->Post(path, body, "application/json");
+  }
+  if (!response) {
+    result.error = "cannot reach collector at " + config_.url + ": " + httplib::to_string(response.error());
+    auto tls = connection_->client->get_openssl_verify_result();
+    if (tls != X509_V_OK) result.error += std::string(" (certificate: ") + X509_verify_cert_error_string(tls) + ")";
+    return result;
+  }
+  result.http_status = response->status;
+  if (response->status != 200) {
+    result.error = "collector refused batch " + batch.batch_id + " with HTTP " + std::to_string(response->status) + ": " +
+                   response->body.substr(0, 300);
+    return result;
+  }
+  nlohmann::json ack = nlohmann::json::parse(response->body, nullptr, false);
+  if (ack.is_discarded() || !ack.is_object() || ack.value("ack", std::string()) != batch.batch_id) {
+    result.error = "collector answered without acknowledging batch " + batch.batch_id;
+    return result;
+  }
+  result.ok = true;
+  return result;
+}
+
+DrainResult drain_outbox(Outbox& outbox, SyncClient& client, const std::atomic<bool>* stop) {
+  DrainResult result;
+  while (!(stop && stop->load())) {
+    std::optional<Batch> batch;
+    try {
+      const SyncConfig& config = client.config();
+      std::function<int64_t(const std::string&)> image_bytes;
+      if (config.images == ImageMode::full) {
+        image_bytes = [&client](const std::string& path) { return client.image_file_size(path); };
+      }
+      batch = outbox.next_batch(config.batch_size, config.batch_bytes, image_bytes);
+    } catch (const std::exception& e) {
+      result.ok = false;
+      result.error = e.what();
+      return result;
+    }
+    if (!batch) break;
+    PushResult pushed;
+    try {
+      pushed = client.push(*batch);
+    } catch (const std::exception& e) {
+      pushed.error = e.what();
+    }
+    result.wire_bytes += pushed.wire_bytes;
+    if (!pushed.ok) {
+      result.ok = false;
+      result.error = pushed.error;
+      outbox.record_failure(pushed.error);
+      return result;
+    }
+    outbox.acknowledge(batch->batch_id, static_cast<int64_t>(batch->records.size()));
+    ++result.batches;
+    result.records += static_cast<int64_t>(batch->records.size());
+  }
+  return result;
+}
+
+double backoff_delay_s(int attempt, double base_s, double max_s) {
+  double delay = std::min(max_s, base_s * std::pow(2.0, std::max(0, attempt - 1)));
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> jitter(0.5, 1.0);
+  return delay * jitter(rng);
+}
+
+std::string status_metrics_text(const OutboxStatus& status) {
+  double now_s = static_cast<double>(unix_now_ms()) / 1000.0;
+  std::ostringstream out;
+  out << "# HELP edgeocr_sync_pending_records Records in the outbox not yet acknowledged by head office.\n"
+      << "# TYPE edgeocr_sync_pending_records gauge\n"
+      << "edgeocr_sync_pending_records " << status.pending << "\n"
+      << "# HELP edgeocr_sync_oldest_pending_age_seconds Age of the oldest record in the outbox (0 if empty).\n"
+      << "# TYPE edgeocr_sync_oldest_pending_age_seconds gauge\n"
+      << "edgeocr_sync_oldest_pending_age_seconds "
+      << (status.oldest_pending_unix_ms ? std::max(0.0, now_s - static_cast<double>(*status.oldest_pending_unix_ms) / 1000.0) : 0.0)
+      << "\n"
+      << "# HELP edgeocr_sync_last_success_timestamp_seconds Unix time of the last acknowledged batch (0 if never).\n"
+      << "# TYPE edgeocr_sync_last_success_timestamp_seconds gauge\n"
+      << "edgeocr_sync_last_success_timestamp_seconds "
+      << (status.last_success_unix_ms ? static_cast<double>(*status.last_success_unix_ms) / 1000.0 : 0.0) << "\n"
+      << "# HELP edgeocr_sync_last_error_timestamp_seconds Unix time of the last failed push (0 if never).\n"
+      << "# TYPE edgeocr_sync_last_error_timestamp_seconds gauge\n"
+      << "edgeocr_sync_last_error_timestamp_seconds "
+      << (status.last_error_unix_ms ? static_cast<double>(*status.last_error_unix_ms) / 1000.0 : 0.0) << "\n"
+      << "# HELP edgeocr_sync_last_push_failed 1 if the most recent push failed, else 0.\n"
+      << "# TYPE edgeocr_sync_last_push_failed gauge\n"
+      << "edgeocr_sync_last_push_failed " << (status.last_error.empty() ? 0 : 1) << "\n"
+      << "# HELP edgeocr_sync_delivered_records_total Records acknowledged by head office.\n"
+      << "# TYPE edgeocr_sync_delivered_records_total counter\n"
+      << "edgeocr_sync_delivered_records_total " << status.delivered_total << "\n";
+  return out.str();
+}
+
+SyncWorker::SyncWorker(SyncConfig config, std::filesystem::path data_dir, std::filesystem::path database_file)
+    : config_(std::move(config)), data_dir_(std::move(data_dir)), database_file_(std::move(database_file)) {
+  config_.validate();
+  load_key_file(config_.key_file);  // fail at start, not in the background, on a bad key
+}
+
+SyncWorker::~SyncWorker() { stop(); }
+
+void SyncWorker::start() {
+  if (thread_.joinable()) return;
+  // TLS writes to a peer that hung up raise SIGPIPE; the worker must see an error instead.
+  ::signal(SIGPIPE, SIG_IGN);
+  stop_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void SyncWorker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SyncWorker::run() {
+  int failures = 0;
+  std::unique_ptr<Outbox> outbox;
+  std::unique_ptr<SyncClient> client;
+  while (!stop_) {
+    double wait_s = config_.interval_s;
+    try {
+      if (!outbox) outbox = std::make_unique<Outbox>(database_file_);
+      if (!client) client = std::make_unique<SyncClient>(config_, data_dir_);
+      DrainResult drained = drain_outbox(*outbox, *client, &stop_);
+      records_sent_total_ += drained.records;
+      if (drained.records > 0) {
+        spdlog::info("sync: delivered {} records in {} batches ({} bytes)", drained.records, drained.batches,
+                     drained.wire_bytes);
+      }
+      if (drained.ok) {
+        failures = 0;
+      } else {
+        ++failures;
+        ++failures_total_;
+        wait_s = backoff_delay_s(failures, std::min(config_.interval_s, 1.0), config_.max_backoff_s);
+        spdlog::warn("sync: {} (retry in {:.1f} s)", drained.error, wait_s);
+      }
+    } catch (const std::exception& e) {
+      ++failures;
+      ++failures_total_;
+      wait_s = backoff_delay_s(failures, std::min(config_.interval_s, 1.0), config_.max_backoff_s);
+      spdlog::error("sync: {} (retry in {:.1f} s)", e.what(), wait_s);
+      client.reset();
+    }
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, std::chrono::duration<double>(wait_s), [this] { return stop_.load(); });
+  }
+}
+
+std::string SyncWorker::metrics_text() {
+  std::string text;
+  try {
+    Outbox outbox(database_file_);
+    text = status_metrics_text(outbox.status());
+  } catch (const std::exception& e) {
+    text = "# sync status unavailable: " + std::string(e.what()) + "\n";
+  }
+  text += "# TYPE edgeocr_sync_push_failures_total counter\nedgeocr_sync_push_failures_total " +
+          std::to_string(failures_total_.load()) + "\n";
+  return text;
+}
+
+}  // namespace edgeocr::sync
+
+namespace edgeocr::sync {
+
+std::vector<std::pair<std::string, std::pair<std::string, double>>> SyncWorker::gauges() {
+  std::vector<std::pair<std::string, std::pair<std::string, double>>> out;
+  try {
+    Outbox outbox(database_file_);
+    OutboxStatus s = outbox.status();
+    double now_s = static_cast<double>(unix_now_ms()) / 1000.0;
+    auto seconds = [](const std::optional<int64_t>& ms) { return ms ? static_cast<double>(*ms) / 1000.0 : 0.0; };
+    out.push_back({"edgeocr_sync_pending_records",
+                   {"Records in the outbox not yet acknowledged by head office.", static_cast<double>(s.pending)}});
+    out.push_back({"edgeocr_sync_oldest_pending_age_seconds",
+                   {"Age of the oldest record in the outbox (0 if empty).",
+                    s.oldest_pending_unix_ms ? std::max(0.0, now_s - seconds(s.oldest_pending_unix_ms)) : 0.0}});
+    out.push_back({"edgeocr_sync_last_success_timestamp_seconds",
+                   {"Unix time of the last acknowledged batch (0 if never).", seconds(s.last_success_unix_ms)}});
+    out.push_back({"edgeocr_sync_last_error_timestamp_seconds",
+                   {"Unix time of the last failed push (0 if never).", seconds(s.last_error_unix_ms)}});
+    out.push_back({"edgeocr_sync_last_push_failed",
+                   {"1 if the most recent push failed, else 0.", s.last_error.empty() ? 0.0 : 1.0}});
+    out.push_back({"edgeocr_sync_delivered_records",
+                   {"Records acknowledged by head office since the archive was created.",
+                    static_cast<double>(s.delivered_total)}});
+  } catch (const std::exception& e) {
+    spdlog::warn("sync: metrics unavailable: {}", e.what());
+  }
+  return out;
+}
+
+}  // namespace edgeocr::sync

@@ -1,0 +1,130 @@
+// Edge-side sync: configuration, one HTTPS push of a batch, draining the outbox, and the
+// background worker that `edgeocr serve` runs (interval, exponential backoff with jitter).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "sync/envelope.h"
+#include "sync/outbox.h"
+
+namespace edgeocr::sync {
+
+enum class ImageMode { none, thumbnail, full };
+
+struct SyncConfig {
+  std::string url;          // sync.url: https://host:port[/prefix]; batches go to <prefix>/v1/sync/batches
+  std::string ca;           // sync.ca: CA bundle that signs the collector's certificate
+  std::string client_cert;  // sync.client_cert / sync.client_key: optional mutual TLS
+  std::string client_key;
+  std::string key_file;     // sync.key_file: 64 hex chars, mode 0600
+  std::string key_id;       // sync.key_id: defaults to the key's fingerprint
+  std::string store_id;     // sync.store_id
+  double interval_s = 30;   // sync.interval
+  int batch_size = 200;     // sync.batch_size (records)
+  int64_t batch_bytes = 8 << 20;  // sync.batch_bytes: also cap a batch's payload + image bytes
+  ImageMode images = ImageMode::none;  // sync.images = none|thumbnail|full
+  double timeout_s = 30;    // sync.timeout: connect/read timeout per request
+  double max_backoff_s = 300;  // sync.max_backoff
+
+  // Builds the configuration from "sync.*" keys (other keys are ignored). Throws
+  // std::invalid_argument with a clear message on bad values.
+  static SyncConfig from_keys(const std::map<std::string, std::string>& keys);
+  // Checks that everything needed to push is there (url, store id, key, ca). Throws on error.
+  void validate() const;
+};
+
+// Reads the "sync.*" keys of a config file: TOML-style `[sync]` section with `key = value`
+// lines, or dotted `sync.key = value` lines; # comments; quoted or bare values.
+std::map<std::string, std::string> read_sync_keys(const std::filesystem::path& config_file);
+ImageMode parse_image_mode(const std::string& text);
+const char* image_mode_name(ImageMode mode);
+// "2026-01-31T12:00:00Z"
+std::string format_utc(int64_t unix_ms);
+
+struct PushResult {
+  bool ok = false;
+  int http_status = 0;        // 0 when no response (connection failed)
+  std::string error;          // for the log and `sync status`
+  int64_t wire_bytes = 0;     // request body size
+};
+
+// Seals batches and posts them to the collector over verified HTTPS.
+class SyncClient {
+ public:
+  SyncClient(SyncConfig config, std::filesystem::path data_dir);
+  ~SyncClient();
+  SyncClient(const SyncClient&) = delete;
+  SyncClient& operator=(const SyncClient&) = delete;
+
+  // Plaintext of a batch: {store_id, batch_id, records: [...]} with images per sync.images.
+  std::string build_plaintext(const Batch& batch) const;
+  PushResult push(const Batch& batch);
+  // Size of a stored image (0 if missing); paths are relative to the data dir.
+  int64_t image_file_size(const std::string& image_path) const;
+  const SyncConfig& config() const { return config_; }
+
+ private:
+  struct Connection;
+  std::filesystem::path resolve_image(const std::string& image_path) const;
+  SyncConfig config_;
+  std::filesystem::path data_dir_;
+  StoreKey key_;
+  std::unique_ptr<Connection> connection_;
+};
+
+struct DrainResult {
+  bool ok = true;               // false if a push failed (the error is in the outbox state)
+  int64_t batches = 0;
+  int64_t records = 0;
+  int64_t wire_bytes = 0;
+  std::string error;
+};
+
+// Pushes batches until the outbox is empty, a push fails, or `stop` becomes true.
+DrainResult drain_outbox(Outbox& outbox, SyncClient& client, const std::atomic<bool>* stop = nullptr);
+
+// Delay before retry number `attempt` (1-based): min(max, base * 2^(attempt-1)), then "equal
+// jitter" in [delay/2, delay] so that many shops coming back online do not retry in lock-step.
+double backoff_delay_s(int attempt, double base_s, double max_s);
+
+// Background worker for `edgeocr serve`: drains every sync.interval seconds, backs off on failure.
+class SyncWorker {
+ public:
+  SyncWorker(SyncConfig config, std::filesystem::path data_dir, std::filesystem::path database_file);
+  ~SyncWorker();  // stops and joins
+  SyncWorker(const SyncWorker&) = delete;
+  SyncWorker& operator=(const SyncWorker&) = delete;
+  void start();
+  void stop();
+  // Prometheus text lines: pending, oldest pending age, last success, last error, delivered.
+  std::string metrics_text();
+  // The same as gauges: name -> (help, value), the shape of serve::Metrics' gauge source.
+  std::vector<std::pair<std::string, std::pair<std::string, double>>> gauges();
+
+ private:
+  void run();
+  SyncConfig config_;
+  std::filesystem::path data_dir_;
+  std::filesystem::path database_file_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> failures_total_{0};
+  std::atomic<int64_t> records_sent_total_{0};
+};
+
+// The same gauges from an outbox status; shared by the worker and `edgeocr sync status`.
+std::string status_metrics_text(const OutboxStatus& status);
+
+}  // namespace edgeocr::sync

@@ -1,0 +1,160 @@
+// `edgeocr sync --once|status|keygen` and `edgeocr collect`.
+#include <signal.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "sync/archive_link.h"
+#include "sync/collector.h"
+#include "sync/envelope.h"
+#include "sync/outbox.h"
+#include "sync/sync_client.h"
+
+namespace edgeocr::cli {
+namespace {
+
+struct SyncArgs {
+  std::string data_dir = "./data";
+  std::string config_file;
+  bool once = false;
+  bool watch = false;
+  bool json = false;
+  std::string key_out;
+};
+
+std::string age_text(int64_t since_unix_ms) {
+  int64_t seconds = std::max<int64_t>(0, (sync::unix_now_ms() - since_unix_ms) / 1000);
+  return std::to_string(seconds) + " s";
+}
+
+int run_status(const SyncArgs& args) {
+  std::filesystem::path db = sync::archive_database_file(args.data_dir);
+  if (!std::filesystem::exists(db)) throw std::invalid_argument("no archive database at " + db.string());
+  sync::Outbox outbox(db);
+  sync::OutboxStatus s = outbox.status();
+  if (args.json) {
+    nlohmann::json j = {{"pending", s.pending}, {"delivered_total", s.delivered_total}, {"last_error", s.last_error}};
+    j["oldest_pending_age_s"] = s.oldest_pending_unix_ms ? (sync::unix_now_ms() - *s.oldest_pending_unix_ms) / 1000.0 : 0.0;
+    j["last_success"] = s.last_success_unix_ms ? nlohmann::json(sync::format_utc(*s.last_success_unix_ms)) : nlohmann::json();
+    j["last_error_at"] = s.last_error_unix_ms ? nlohmann::json(sync::format_utc(*s.last_error_unix_ms)) : nlohmann::json();
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << "pending:            " << s.pending << "\n"
+            << "oldest pending age: " << (s.oldest_pending_unix_ms ? age_text(*s.oldest_pending_unix_ms) : "-") << "\n"
+            << "last success:       "
+            << (s.last_success_unix_ms ? sync::format_utc(*s.last_success_unix_ms) + " (" + age_text(*s.last_success_unix_ms) + " ago)" : "never")
+            << "\n"
+            << "last error:         "
+            << (s.last_error.empty() ? "-" : (s.last_error_unix_ms ? sync::format_utc(*s.last_error_unix_ms) + " " : "") + s.last_error)
+            << "\n"
+            << "delivered total:    " << s.delivered_total << "\n";
+  return 0;
+}
+
+int run_once(const SyncArgs& args) {
+  if (args.config_file.empty()) throw std::invalid_argument("--config is required (it holds the sync.* keys)");
+  sync::SyncConfig config = sync::SyncConfig::from_keys(sync::read_sync_keys(args.config_file));
+  std::filesystem::path db = sync::archive_database_file(args.data_dir);
+  if (!std::filesystem::exists(db)) throw std::invalid_argument("no archive database at " + db.string());
+  sync::Outbox outbox(db);
+  sync::SyncClient client(config, args.data_dir);
+  sync::DrainResult result = sync::drain_outbox(outbox, client);
+  std::cout << "delivered " << result.records << " records in " << result.batches << " batches (" << result.wire_bytes
+            << " bytes on the wire)\n";
+  if (!result.ok) {
+    std::cerr << "edgeocr sync: " << result.error << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+// Runs the same background worker as `edgeocr serve` until SIGTERM/SIGINT.
+int run_watch(const SyncArgs& args) {
+  if (args.config_file.empty()) throw std::invalid_argument("--config is required (it holds the sync.* keys)");
+  sync::SyncConfig config = sync::SyncConfig::from_keys(sync::read_sync_keys(args.config_file));
+  std::filesystem::path db = sync::archive_database_file(args.data_dir);
+  if (!std::filesystem::exists(db)) throw std::invalid_argument("no archive database at " + db.string());
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sync::SyncWorker worker(config, args.data_dir, db);
+  worker.start();
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  worker.stop();
+  return 0;
+}
+
+}  // namespace
+
+void register_sync_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<SyncArgs>();
+  CLI::App* cmd = app.add_subcommand("sync", "Push archived records to the head-office collector (store-and-forward)");
+  cmd->add_option("--data-dir", args->data_dir, "Archive folder (as for `edgeocr serve`)")->capture_default_str();
+  cmd->add_option("--config", args->config_file, "Config file with the sync.* keys");
+  cmd->add_flag("--once", args->once, "Drain the outbox once, then exit (for cron / systemd timers)");
+  cmd->add_flag("--watch", args->watch, "Keep syncing every sync.interval seconds until SIGTERM (as `serve` does)");
+  CLI::App* status = cmd->add_subcommand("status", "Print pending count, oldest pending age, last success and last error");
+  status->fallthrough();
+  status->add_flag("--json", args->json, "Machine-readable output");
+  CLI::App* keygen = cmd->add_subcommand("keygen", "Write a new random 256-bit store key (mode 0600) and print its key id");
+  keygen->add_option("--out", args->key_out, "Key file to create (refuses to overwrite)")->required();
+  cmd->require_subcommand(0, 1);
+  cmd->callback([args, status, keygen, cmd, &exit_code] {
+    ::signal(SIGPIPE, SIG_IGN);  // a peer closing a TLS connection must be an error value, not death
+    try {
+      if (*keygen) {
+        sync::write_new_key_file(args->key_out);
+        std::cout << "key id " << sync::load_key_file(args->key_out).key_id << " written to " << args->key_out << "\n";
+        exit_code = 0;
+      } else if (*status) {
+        exit_code = run_status(*args);
+      } else if (args->once) {
+        exit_code = run_once(*args);
+      } else if (args->watch) {
+        exit_code = run_watch(*args);
+      } else {
+        std::cerr << cmd->help();
+        exit_code = 2;
+      }
+    } catch (const std::exception& e) {
+      std::cerr << "edgeocr sync: error: " << e.what() << "\n";
+      exit_code = 1;
+    }
+  });
+}
+
+void register_collect_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<sync::CollectorOptions>();
+  auto listen = std::make_shared<std::string>("127.0.0.1:9443");
+  auto max_body_mb = std::make_shared<size_t>(256);
+  CLI::App* cmd = app.add_subcommand("collect", "Head-office collector: receive sync batches into PostgreSQL");
+  cmd->add_option("--listen", *listen, "host:port to listen on (HTTPS)")->capture_default_str();
+  cmd->add_option("--tls-cert", options->tls_cert, "Server certificate (PEM)")->required();
+  cmd->add_option("--tls-key", options->tls_key, "Server private key (PEM)")->required();
+  cmd->add_option("--client-ca", options->client_ca, "Require client certificates signed by this CA (mutual TLS)");
+  cmd->add_option("--keys", options->keys_dir, "Folder of <store_id>.key files (mode 0600)")->required();
+  cmd->add_option("--pg", options->pg, "PostgreSQL connection string, e.g. postgresql://user@host:5432/db")->required();
+  cmd->add_option("--max-body-mb", *max_body_mb, "Largest accepted batch in MiB")->capture_default_str();
+  cmd->callback([options, listen, max_body_mb, &exit_code] {
+    ::signal(SIGPIPE, SIG_IGN);
+    try {
+      sync::parse_listen_address(*listen, options->host, options->port);
+      options->max_body_bytes = *max_body_mb << 20;
+      exit_code = sync::run_collector(*options);
+    } catch (const std::exception& e) {
+      std::cerr << "edgeocr collect: error: " << e.what() << "\n";
+      exit_code = 1;
+    }
+  });
+}
+
+}  // namespace edgeocr::cli

@@ -1,0 +1,28 @@
+// The VLM backends of `edgeocr serve`: an OcrEngine (src/serve/engine.h) over the Router.
+// engine_factory.cpp maps --backend openai|vllm|hybrid here; all workers share one VLM client,
+// so the in-flight cap and the circuit breaker are per server, not per worker.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "serve/engine.h"
+#include "vlm/backend.h"
+
+namespace edgeocr::vlm {
+
+// Setting keys the server reads (config key; flag = "--" + key with '.'->'-' and '_'->'-',
+// e.g. vlm.max_inflight -> --vlm-max-inflight; env = EDGEOCR_VLM_MAX_INFLIGHT).
+const std::vector<std::string>& serve_setting_keys();
+
+// VLM settings from the server's resolved settings (`get` returns "" for unset values).
+// Throws std::invalid_argument for a bad value or backend name.
+VlmSettings settings_from(const std::string& backend, const std::function<std::string(const std::string&)>& get);
+
+// One engine per worker. `native_factory` builds the worker's native engine: required for
+// hybrid, optional for openai (then a VLM failure is an HTTP error instead of a native fallback).
+// VLM failures without fallback become ApiError 503 vlm_unavailable / 502 vlm_rejected.
+serve::EngineFactory make_serve_engine_factory(const VlmSettings& settings, serve::EngineFactory native_factory);
+
+}  // namespace edgeocr::vlm

@@ -1,0 +1,100 @@
+// Runs the built `edgeocr eval` on the first images of ../shared/eval/sroie and checks that the
+// metrics stay above floors the code reaches today (measured, then set a little lower).
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+RunResult run(const std::string& args) {
+  // `timeout` bounds a hung run; stderr is merged so failures show the tool's message.
+  std::string cmd = "timeout 300 " + std::string(EDGEOCR_BINARY) + " " + args + " 2>&1";
+  RunResult r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+fs::path sroie() { return fs::path(EDGEOCR_SHARED_DIR) / "eval" / "sroie"; }
+
+nlohmann::json run_report(const std::string& engine, int limit) {
+  fs::path report = fs::temp_directory_path() /
+                    ("edgeocr_eval_" + engine + "_" + std::to_string(::getpid()) + ".json");
+  auto r = run("eval --model-path " + std::string(EDGEOCR_MODEL_DIR) + " --dataset " + sroie().string() +
+               " --engine " + engine + " --limit " +
+               std::to_string(limit) + " --report " + report.string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(report);
+  EXPECT_TRUE(in.good()) << r.output;
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  fs::remove(report);
+  EXPECT_NE(r.output.find("det F1"), std::string::npos) << r.output;
+  return j.is_discarded() ? nlohmann::json{} : j["engines"][engine];
+}
+
+class EvalCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(sroie() / "img")) GTEST_SKIP() << "no shared eval data at " << sroie();
+  }
+};
+
+TEST_F(EvalCli, LabelsEngineScoresExtractionOnPerfectLines) {
+  auto e = run_report("labels", 8);
+  ASSERT_TRUE(e.is_object());
+  EXPECT_EQ(e["images"], 8);
+  EXPECT_DOUBLE_EQ(e["detection"]["f1"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(e["recognition"]["cer"].get<double>(), 0.0);
+  // Measured 0.875 on these 8 (label noise in SROIE keys costs the rest).
+  EXPECT_GE(e["fields_overall"]["f1"].get<double>(), 0.84);
+  EXPECT_GE(e["fields"]["date"]["f1"].get<double>(), 0.99);
+}
+
+TEST_F(EvalCli, NativeEngineAboveFloors) {
+  auto e = run_report("native", 8);
+  ASSERT_TRUE(e.is_object());
+  EXPECT_EQ(e["failed_images"], 0);
+  EXPECT_GE(e["detection"]["f1"].get<double>(), NATIVE_DET_F1_FLOOR);
+  EXPECT_LE(e["recognition"]["cer"].get<double>(), NATIVE_CER_CEILING);
+  EXPECT_GE(e["fields_overall"]["f1"].get<double>(), NATIVE_FIELD_F1_FLOOR);
+  EXPECT_GT(e["seconds_per_image"]["p50"].get<double>(), 0.0);
+  EXPECT_GT(e["peak_rss_mib"].get<double>(), 10.0);
+}
+
+TEST_F(EvalCli, TesseractEngineRuns) {
+  auto e = run_report("tesseract", 2);
+  ASSERT_TRUE(e.is_object());
+  EXPECT_EQ(e["failed_images"], 0);
+  EXPECT_GT(e["detection"]["tp"].get<int>(), 10);
+  EXPECT_LT(e["recognition"]["cer"].get<double>(), 0.5);
+}
+
+TEST(EvalCliErrors, MissingDatasetIsAClearError) {
+  auto r = run("eval --dataset /nonexistent/edgeocr --engine labels");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("dataset folder not found"), std::string::npos) << r.output;
+}
+
+}  // namespace

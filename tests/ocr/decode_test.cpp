@@ -1,0 +1,158 @@
+// decode_image: formats, EXIF orientation, the downscale cap, and every kind of bad input.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "ocr/decode.h"
+#include "ocr/pipeline.h"
+#include "support/text_renderer.h"
+
+namespace edgeocr::ocr {
+namespace {
+
+std::vector<uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+
+void put_be32(std::vector<uint8_t>& v, uint32_t x) {
+  for (int s = 24; s >= 0; s -= 8) v.push_back(static_cast<uint8_t>(x >> s));
+}
+
+// A PNG signature and IHDR chunk declaring width x height (CRC not checked by the probe), then
+// a tiny bogus IDAT: a "decompression bomb" header.
+std::vector<uint8_t> png_header(uint32_t width, uint32_t height) {
+  std::vector<uint8_t> v = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  put_be32(v, 13);
+  for (char c : std::string("IHDR")) v.push_back(static_cast<uint8_t>(c));
+  put_be32(v, width);
+  put_be32(v, height);
+  for (uint8_t b : {8, 2, 0, 0, 0}) v.push_back(b);  // 8-bit RGB
+  put_be32(v, 0);                                    // CRC
+  put_be32(v, 4);
+  for (char c : std::string("IDATxxxx")) v.push_back(static_cast<uint8_t>(c));
+  put_be32(v, 0);
+  return v;
+}
+
+std::string error_of(const std::vector<uint8_t>& bytes) {
+  try {
+    (void)decode_image(bytes);
+  } catch (const ImageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+cv::Mat half_black_image(int w, int h) {  // left half black, right half white
+  cv::Mat m(h, w, CV_8UC3, cv::Scalar::all(255));
+  m(cv::Rect(0, 0, w / 2, h)).setTo(cv::Scalar::all(0));
+  return m;
+}
+
+TEST(DecodeTest, DecodesCommonFormats) {
+  const cv::Mat image = half_black_image(64, 32);
+  for (const std::string ext : {".png", ".jpg", ".bmp", ".tiff", ".webp"}) {
+    const auto bytes = test::encode(image, ext);
+    const auto header = detail::probe_header(bytes);
+    ASSERT_TRUE(header.has_value()) << ext;
+    EXPECT_EQ(header->width, 64) << ext;
+    EXPECT_EQ(header->height, 32) << ext;
+    const cv::Mat decoded = decode_image(bytes);
+    EXPECT_EQ(decoded.cols, 64) << ext;
+    EXPECT_EQ(decoded.rows, 32) << ext;
+    EXPECT_EQ(decoded.type(), CV_8UC3) << ext;
+    EXPECT_LT(decoded.at<cv::Vec3b>(16, 5)[0], 40) << ext;
+    EXPECT_GT(decoded.at<cv::Vec3b>(16, 60)[0], 215) << ext;
+  }
+}
+
+TEST(DecodeTest, CapsLongestSide) {
+  const auto bytes = test::encode(half_black_image(3000, 1000), ".png");
+  const auto decoded = detail::decode_with_size(bytes, DecodeLimits{});
+  EXPECT_EQ(decoded.bgr.cols, 2048);
+  EXPECT_EQ(decoded.bgr.rows, 683);
+  EXPECT_EQ(decoded.original_width, 3000);
+  EXPECT_EQ(decoded.original_height, 1000);
+}
+
+TEST(DecodeTest, AppliesExifOrientation) {
+  // JPEG of a 80x40 image (left half black) with an EXIF block saying "rotate 90° clockwise"
+  // (orientation 6): the decoded image must be 40x80 with the black half on top.
+  auto jpeg = test::encode(half_black_image(80, 40), ".jpg");
+  std::vector<uint8_t> tiff = {'M', 'M', 0, 42, 0, 0, 0, 8,  // big-endian TIFF header, IFD at 8
+                               0, 1,                          // one entry
+                               0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0,  // Orientation SHORT = 6
+                               0, 0, 0, 0};                   // no next IFD
+  std::vector<uint8_t> app1 = {0xFF, 0xE1, 0, 0, 'E', 'x', 'i', 'f', 0, 0};
+  app1.insert(app1.end(), tiff.begin(), tiff.end());
+  const size_t length = app1.size() - 2;
+  app1[2] = static_cast<uint8_t>(length >> 8), app1[3] = static_cast<uint8_t>(length & 0xFF);
+  jpeg.insert(jpeg.begin() + 2, app1.begin(), app1.end());
+  const cv::Mat decoded = decode_image(jpeg);
+  ASSERT_EQ(decoded.cols, 40);
+  ASSERT_EQ(decoded.rows, 80);
+  EXPECT_LT(decoded.at<cv::Vec3b>(10, 20)[1], 40);   // top: was the left (black) half
+  EXPECT_GT(decoded.at<cv::Vec3b>(70, 20)[1], 215);  // bottom: was the right (white) half
+}
+
+TEST(DecodeTest, RejectsEmpty) { EXPECT_NE(error_of({}).find("empty"), std::string::npos); }
+
+TEST(DecodeTest, RejectsNonImage) {
+  const std::string e = error_of(bytes_of("Hello, this is a text file, not a picture.\n"));
+  EXPECT_NE(e.find("not an image"), std::string::npos) << e;
+}
+
+TEST(DecodeTest, RejectsTruncatedJpeg) {
+  auto jpeg = test::encode(half_black_image(200, 100), ".jpg");
+  jpeg.resize(jpeg.size() / 2);
+  const std::string e = error_of(jpeg);
+  EXPECT_NE(e.find("truncated"), std::string::npos) << e;
+  jpeg.resize(10);  // cut inside the header
+  EXPECT_NE(error_of(jpeg).find("truncated"), std::string::npos);
+}
+
+TEST(DecodeTest, RejectsTruncatedPng) {
+  auto png = test::encode(half_black_image(200, 100), ".png");
+  png.resize(png.size() / 2);
+  const std::string e = error_of(png);
+  EXPECT_NE(e.find("cannot decode"), std::string::npos) << e;
+}
+
+TEST(DecodeTest, RejectsZeroSize) {
+  const std::string e = error_of(png_header(0, 100));
+  EXPECT_NE(e.find("zero-size"), std::string::npos) << e;
+}
+
+TEST(DecodeTest, RejectsDecompressionBombQuicklyWithoutAllocating) {
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string e = error_of(png_header(30000, 30000));
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_NE(e.find("too large"), std::string::npos) << e;
+  EXPECT_NE(e.find("30000x30000"), std::string::npos) << e;
+  EXPECT_LT(ms, 100.0);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 50 * 1024);  // KiB: nowhere near 2.7 GB of pixels
+}
+
+TEST(DecodeTest, RejectsOversizedFile) {
+  DecodeLimits limits;
+  limits.max_bytes = 100;
+  const auto png = test::encode(half_black_image(200, 100), ".png");
+  EXPECT_THROW((void)decode_image(png, limits), ImageError);
+}
+
+TEST(DecodeTest, RejectsGif) {
+  const std::string e = error_of(bytes_of(std::string("GIF89a\x10\x00\x10\x00", 10) + std::string(40, '\0')));
+  EXPECT_NE(e.find("GIF"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace edgeocr::ocr

@@ -1,0 +1,223 @@
+// Model-free pipeline stages on synthetic input: DB boxes, unclip, corner order, crops, CTC,
+// reading order.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
+
+#include "ocr/postprocess.h"
+
+namespace edgeocr::ocr::detail {
+namespace {
+
+float width_of(const Quad& q) { return std::hypot(q[1].x - q[0].x, q[1].y - q[0].y); }
+float height_of(const Quad& q) { return std::hypot(q[3].x - q[0].x, q[3].y - q[0].y); }
+
+TEST(DbBoxesTest, FindsRectanglesGrownByUnclipAndScaled) {
+  cv::Mat prob = cv::Mat::zeros(100, 200, CV_32F);
+  prob(cv::Rect(20, 10, 101, 21)).setTo(0.9f);  // 100 x 20 between pixel centres
+  prob(cv::Rect(30, 60, 41, 11)).setTo(0.8f);   // 40 x 10
+  const auto boxes = db_boxes(prob, DbParams{}, 2.0f, 2.0f, 400, 200);
+  ASSERT_EQ(boxes.size(), 2u);
+  const Quad& big = boxes[0].front().y < 50 ? boxes[0] : boxes[1];
+  const Quad& small = boxes[0].front().y < 50 ? boxes[1] : boxes[0];
+  // unclip distance = area * 1.5 / perimeter: 100*20*1.5/240 = 12.5; 40*10*1.5/100 = 6.
+  EXPECT_NEAR(width_of(big), 2 * (100 + 25), 3);
+  EXPECT_NEAR(height_of(big), 2 * (30 + 12.5), 3);  // top clipped at 0, bottom at 30 + 12.5
+  EXPECT_NEAR(big[0].x, 2 * (20 - 12.5), 3);
+  EXPECT_NEAR(big[0].y, 0, 1);  // clipped at the top edge
+  EXPECT_NEAR(width_of(small), 2 * (40 + 12), 3);
+  EXPECT_NEAR(height_of(small), 2 * (10 + 12), 3);
+  EXPECT_NEAR(small[0].x, 2 * (30 - 6), 3);
+  EXPECT_NEAR(small[0].y, 2 * (60 - 6), 3);
+  // TL, TR, BR, BL
+  EXPECT_LT(small[0].x, small[1].x);
+  EXPECT_LT(small[1].y, small[2].y);
+  EXPECT_GT(small[2].x, small[3].x);
+}
+
+TEST(DbBoxesTest, DropsLowScoreAndTinyRegions) {
+  cv::Mat prob = cv::Mat::zeros(100, 200, CV_32F);
+  prob(cv::Rect(20, 10, 100, 20)).setTo(0.5f);  // above the pixel threshold, below the box threshold
+  prob(cv::Rect(150, 80, 2, 2)).setTo(0.99f);   // too small
+  EXPECT_TRUE(db_boxes(prob, DbParams{}, 1, 1, 200, 100).empty());
+  DbParams lenient;
+  lenient.box_threshold = 0.4f;
+  EXPECT_EQ(db_boxes(prob, lenient, 1, 1, 200, 100).size(), 1u);
+}
+
+TEST(DbBoxesTest, FollowsRotatedText) {
+  cv::Mat prob = cv::Mat::zeros(200, 300, CV_32F);
+  const cv::RotatedRect line({150, 100}, {180, 20}, 10);  // 10° tilt
+  cv::Point2f p[4];
+  line.points(p);
+  std::vector<cv::Point> poly;
+  for (auto& q : p) poly.emplace_back(cvRound(q.x), cvRound(q.y));
+  cv::fillConvexPoly(prob, poly, cv::Scalar(0.95));
+  const auto boxes = db_boxes(prob, DbParams{}, 1, 1, 300, 200);
+  ASSERT_EQ(boxes.size(), 1u);
+  const float angle = std::atan2(boxes[0][1].y - boxes[0][0].y, boxes[0][1].x - boxes[0][0].x) * 180 / CV_PI;
+  EXPECT_NEAR(angle, 10, 1.5);
+  const float d = 180 * 20 * 1.5f / 400;
+  EXPECT_NEAR(width_of(boxes[0]), 180 + 2 * d, 4);
+  EXPECT_NEAR(height_of(boxes[0]), 20 + 2 * d, 4);
+}
+
+TEST(UnclipTest, OffsetsEveryEdgeByTheDistance) {
+  const std::vector<cv::Point2f> square = {{0, 0}, {10, 0}, {10, 10}, {0, 10}};
+  const auto grown = offset_convex_polygon(square, 2);
+  ASSERT_EQ(grown.size(), 4u);
+  EXPECT_NEAR(cv::contourArea(grown), 14 * 14, 1e-3);
+  EXPECT_NEAR(grown[0].x, -2, 1e-4);
+  EXPECT_NEAR(grown[0].y, -2, 1e-4);
+  // Same in the other winding and rotated by 30°.
+  std::vector<cv::Point2f> rotated;
+  for (auto it = square.rbegin(); it != square.rend(); ++it) {
+    const float a = static_cast<float>(CV_PI / 6);
+    rotated.emplace_back(it->x * std::cos(a) - it->y * std::sin(a), it->x * std::sin(a) + it->y * std::cos(a));
+  }
+  EXPECT_NEAR(cv::contourArea(offset_convex_polygon(rotated, 2)), 14 * 14, 1e-2);
+  // A triangle grows by perimeter*d + the corner wedges (miter join: strictly more than round).
+  const std::vector<cv::Point2f> triangle = {{0, 0}, {30, 0}, {0, 40}};
+  const double area = cv::contourArea(offset_convex_polygon(triangle, 1));
+  EXPECT_GT(area, 600 + 120 * 1 + CV_PI);
+  EXPECT_LT(area, 600 + 120 * 1 + 20);
+  // DB's distance: area * ratio / perimeter = 100 * 1.5 / 40.
+  EXPECT_NEAR(cv::contourArea(unclip(square, 1.5f)), std::pow(10 + 2 * 3.75, 2), 1e-2);
+}
+
+TEST(CornersTest, OrdersAndRotates) {
+  const cv::Point2f pts[4] = {{50, 30}, {10, 32}, {12, 10}, {48, 8}};
+  const Quad q = order_corners(pts);
+  EXPECT_EQ(q[0].x, 12);  // TL
+  EXPECT_EQ(q[1].x, 48);  // TR
+  EXPECT_EQ(q[2].x, 50);  // BR
+  EXPECT_EQ(q[3].x, 10);  // BL
+  const Quad turned = rotate_quad(q, 90, 100, 60);  // now in a 60 x 100 image
+  EXPECT_NEAR(turned[0].x, 60 - 32, 1e-4);           // BL (10,32) -> (28,10): new top-left
+  EXPECT_NEAR(turned[0].y, 10, 1e-4);
+  const Quad back = rotate_quad(turned, 270, 60, 100);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NEAR(back[i].x, q[i].x, 1e-4);
+    EXPECT_NEAR(back[i].y, q[i].y, 1e-4);
+  }
+  const Quad flipped = rotate_quad(rotate_quad(q, 180, 100, 60), 180, 100, 60);
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(flipped[i].x, q[i].x, 1e-4);
+}
+
+TEST(CropTest, WarpsQuadAndTurnsTallCrops) {
+  cv::Mat image(100, 200, CV_8UC3, cv::Scalar::all(255));
+  image(cv::Rect(40, 20, 60, 20)).setTo(cv::Scalar(0, 0, 255));
+  const Quad wide = {Point{40, 20}, Point{100, 20}, Point{100, 40}, Point{40, 40}};
+  const cv::Mat crop = crop_quad(image, wide);
+  EXPECT_EQ(crop.cols, 60);
+  EXPECT_EQ(crop.rows, 20);
+  EXPECT_EQ(crop.at<cv::Vec3b>(10, 30), cv::Vec3b(0, 0, 255));
+  const Quad tall = {Point{10, 10}, Point{30, 10}, Point{30, 90}, Point{10, 90}};
+  const cv::Mat turned = crop_quad(image, tall);
+  EXPECT_EQ(turned.cols, 80);
+  EXPECT_EQ(turned.rows, 20);
+}
+
+TEST(CtcTest, CollapsesRepeatsDropsBlanksAndAveragesConfidence) {
+  const std::vector<std::string> labels = {"", "a", "b", "中", " "};
+  const int classes = 5;
+  // frames: a a _ a b b _ 中 ' ' _
+  const std::vector<int> best = {1, 1, 0, 1, 2, 2, 0, 3, 4, 0};
+  const std::vector<float> peak = {0.9f, 0.7f, 0.99f, 0.8f, 0.6f, 0.9f, 0.95f, 0.7f, 0.5f, 0.9f};
+  std::vector<float> probs(best.size() * classes, 0.0f);
+  for (size_t t = 0; t < best.size(); ++t) {
+    for (int c = 0; c < classes; ++c) probs[t * classes + c] = (1 - peak[t]) / (classes - 1);
+    probs[t * classes + best[t]] = peak[t];
+  }
+  const auto r = ctc_greedy_decode(probs.data(), static_cast<int>(best.size()), classes, labels);
+  EXPECT_EQ(r.text, "aab中 ");
+  EXPECT_NEAR(r.confidence, (0.9f + 0.8f + 0.6f + 0.7f + 0.5f) / 5, 1e-5);
+  const std::vector<float> blanks(3 * classes, 0.0f);
+  std::vector<float> all_blank = blanks;
+  for (int t = 0; t < 3; ++t) all_blank[t * classes] = 1;
+  const auto empty = ctc_greedy_decode(all_blank.data(), 3, classes, labels);
+  EXPECT_EQ(empty.text, "");
+  EXPECT_EQ(empty.confidence, 0);
+}
+
+// Frames emitting the given labels at the given frames, blank elsewhere; blank frames give the
+// space class (the last label) probability `space_p`.
+std::vector<float> frames_with(const std::vector<std::pair<int, int>>& label_at_frame, int frames, int classes,
+                               float space_p = 0.1f) {
+  std::vector<float> probs(static_cast<size_t>(frames) * classes, 0.0f);
+  for (int t = 0; t < frames; ++t) {
+    probs[static_cast<size_t>(t) * classes] = 1 - space_p;
+    probs[static_cast<size_t>(t) * classes + classes - 1] = space_p;
+  }
+  for (auto [label, t] : label_at_frame) {
+    probs[static_cast<size_t>(t) * classes] = 0;
+    probs[static_cast<size_t>(t) * classes + classes - 1] = 0;
+    probs[static_cast<size_t>(t) * classes + label] = 1;
+  }
+  return probs;
+}
+
+TEST(CtcTest, RestoresWordBreaksFromWideGapsBetweenLatinCharacters) {
+  const std::vector<std::string> labels = {"", "S", "D", "N", "B", "H", "中", "文", " "};
+  // "SDN BHD": pitch 3 frames inside words, a 7-frame gap between them.
+  const auto probs = frames_with({{1, 0}, {2, 3}, {3, 6}, {4, 13}, {5, 16}, {2, 19}}, 22, 9);
+  EXPECT_EQ(ctc_greedy_decode(probs.data(), 22, 9, labels, 1.6f).text, "SDN BHD");
+  EXPECT_EQ(ctc_greedy_decode(probs.data(), 22, 9, labels, 0).text, "SDNBHD");  // off by default
+  // The same gap without any space probability (a wide capital, "T otal") is no word break.
+  const auto no_evidence = frames_with({{1, 0}, {2, 3}, {3, 6}, {4, 13}, {5, 16}, {2, 19}}, 22, 9, 0.0f);
+  EXPECT_EQ(ctc_greedy_decode(no_evidence.data(), 22, 9, labels, 1.6f).text, "SDNBHD");
+  // Even spacing: no break. CJK neighbours never get one (PaddleOCR writes them unspaced).
+  const auto even = frames_with({{1, 0}, {2, 3}, {3, 6}, {4, 9}, {5, 12}}, 14, 9);
+  EXPECT_EQ(ctc_greedy_decode(even.data(), 14, 9, labels, 1.6f).text, "SDNBH");
+  const auto cjk = frames_with({{6, 0}, {7, 3}, {6, 6}, {7, 14}, {6, 17}}, 19, 9);
+  EXPECT_EQ(ctc_greedy_decode(cjk.data(), 19, 9, labels, 1.6f).text, "中文中文中");
+  // A space the model emitted itself is kept and not doubled.
+  const auto spaced = frames_with({{1, 0}, {2, 3}, {8, 6}, {3, 12}, {4, 15}, {5, 18}}, 20, 9);
+  EXPECT_EQ(ctc_greedy_decode(spaced.data(), 20, 9, labels, 1.6f).text, "SD NBH");
+}
+
+TextLine line_at(const std::string& text, float x, float y, float w, float h, float slope = 0) {
+  TextLine l;
+  l.text = text;
+  l.box = {Point{x, y}, Point{x + w, y + slope * w}, Point{x + w, y + h + slope * w}, Point{x, y + h}};
+  return l;
+}
+
+TEST(ReadingOrderTest, RowsTopToBottomLeftToRight) {
+  std::vector<TextLine> lines = {line_at("Total", 10, 200, 80, 20), line_at("4.50", 400, 203, 50, 20),
+                                 line_at("Shop", 10, 10, 100, 24), line_at("Milk", 10, 100, 60, 20),
+                                 line_at("1.20", 400, 98, 50, 20), line_at("x1", 200, 101, 30, 20)};
+  const std::string text = assign_reading_order(lines);
+  EXPECT_EQ(text, "Shop\nMilk x1 1.20\nTotal 4.50");
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[0].text, "Shop");
+  EXPECT_EQ(lines[3].text, "1.20");
+  EXPECT_EQ(lines[3].row, 1);
+  EXPECT_EQ(lines[3].order, 3);
+  EXPECT_EQ(lines[5].row, 2);
+}
+
+TEST(ReadingOrderTest, HandlesSkewedPage) {
+  // 3° skew: the right end of each row is ~26 px lower than its left end, more than a line
+  // height apart from a naive y sort, but rows are 40 px apart.
+  const float s = std::tan(3 * static_cast<float>(CV_PI) / 180);
+  std::vector<TextLine> lines;
+  for (int r = 0; r < 4; ++r) {
+    const float y = 20 + 40.0f * r;
+    // (names built with append: GCC 12's -Wrestrict misfires on "L" + std::to_string(r))
+    std::string left = "L", right = "R";
+    left.append(std::to_string(r));
+    right.append(std::to_string(r));
+    lines.push_back(line_at(left, 10, y + s * 10, 150, 20, s));
+    lines.push_back(line_at(right, 400, y + s * 400, 80, 20, s));
+  }
+  std::swap(lines[1], lines[6]);
+  const std::string text = assign_reading_order(lines);
+  EXPECT_EQ(text, "L0 R0\nL1 R1\nL2 R2\nL3 R3");
+}
+
+}  // namespace
+}  // namespace edgeocr::ocr::detail

@@ -1,0 +1,194 @@
+#include "store/archive.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <gtest/gtest.h>
+
+namespace fs = std::filesystem;
+using edgeocr::store::Archive;
+using edgeocr::store::ArchiveOptions;
+using edgeocr::store::ListQuery;
+using edgeocr::store::NewRecord;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() / ("edgeocr-store-" + std::to_string(::getpid()) + "-" +
+                                         std::to_string(counter_++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+std::vector<uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
+
+NewRecord record_with(const std::vector<uint8_t>& image, const std::string& text) {
+  NewRecord r;
+  r.image = image;
+  r.image_ext = "jpg";
+  r.result_json = R"({"text":")" + text + "\"}";
+  r.text = text;
+  return r;
+}
+
+}  // namespace
+
+TEST(Archive, InsertGetAndStoreImageUnderItsHash) {
+  TempDir dir;
+  Archive archive(ArchiveOptions{dir.path(), {}, {}});
+  const auto image = bytes("fake jpeg bytes");
+  const auto rec = archive.insert(record_with(image, "TOTAL 36.80"));
+  EXPECT_EQ(rec.id.size(), 36u);
+  EXPECT_EQ(rec.id[14], '4');  // UUID v4
+  EXPECT_EQ(rec.image_sha256, edgeocr::store::sha256_hex(image));
+  const fs::path file = archive.image_path(rec);
+  EXPECT_EQ(file, dir.path() / "images" / rec.image_sha256.substr(0, 2) / (rec.image_sha256 + ".jpg"));
+  std::ifstream in(file, std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(content, "fake jpeg bytes");
+  const auto loaded = archive.get(rec.id);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->text, "TOTAL 36.80");
+  EXPECT_EQ(loaded->result_json, rec.result_json);
+  EXPECT_EQ(loaded->created_at, rec.created_at);
+  EXPECT_FALSE(archive.get("no-such-id"));
+  EXPECT_EQ(archive.schema_version(), 1);
+}
+
+TEST(Archive, DeduplicatesImagesAndDeletesOnlyWhenUnreferenced) {
+  TempDir dir;
+  Archive archive(ArchiveOptions{dir.path(), {}, {}});
+  const auto image = bytes("same image");
+  const auto a = archive.insert(record_with(image, "a"));
+  const auto b = archive.insert(record_with(image, "b"));
+  EXPECT_NE(a.id, b.id);
+  EXPECT_EQ(a.image_sha256, b.image_sha256);
+  size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir.path() / "images"))
+    if (e.is_regular_file()) ++files;
+  EXPECT_EQ(files, 1u);
+  EXPECT_TRUE(archive.remove(a.id));
+  EXPECT_TRUE(fs::exists(archive.image_path(b)));  // still used by b
+  EXPECT_TRUE(archive.remove(b.id));
+  EXPECT_FALSE(fs::exists(archive.image_path(b)));
+  EXPECT_FALSE(archive.remove(b.id));
+  EXPECT_EQ(archive.count(), 0);
+}
+
+TEST(Archive, ListsNewestFirstWithOffsetCursorSearchAndDates) {
+  TempDir dir;
+  Archive archive(ArchiveOptions{dir.path(), {}, {}});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i) ids.push_back(archive.insert(record_with({}, i % 2 ? "odd receipt" : "even 100%")).id);
+  ListQuery q;
+  q.limit = 3;
+  auto page1 = archive.list(q);
+  EXPECT_EQ(page1.total, 7);
+  ASSERT_EQ(page1.records.size(), 3u);
+  EXPECT_EQ(page1.records[0].id, ids[6]);
+  ASSERT_FALSE(page1.next_cursor.empty());
+  q.cursor = page1.next_cursor;
+  auto page2 = archive.list(q);
+  ASSERT_EQ(page2.records.size(), 3u);
+  EXPECT_EQ(page2.records[0].id, ids[3]);
+  q.cursor = page2.next_cursor;
+  auto page3 = archive.list(q);
+  ASSERT_EQ(page3.records.size(), 1u);
+  EXPECT_EQ(page3.records[0].id, ids[0]);
+  EXPECT_TRUE(page3.next_cursor.empty());
+
+  ListQuery by_offset;
+  by_offset.limit = 2;
+  by_offset.offset = 5;
+  auto tail = archive.list(by_offset);
+  ASSERT_EQ(tail.records.size(), 2u);
+  EXPECT_EQ(tail.records[1].id, ids[0]);
+
+  ListQuery search;
+  search.text_query = "ODD";
+  EXPECT_EQ(archive.list(search).total, 3);
+  search.text_query = "100%";  // LIKE wildcards are literal
+  EXPECT_EQ(archive.list(search).total, 4);
+  search.text_query = "0%";
+  EXPECT_EQ(archive.list(search).total, 4);
+  search.text_query = "%";
+  EXPECT_EQ(archive.list(search).total, 4);
+
+  ListQuery dates;
+  dates.from = "2000-01-01";
+  dates.to = "2000-12-31";
+  EXPECT_EQ(archive.list(dates).total, 0);
+  dates.to = "2999-01-01";
+  EXPECT_EQ(archive.list(dates).total, 7);
+  dates.from = "nonsense";
+  EXPECT_THROW(archive.list(dates), std::invalid_argument);
+  ListQuery bad;
+  bad.cursor = "abc";
+  EXPECT_THROW(archive.list(bad), std::invalid_argument);
+  bad = {};
+  bad.limit = 0;
+  EXPECT_THROW(archive.list(bad), std::invalid_argument);
+}
+
+TEST(Archive, CsvExportQuotesFields) {
+  TempDir dir;
+  Archive archive(ArchiveOptions{dir.path(), {}, {}});
+  archive.insert(record_with({}, "say \"hi\", ok"));
+  std::ostringstream out;
+  archive.write_csv(out, {});
+  const std::string csv = out.str();
+  EXPECT_EQ(csv.rfind("id,created_at,image_sha256,text,fields_json\r\n", 0), 0u);
+  EXPECT_NE(csv.find("\"say \"\"hi\"\", ok\""), std::string::npos);
+}
+
+TEST(Archive, ReopenKeepsRecordsAndRunsMigrationsOnce) {
+  TempDir dir;
+  std::string id;
+  {
+    Archive archive(ArchiveOptions{dir.path(), {}, {}});
+    id = archive.insert(record_with(bytes("x"), "kept")).id;
+  }
+  Archive again(ArchiveOptions{dir.path(), {}, {}});
+  EXPECT_TRUE(again.get(id));
+  EXPECT_EQ(again.count(), 1);
+  EXPECT_EQ(again.schema_version(), 1);
+}
+
+TEST(Archive, InsertHookRunsInTheSameTransaction) {
+  TempDir dir;
+  ArchiveOptions options{dir.path(), {{1000, "CREATE TABLE outbox_test (record_id TEXT NOT NULL)"}}, {}};
+  bool fail_next = false;
+  options.insert_hooks.push_back([&](sqlite3* db, const edgeocr::store::Record& r) {
+    const std::string sql = "INSERT INTO outbox_test VALUES ('" + r.id + "')";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    if (fail_next) throw std::runtime_error("hook failed");
+  });
+  Archive archive(options);
+  archive.insert(record_with({}, "one"));
+  fail_next = true;
+  EXPECT_THROW(archive.insert(record_with({}, "two")), std::runtime_error);
+  EXPECT_EQ(archive.count(), 1);  // the failed insert rolled back the record as well
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(Archive::database_file(dir.path()).c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM outbox_test", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 1);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_THROW(Archive(ArchiveOptions{dir.path(), {{5, "SELECT 1"}}, {}}), edgeocr::store::StoreError);
+}
