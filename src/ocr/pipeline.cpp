@@ -29,6 +29,9 @@ constexpr int kRecMaxWidth = 48 * 32;
 // width and reads short crops more reliably with this padding.
 constexpr int kRecMinWidth = 320;
 constexpr size_t kRecBatch = 8;
+constexpr int kRecBatchPixels = 8 * 640;  // batch size x width cap: bounds the recognizer's memory
+constexpr int kRecWidthStep = 64;        // recognizer rows are padded to a multiple of this
+constexpr int kRecPackGap = 48;           // padding between short crops sharing a row
 constexpr size_t kClsBatch = 16;
 
 // Per-channel lookup tables: uint8 -> normalised float, in the image's BGR plane order
@@ -78,7 +81,8 @@ struct Pipeline::Impl {
 
   explicit Impl(const PipelineOptions& o)
       : options(o),
-        det(runtime::Model::load(o.model_dir / "ch_PP-OCRv4_det_infer.onnx", {o.threads})),
+        // One detector pass per image, with the largest activations: give them back after it.
+        det(runtime::Model::load(o.model_dir / "ch_PP-OCRv4_det_infer.onnx", {o.threads, false})),
         cls(runtime::Model::load(o.model_dir / "ch_ppocr_mobile_v2.0_cls_infer.onnx", {o.threads})),
         rec(runtime::Model::load(o.model_dir / "ch_PP-OCRv4_rec_infer.onnx", {o.threads})),
         labels(detail::load_labels(o.model_dir / "ppocr_keys_v1.txt")) {}
@@ -132,6 +136,47 @@ struct Pipeline::Impl {
     return p180;
   }
 
+  // One recognizer input row: a single crop, or several short crops side by side.
+  struct RecPiece {
+    size_t crop;
+    int x, width;  // placement in the row, pixels
+  };
+  struct RecRow {
+    std::vector<RecPiece> pieces;
+    int used = 0;  // rightmost pixel in use
+  };
+
+  // Crops narrower than kRecMinWidth would each be padded to it; instead they share rows of that
+  // width, kRecPackGap pixels of padding apart (the recognizer emits a frame per 8 px, so every
+  // piece starts on a frame boundary and its frames are decoded on their own).
+  std::vector<RecRow> plan_rows(const std::vector<int>& widths) const {
+    std::vector<size_t> order(widths.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return widths[a] > widths[b]; });
+    std::vector<RecRow> rows;
+    size_t first_short = rows.size();
+    for (size_t c : order) {
+      const int w = widths[c];
+      if (w >= kRecMinWidth || !options.rec_pack_short_lines) {
+        rows.push_back({{{c, 0, w}}, w});
+        first_short = rows.size();
+        continue;
+      }
+      // First fit, widest first: a few rows end up full, the narrow crops fill the gaps.
+      bool placed = false;
+      for (size_t r = first_short; r < rows.size() && !placed; ++r) {
+        const int x = (rows[r].used + kRecPackGap + 7) / 8 * 8;
+        if (x + w <= kRecMinWidth) {
+          rows[r].pieces.push_back({c, x, w});
+          rows[r].used = x + w;
+          placed = true;
+        }
+      }
+      if (!placed) rows.push_back({{{c, 0, w}}, w});
+    }
+    return rows;
+  }
+
   std::vector<detail::CtcResult> recognize(const std::vector<cv::Mat>& crops) {
     std::vector<detail::CtcResult> results(crops.size());
     const float word_gap = options.rec_word_gap;
@@ -139,31 +184,52 @@ struct Pipeline::Impl {
     for (size_t i = 0; i < crops.size(); ++i)
       widths[i] = std::clamp(static_cast<int>(std::ceil(kRecHeight * static_cast<double>(crops[i].cols) / crops[i].rows)),
                              1, kRecMaxWidth);
-    std::vector<size_t> order(crops.size());
-    std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return widths[a] < widths[b]; });
-    for (size_t start = 0; start < order.size(); start += kRecBatch) {
-      const size_t n = std::min(kRecBatch, order.size() - start);
-      int batch_width = kRecMinWidth;
-      for (size_t i = 0; i < n; ++i) batch_width = std::max(batch_width, widths[order[start + i]]);
+    std::vector<RecRow> rows = plan_rows(widths);
+    // Widths rounded up to kRecWidthStep: a bounded set of input shapes, so the runtime's
+    // per-shape kernels (JIT code, memory) stay few over a long run.
+    auto row_width = [](const RecRow& r) {
+      return std::max(kRecMinWidth, (r.used + kRecWidthStep - 1) / kRecWidthStep * kRecWidthStep);
+    };
+    std::stable_sort(rows.begin(), rows.end(), [&](const RecRow& a, const RecRow& b) { return row_width(a) < row_width(b); });
+    for (size_t start = 0; start < rows.size();) {
+      // Rows of similar width share a batch; the pixel budget bounds the [N, T, 6625] output.
+      size_t n = 1;
+      while (start + n < rows.size() && n < kRecBatch &&
+             row_width(rows[start + n]) * static_cast<int>(n + 1) <= kRecBatchPixels &&
+             row_width(rows[start + n]) * 4 <= row_width(rows[start]) * 5)
+        ++n;
+      const int batch_width = row_width(rows[start + n - 1]);
       const size_t plane = static_cast<size_t>(kRecHeight) * batch_width;
       runtime::Tensor& input = rec_input[0];
       input.shape = {static_cast<int64_t>(n), 3, kRecHeight, batch_width};
       input.data.assign(n * 3 * plane, 0.0f);  // 0 = padding after normalisation, as PaddleOCR
-      for (size_t i = 0; i < n; ++i) {
-        const cv::Mat& crop = crops[order[start + i]];
-        cv::Mat resized;
-        cv::resize(crop, resized, cv::Size(widths[order[start + i]], kRecHeight));
-        half_normaliser().write(resized, input.data.data() + i * 3 * plane, static_cast<size_t>(batch_width), plane);
-      }
+      for (size_t i = 0; i < n; ++i)
+        for (const RecPiece& piece : rows[start + i].pieces) {
+          cv::Mat resized;
+          cv::resize(crops[piece.crop], resized, cv::Size(piece.width, kRecHeight));
+          half_normaliser().write(resized, input.data.data() + i * 3 * plane + piece.x, static_cast<size_t>(batch_width),
+                                  plane);
+        }
       auto outputs = rec.run(rec_input);
       const runtime::Tensor& out = outputs.at(0);
       if (out.shape.size() != 3 || out.shape[0] != static_cast<int64_t>(n))
         throw runtime::ModelError("recognizer output is not [N,T,C]");
       const int frames = static_cast<int>(out.shape[1]), classes = static_cast<int>(out.shape[2]);
-      for (size_t i = 0; i < n; ++i)
-        results[order[start + i]] =
-            detail::ctc_greedy_decode(out.data.data() + i * frames * classes, frames, classes, labels, word_gap);
+      const double px_per_frame = static_cast<double>(batch_width) / frames;
+      for (size_t i = 0; i < n; ++i) {
+        const auto& pieces = rows[start + i].pieces;
+        const float* row_out = out.data.data() + i * static_cast<size_t>(frames) * classes;
+        // Pieces are in placement order; each owns the frames up to the middle of the gap after it.
+        for (size_t k = 0; k < pieces.size(); ++k) {
+          const int f0 = k == 0 ? 0 : static_cast<int>(std::lround((pieces[k - 1].x + pieces[k - 1].width + pieces[k].x) / 2.0 / px_per_frame));
+          const int f1 = k + 1 == pieces.size()
+                             ? frames
+                             : static_cast<int>(std::lround((pieces[k].x + pieces[k].width + pieces[k + 1].x) / 2.0 / px_per_frame));
+          results[pieces[k].crop] = detail::ctc_greedy_decode(row_out + static_cast<size_t>(f0) * classes,
+                                                              std::clamp(f1, f0, frames) - f0, classes, labels, word_gap);
+        }
+      }
+      start += n;
     }
     return results;
   }
@@ -180,6 +246,10 @@ struct Pipeline::Impl {
 
   OcrResult run_upright(const cv::Mat& input, double scale_back, int out_w, int out_h) {
     OcrResult result;
+    // The recognizer's buffers from the last image would sit beside the detector's activations
+    // (the peak); within an image its batches still reuse them.
+    rec.release_buffers();
+    cls.release_buffers();
     auto start = Clock::now();
     cv::Mat image = input;
     std::vector<Quad> boxes = detect(image);

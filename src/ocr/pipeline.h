@@ -45,6 +45,9 @@ struct PipelineOptions {
   // Restore a space between Latin characters whose CTC frames are further apart than this
   // many median character pitches (0 = off); see ocr/postprocess.h.
   float rec_word_gap = 1.6f;
+  // Place several short crops side by side in one recognizer row (see Pipeline::recognize):
+  // they keep the 320 px context the recognizer reads best with, without its padding cost.
+  bool rec_pack_short_lines = true;
   bool use_classifier = true;
   bool detect_page_rotation = true;  // try 90/180/270 when the upright reading is poor
 };

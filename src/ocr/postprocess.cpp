@@ -202,6 +202,9 @@ CtcResult ctc_greedy_decode(const float* probs, int frames, int classes, const s
       result.text += ' ';
     result.text += labels[kept[i].label];
   }
+  // A space class read in the padding around a crop is not part of the line.
+  const size_t first = result.text.find_first_not_of(' ');
+  result.text = first == std::string::npos ? std::string() : result.text.substr(first, result.text.find_last_not_of(' ') - first + 1);
   return result;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -31,6 +32,9 @@ std::string NodeInfo::describe() const {
 }
 
 namespace {
+// Prepared primitives kept per kernel, by input shape. oneDNN's own primitive cache keeps the
+// JIT code of recently used shapes, so a small cap here costs no recompilation but bounds memory.
+constexpr size_t kCacheCap = 32;
 
 constexpr int64_t kParallelThreshold = 1 << 15;
 
@@ -192,6 +196,28 @@ void set_kernel_threads(int threads) {
 namespace {
 
 // ---------------------------------------------------------------------------------------
+// exp for softmax/sigmoid: libm's expf does not vectorize; this branch-free form does (SSE2 and
+// up) and is within 2 ulp of expf over the range used (x clamped to [-87, 88]).
+inline float fast_exp(float x) {
+  x = x < -87.0f ? -87.0f : x;  // ternaries, not std::clamp: they if-convert, so loops vectorize
+  x = x > 88.0f ? 88.0f : x;
+  const float t = x * 1.44269504088896341f;  // x / ln 2
+  constexpr float kRound = 12582912.0f;      // 1.5 * 2^23: adding it rounds to an integer
+  const float r = (t + kRound) - kRound;
+  // exp(x) = 2^r * exp(f), f = x - r ln 2 in [-0.35, 0.35], ln 2 split for precision.
+  const float f = (x - r * 0.693145751953125f) - r * 1.42860682030941723212e-6f;
+  float p = 1.9875691500e-4f;
+  p = p * f + 1.3981999507e-3f;
+  p = p * f + 8.3334519073e-3f;
+  p = p * f + 4.1665795894e-2f;
+  p = p * f + 1.6666665459e-1f;
+  p = p * f + 5.0000001201e-1f;
+  p = p * f * f + f + 1.0f;
+  const int32_t scale = (static_cast<int32_t>(r) + 127) << 23;
+  return p * std::bit_cast<float>(scale);
+}
+
+// ---------------------------------------------------------------------------------------
 // Elementwise
 
 enum class UnaryOp { Relu, Sigmoid, HardSigmoid, Clip, Sqrt, Identity, Abs, Neg, Exp, Tanh };
@@ -219,7 +245,7 @@ class UnaryKernel : public Kernel {
         break;
       case UnaryOp::Sigmoid:
 #pragma omp parallel for simd if (n > kParallelThreshold)
-        for (int64_t k = 0; k < n; ++k) d[k] = 1.f / (1.f + std::exp(-s[k]));
+        for (int64_t k = 0; k < n; ++k) d[k] = 1.f / (1.f + fast_exp(-s[k]));
         break;
       case UnaryOp::HardSigmoid:
 #pragma omp parallel for simd if (n > kParallelThreshold)
@@ -542,7 +568,7 @@ class ConvKernel : public Kernel {
     const std::array<int64_t, 3> key{n, h, w};
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
-    if (cache_.size() > 256) cache_.clear();  // bound memory for many distinct input sizes
+    if (cache_.size() > kCacheCap) cache_.clear();  // bound memory for many distinct input sizes
     using tag = dnnl::memory::format_tag;
     using dt = dnnl::memory::data_type;
     dnnl::memory::desc src_md({n, ci_, h, w}, dt::f32, tag::nhwc);
@@ -618,7 +644,7 @@ class DeconvKernel : public Kernel {
     const std::array<int64_t, 3> key{n, h, w};
     auto it = cache_.find(key);
     if (it == cache_.end()) {
-      if (cache_.size() > 256) cache_.clear();
+      if (cache_.size() > kCacheCap) cache_.clear();
       dnnl::memory::desc src_md({n, ci_, h, w}, dt::f32, tag::nhwc);
       dnnl::memory::desc dst_md({n, co_, ho, wo}, dt::f32, tag::nhwc);
       dnnl::memory::desc w_any({co_, ci_, kh_, kw_}, dt::f32, tag::any);
@@ -700,7 +726,7 @@ class PoolKernel : public Kernel {
     const std::array<int64_t, 4> key{n, c, h, w};
     auto it = cache_.find(key);
     if (it == cache_.end()) {
-      if (cache_.size() > 256) cache_.clear();
+      if (cache_.size() > kCacheCap) cache_.clear();
       dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg_, src_md, dst_md,
                                        {strides_[0], strides_[1]}, {kernel_[0], kernel_[1]}, {pads_[0], pads_[1]},
                                        {pads_[2], pads_[3]});
@@ -805,7 +831,7 @@ class MatMulKernel : public Kernel {
     dnnl::memory::desc b_md({b.rank() == 2 ? 1 : batch, k, nn}, dt::f32, tag::abc);
     dnnl::memory::desc c_md({batch, rows, nn}, dt::f32, tag::abc);
     if (it == cache_.end()) {
-      if (cache_.size() > 256) cache_.clear();
+      if (cache_.size() > kCacheCap) cache_.clear();
       dnnl::matmul::desc desc(a_md, b_md, c_md);
       dnnl::matmul::primitive_desc pd(desc, user_scratchpad_attr(), cpu_engine());
       it = cache_.emplace(key, std::make_pair(dnnl::matmul(pd), pd.scratchpad_desc())).first;
@@ -824,6 +850,26 @@ class MatMulKernel : public Kernel {
 
 // ---------------------------------------------------------------------------------------
 // Reductions and normalisation
+
+void softmax_row(const float* s, float* d, int64_t len) {
+  // Blocked max/sum: independent partial results let the loops vectorize without -ffast-math.
+  constexpr int kLanes = 16;
+  std::array<float, kLanes> mx;
+  mx.fill(-INFINITY);
+  int64_t k = 0;
+  for (; k + kLanes <= len; k += kLanes)
+    for (int l = 0; l < kLanes; ++l) mx[l] = s[k + l] > mx[l] ? s[k + l] : mx[l];
+  float m = *std::max_element(mx.begin(), mx.end());
+  for (; k < len; ++k) m = std::max(m, s[k]);
+  for (k = 0; k < len; ++k) d[k] = fast_exp(s[k] - m);
+  std::array<float, kLanes> sums{};
+  for (k = 0; k + kLanes <= len; k += kLanes)
+    for (int l = 0; l < kLanes; ++l) sums[l] += d[k + l];
+  float sum = std::accumulate(sums.begin(), sums.end(), 0.0f);
+  for (; k < len; ++k) sum += d[k];
+  const float inv = 1.f / sum;
+  for (k = 0; k < len; ++k) d[k] *= inv;
+}
 
 class SoftmaxKernel : public Kernel {
  public:
@@ -847,11 +893,15 @@ class SoftmaxKernel : public Kernel {
       for (int64_t i = 0; i < inner; ++i) {
         const float* ps = s + o * len * inner + i;
         float* pd = d + o * len * inner + i;
+        if (inner == 1) {  // the common, contiguous case: loops the compiler vectorizes
+          softmax_row(ps, pd, len);
+          continue;
+        }
         float mx = -INFINITY;
         for (int64_t k = 0; k < len; ++k) mx = std::max(mx, ps[k * inner]);
         float sum = 0;
         for (int64_t k = 0; k < len; ++k) {
-          pd[k * inner] = std::exp(ps[k * inner] - mx);
+          pd[k * inner] = fast_exp(ps[k * inner] - mx);
           sum += pd[k * inner];
         }
         const float invs = 1.f / sum;
@@ -1168,7 +1218,33 @@ class SliceKernel : public Kernel {
     for (int d = r - 1; d >= 0; --d) { stride[d] = acc; acc *= x.shape[d]; }
     int64_t n = 1;
     for (auto d : shape) n *= d;
+    // Trailing dimensions copied whole, plus the innermost sliced one when its step is 1, form
+    // contiguous runs: copy run by run instead of element by element.
+    int inner_dim = r;
+    int64_t run = 1;
+    while (inner_dim > 0 && step[inner_dim - 1] == 1 && shape[inner_dim - 1] == x.shape[inner_dim - 1]) {
+      --inner_dim;
+      run *= shape[inner_dim];
+    }
+    if (inner_dim > 0 && step[inner_dim - 1] == 1) {
+      --inner_dim;
+      run *= shape[inner_dim];
+    }
     auto body = [&](auto* dst, const auto* src) {
+      if (run > 1 && n > 0) {
+        const int64_t runs = n / run;
+        for (int64_t o = 0; o < runs; ++o) {
+          int64_t rem = o, off = 0;
+          for (int d = inner_dim - 1; d >= 0; --d) {
+            const int64_t idx = rem % shape[d];
+            rem /= shape[d];
+            off += (begin[d] + idx * step[d]) * stride[d];
+          }
+          off += begin[inner_dim] * stride[inner_dim];
+          std::copy_n(src + off, run, dst + o * run);
+        }
+        return;
+      }
       for (int64_t o = 0; o < n; ++o) {
         int64_t rem = o, off = 0;
         for (int d = r - 1; d >= 0; --d) {

@@ -102,6 +102,12 @@ class BufferPool {
       used_.insert(b.data());
       return b;
     }
+    // No fit: the input grew since the last pass. Drop the largest free buffer that is too small
+    // (a grown pass needs it less than the new one), so stale buffers do not add to the peak.
+    size_t smaller = free_.size();
+    for (size_t k = 0; k < free_.size(); ++k)
+      if (free_[k].size() < n && (smaller == free_.size() || free_[k].size() > free_[smaller].size())) smaller = k;
+    if (smaller != free_.size()) free_.erase(free_.begin() + static_cast<long>(smaller));
     std::vector<float> b(n);
     used_.insert(b.data());
     return b;
@@ -111,8 +117,11 @@ class BufferPool {
     free_.push_back(std::move(b));
   }
   // Called after each forward pass, when every intermediate buffer is back in the pool.
-  void end_pass() {
-    std::erase_if(free_, [this](const std::vector<float>& b) { return !used_.count(b.data()); });
+  void end_pass(bool retain) {
+    if (retain)
+      std::erase_if(free_, [this](const std::vector<float>& b) { return !used_.count(b.data()); });
+    else
+      free_.clear();
     used_.clear();
   }
 
@@ -152,6 +161,7 @@ struct Model::Impl {
   BufferPool pool;
   ExecContext ctx;
   int threads = 2;
+  bool retain_buffers = true;
 
   Impl() {
     ctx.acquire = [this](size_t n) { return pool.acquire(n); };
@@ -607,7 +617,7 @@ std::vector<Tensor> Model::Impl::run(const std::vector<Tensor>& in) {
     ctx.release(std::move(s.f));
     s = Value{};
   }
-  pool.end_pass();
+  pool.end_pass(retain_buffers);
   return result;
 }
 
@@ -619,6 +629,7 @@ Model::~Model() = default;
 Model Model::load(const std::filesystem::path& onnx_file, const ModelOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->threads = std::max(1, options.threads);
+  impl->retain_buffers = options.retain_buffers;
   set_num_threads(impl->threads);
   try {
     impl->load(onnx_file);
@@ -632,5 +643,6 @@ const std::vector<std::string>& Model::input_names() const { return impl_->input
 const std::vector<std::string>& Model::output_names() const { return impl_->output_names; }
 
 std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) { return impl_->run(inputs); }
+void Model::release_buffers() { impl_->pool.end_pass(false); }
 
 }  // namespace edgeocr::runtime

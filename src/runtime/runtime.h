@@ -32,6 +32,10 @@ class ModelError : public std::runtime_error {
 
 struct ModelOptions {
   int threads = 2;  // fixed intra-op thread count
+  // Keep intermediate buffers between run() calls, so a warm pass allocates nothing. Turn it off
+  // for a model run once per request with large activations (the detector): its buffers are then
+  // returned after each pass instead of adding to the peak while other models run.
+  bool retain_buffers = true;
 };
 
 // One loaded model. run() is not thread-safe: use one Model per worker thread.
@@ -49,6 +53,10 @@ class Model {
   // Inputs by position (dynamic batch/height/width allowed where the model allows them);
   // returns outputs by position.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+
+  // Returns the intermediate buffers kept for the next run() to the allocator: call it between
+  // requests so one model's buffers do not add to another's peak.
+  void release_buffers();
 
  private:
   struct Impl;

@@ -114,6 +114,27 @@ TEST_P(RotatedPageTest, ReadsLikeTheUprightPage) {
 
 INSTANTIATE_TEST_SUITE_P(Quarters, RotatedPageTest, ::testing::Values(90, 180, 270));
 
+// Short crops share recognizer rows (PipelineOptions::rec_pack_short_lines); each must still read
+// exactly as it does alone in a padded row, with no characters leaking across the gap.
+TEST(PageTest, PackedShortLinesReadLikeUnpacked) {
+  const test::Page page = test::compose_receipt(renderer(), receipt_rows());
+  PipelineOptions unpacked_options = shared_pipeline().options();
+  unpacked_options.rec_pack_short_lines = false;
+  Pipeline unpacked(unpacked_options);
+  const OcrResult packed_result = shared_pipeline().run(page.image);
+  const OcrResult unpacked_result = unpacked.run(page.image);
+  ASSERT_EQ(packed_result.lines.size(), unpacked_result.lines.size());
+  int short_lines = 0;  // narrower than the 320 px row at height 48: these were packed
+  for (size_t i = 0; i < packed_result.lines.size(); ++i) {
+    const auto& box = packed_result.lines[i].box;
+    if (48.0 * (box[1].x - box[0].x) / (box[3].y - box[0].y) < 320 - 48) ++short_lines;
+    EXPECT_EQ(packed_result.lines[i].text, unpacked_result.lines[i].text);
+    EXPECT_NEAR(packed_result.lines[i].confidence, unpacked_result.lines[i].confidence, 0.05);
+  }
+  EXPECT_GE(short_lines, 6) << "the page no longer exercises packing";
+  EXPECT_EQ(packed_result.text, unpacked_result.text);
+}
+
 TEST(PageTest, UpsideDownLineFlippedByClassifier) {
   test::Page page = test::compose_receipt(renderer(), receipt_rows());
   // Turn one row (the "Subtotal" row) upside down in place: the rest of the page stays upright.

@@ -133,7 +133,7 @@ TEST(CtcTest, CollapsesRepeatsDropsBlanksAndAveragesConfidence) {
     probs[t * classes + best[t]] = peak[t];
   }
   const auto r = ctc_greedy_decode(probs.data(), static_cast<int>(best.size()), classes, labels);
-  EXPECT_EQ(r.text, "aab中 ");
+  EXPECT_EQ(r.text, "aab中");  // the trailing space class is trimmed; the confidence keeps its frame
   EXPECT_NEAR(r.confidence, (0.9f + 0.8f + 0.6f + 0.7f + 0.5f) / 5, 1e-5);
   const std::vector<float> blanks(3 * classes, 0.0f);
   std::vector<float> all_blank = blanks;
@@ -141,6 +141,11 @@ TEST(CtcTest, CollapsesRepeatsDropsBlanksAndAveragesConfidence) {
   const auto empty = ctc_greedy_decode(all_blank.data(), 3, classes, labels);
   EXPECT_EQ(empty.text, "");
   EXPECT_EQ(empty.confidence, 0);
+  // A space read between characters stays; leading ones (padding before a crop) go.
+  const std::vector<int> spaced = {4, 0, 1, 4, 0, 2, 4};
+  std::vector<float> spaced_probs(spaced.size() * classes, 0.0f);
+  for (size_t t = 0; t < spaced.size(); ++t) spaced_probs[t * classes + spaced[t]] = 1;
+  EXPECT_EQ(ctc_greedy_decode(spaced_probs.data(), static_cast<int>(spaced.size()), classes, labels).text, "a b");
 }
 
 // Frames emitting the given labels at the given frames, blank elsewhere; blank frames give the

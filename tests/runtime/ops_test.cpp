@@ -351,6 +351,56 @@ TEST(RuntimeOps, SliceAttributeFormOpset9) {
   expect_near(out[0].data, {1, 2, 5, 6});
 }
 
+TEST(RuntimeOps, SoftmaxLongRowsMatchDoublePrecision) {
+  // Rows as long as the recognizer's 6,625 classes, with a wide value range: the vectorised
+  // exp and the blocked max/sum must agree with a float64 softmax.
+  const int64_t rows = 3, len = 6625;
+  std::vector<float> x(static_cast<size_t>(rows * len));
+  for (size_t k = 0; k < x.size(); ++k) x[k] = static_cast<float>(std::sin(0.37 * k) * 40.0 - (k % 7 == 0 ? 90.0 : 0.0));
+  OnnxBuilder b;
+  b.input("x", {rows, len});
+  auto& sm = b.node("Softmax", {"x"}, {"y"});
+  OnnxBuilder::attr(sm, "axis", int64_t{-1});
+  b.output("y");
+  auto out = run(b, {Tensor({rows, len}, x)});
+  for (int64_t r = 0; r < rows; ++r) {
+    double mx = -1e300, sum = 0;
+    for (int64_t k = 0; k < len; ++k) mx = std::max(mx, static_cast<double>(x[r * len + k]));
+    for (int64_t k = 0; k < len; ++k) sum += std::exp(x[r * len + k] - mx);
+    for (int64_t k = 0; k < len; ++k) {
+      const double want = std::exp(x[r * len + k] - mx) / sum;
+      ASSERT_NEAR(out[0].data[r * len + k], want, 1e-6 * want + 1e-12) << "row " << r << " class " << k;
+    }
+  }
+}
+
+TEST(RuntimeOps, SliceOfInnerBlocksAndSteps) {
+  // [2,3,4,5]: axis 1 from 1, axis 2 every 2nd from 0 (runs of 5 contiguous floats), and a
+  // slice of the last axis (runs of 3), against index arithmetic.
+  OnnxBuilder b(13);
+  b.input("x", {2, 3, 4, 5});
+  b.constant_i64("s", {2}, {1, 0}).constant_i64("e", {2}, {3, 4}).constant_i64("a", {2}, {1, 2});
+  b.constant_i64("st", {2}, {1, 2});
+  b.constant_i64("s2", {1}, {1}).constant_i64("e2", {1}, {4}).constant_i64("a2", {1}, {3});
+  b.node("Slice", {"x", "s", "e", "a", "st"}, {"y"});
+  b.node("Slice", {"x", "s2", "e2", "a2"}, {"z"});
+  b.output("y").output("z");
+  auto out = run(b, {Tensor({2, 3, 4, 5}, iota_values(120))});
+  EXPECT_EQ(out[0].shape, (std::vector<int64_t>{2, 2, 2, 5}));
+  std::vector<float> want_y, want_z;
+  for (int n = 0; n < 2; ++n)
+    for (int c = 1; c < 3; ++c)
+      for (int h = 0; h < 4; h += 2)
+        for (int w = 0; w < 5; ++w) want_y.push_back(static_cast<float>(((n * 3 + c) * 4 + h) * 5 + w));
+  for (int n = 0; n < 2; ++n)
+    for (int c = 0; c < 3; ++c)
+      for (int h = 0; h < 4; ++h)
+        for (int w = 1; w < 4; ++w) want_z.push_back(static_cast<float>(((n * 3 + c) * 4 + h) * 5 + w));
+  expect_near(out[0].data, want_y);
+  EXPECT_EQ(out[1].shape, (std::vector<int64_t>{2, 3, 4, 3}));
+  expect_near(out[1].data, want_z);
+}
+
 TEST(RuntimeErrors, UnsupportedOpNamesTheNode) {
   OnnxBuilder b;
   b.input("x", {1, 4});
