@@ -178,8 +178,14 @@ void EngineStats::add(const Sample& sample, const ocr::OcrResult& ocr,
     std::string got = f && f->found ? normalize_field(f->value) : "";
     auto& c = fields_[name];
     if (expected.empty()) {
-      if (!got.empty()) ++c.fp;
+      if (!got.empty()) ++c.fp, ++fields_ci_.fp;
       continue;
+    }
+    if (extract::to_upper_ascii(got) == extract::to_upper_ascii(expected)) {
+      ++fields_ci_.tp;
+    } else {
+      if (!got.empty()) ++fields_ci_.fp;
+      ++fields_ci_.fn;
     }
     if (got == expected) {
       ++c.tp;
@@ -195,7 +201,7 @@ void EngineStats::add_failure(const Sample& sample, const std::string& error) {
   ++images_;
   if (sample.has_lines) det_.fn += sample.lines.size();
   for (const auto& [name, expected] : sample.fields)
-    if (!normalize_field(expected).empty()) ++fields_[name].fn;
+    if (!normalize_field(expected).empty()) ++fields_[name].fn, ++fields_ci_.fn;
   failures_.push_back({sample.id, "error", "", error});
 }
 
@@ -235,6 +241,7 @@ nlohmann::json EngineStats::to_json() const {
   for (const auto& [name, c] : fields_) fields[name] = counts_json(c);
   j["fields"] = fields;
   j["fields_overall"] = counts_json(fields_overall());
+  j["fields_overall_case_insensitive"] = counts_json(fields_ci_);
   j["seconds_per_image"] = {{"p50", seconds_percentile(50)}, {"p90", seconds_percentile(90)},
                             {"all", seconds_}};
   j["peak_rss_mib"] = double(peak_rss_kb_) / 1024.0;
@@ -257,6 +264,7 @@ EngineStats EngineStats::from_json(const nlohmann::json& j) {
   s.ci_edits_ = r.at("edits_case_insensitive").get<size_t>();
   s.ci_exact_ = r.at("exact_lines_case_insensitive").get<size_t>();
   for (auto& [name, c] : j.at("fields").items()) s.fields_[name] = counts_from(c);
+  if (j.contains("fields_overall_case_insensitive")) s.fields_ci_ = counts_from(j.at("fields_overall_case_insensitive"));
   s.seconds_ = j.at("seconds_per_image").at("all").get<std::vector<double>>();
   s.peak_rss_kb_ = j.at("peak_rss_kb").get<long>();
   s.field_errors_ = examples_from(j.at("field_errors"));
@@ -297,6 +305,10 @@ std::string format_table(const std::vector<EngineStats>& engines) {
   if (!field_names.empty()) {
     row("fields overall P/R/F1 %", [](const EngineStats& e) {
       Counts c = e.fields_overall();
+      return pct(c.precision()) + "/" + pct(c.recall()) + "/" + pct(c.f1());
+    });
+    row("fields overall % (case-insens.)", [](const EngineStats& e) {
+      const Counts& c = e.fields_overall_case_insensitive();
       return pct(c.precision()) + "/" + pct(c.recall()) + "/" + pct(c.f1());
     });
   }

@@ -66,6 +66,8 @@ class EngineStats {
   }
   const std::map<std::string, Counts>& fields() const { return fields_; }
   Counts fields_overall() const;
+  // Fields compared with letters case-folded ("05 Mar 2018" matches SROIE's "05 MAR 2018").
+  const Counts& fields_overall_case_insensitive() const { return fields_ci_; }
   double seconds_percentile(double p) const;
   long peak_rss_kb() const { return peak_rss_kb_; }
   size_t images() const { return images_; }
@@ -79,6 +81,7 @@ class EngineStats {
   size_t images_ = 0, matched_ = 0, exact_ = 0, cer_edits_ = 0, cer_chars_ = 0, ci_edits_ = 0, ci_exact_ = 0;
   Counts det_;
   std::map<std::string, Counts> fields_;
+  Counts fields_ci_;
   std::vector<double> seconds_;
   long peak_rss_kb_ = 0;
   std::vector<Example> field_errors_, line_errors_, failures_;

@@ -88,6 +88,17 @@ TEST(Metrics, EngineStatsCounts) {
   EXPECT_NEAR(back.cer(), stats.cer(), 1e-12);
   EXPECT_EQ(back.seconds_percentile(50), 0.5);
   EXPECT_NE(format_table({stats}).find("det F1"), std::string::npos);
+  // Case-folded comparison: a second receipt whose date differs from the label only in case.
+  Sample s2 = s;
+  s2.fields = {{"date", "05 MAR 2018"}};
+  extract::ExtractionResult ex2;
+  date.value = "05 Mar 2018";
+  ex2.fields = {date};
+  stats.add(s2, r, &ex2, 0.5);
+  EXPECT_EQ(stats.fields().at("date").fn, 2u);
+  EXPECT_EQ(stats.fields_overall_case_insensitive().tp, 2u);  // total 9.00, the case-folded date
+  EXPECT_EQ(stats.fields_overall_case_insensitive().fn, 1u);  // 02/01/2020 is still wrong
+  EXPECT_EQ(EngineStats::from_json(stats.to_json()).fields_overall_case_insensitive().tp, 2u);
 }
 
 TEST(Dataset, SroieBoxFormat) {
