@@ -1,5 +1,8 @@
 #include "sync/archive_link.h"
 
+#include <regex>
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
 #include "sync/outbox.h"
@@ -20,6 +23,10 @@ std::string image_relative_path(const store::Record& record) {
   return "images/" + record.image_sha256.substr(0, 2) + "/" + record.image_sha256 + "." + record.image_ext;
 }
 
+OutboxItem outbox_item(const store::Record& record) {
+  return {record.id, record.created_at, outbox_payload(record), image_relative_path(record)};
+}
+
 }  // namespace
 
 std::string outbox_payload(const store::Record& record) {
@@ -33,9 +40,28 @@ std::string outbox_payload(const store::Record& record) {
 
 void add_outbox_to(store::ArchiveOptions& options) {
   options.extra_migrations.push_back({kOutboxMigrationVersion, outbox_migration_sql()});
-  options.insert_hooks.push_back([](sqlite3* db, const store::Record& record) {
-    enqueue_in_transaction(db, {record.id, record.created_at, outbox_payload(record), image_relative_path(record)});
-  });
+  options.extra_migrations.push_back({kOutboxDeadLetterMigrationVersion, outbox_dead_letter_migration_sql()});
+  options.insert_hooks.push_back(
+      [](sqlite3* db, const store::Record& record) { enqueue_in_transaction(db, outbox_item(record)); });
+}
+
+int64_t backfill_outbox(const std::filesystem::path& data_dir, const std::string& since_date) {
+  if (!since_date.empty()) {
+    static const std::regex date(R"(^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$)");
+    if (!std::regex_match(since_date, date)) {
+      throw std::invalid_argument("--since must be a date YYYY-MM-DD (got '" + since_date + "')");
+    }
+  }
+  {
+    // Bring an archive written without sync up to the current schema (records + outbox tables).
+    store::ArchiveOptions options;
+    options.data_dir = data_dir;
+    add_outbox_to(options);
+    store::Archive archive(options);
+  }
+  Outbox outbox(archive_database_file(data_dir));
+  // created_at is ISO 8601 UTC, so "created_at >= 'YYYY-MM-DD'" selects that day onwards.
+  return outbox.backfill(since_date, outbox_item);
 }
 
 std::filesystem::path archive_database_file(const std::filesystem::path& data_dir) {

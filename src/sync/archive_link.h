@@ -9,8 +9,10 @@
 
 namespace edgeocr::sync {
 
-// Schema version of the outbox migration in the archive's versioned migrations (>= 1000 range).
-inline constexpr int kOutboxMigrationVersion = 1001;
+// Schema versions of the outbox migrations in the archive's versioned migrations (>= 1000 range).
+// Append new ones; never edit a released one.
+inline constexpr int kOutboxMigrationVersion = 1001;             // outbox_migration_sql()
+inline constexpr int kOutboxDeadLetterMigrationVersion = 1002;   // outbox_dead_letter_migration_sql()
 
 // Adds the outbox migration and insert hook to the archive's options. Call before constructing
 // the Archive (as `edgeocr serve` does, and must, so that no record escapes the outbox).
@@ -20,5 +22,10 @@ void add_outbox_to(store::ArchiveOptions& options);
 std::string outbox_payload(const store::Record& record);
 
 std::filesystem::path archive_database_file(const std::filesystem::path& data_dir);
+
+// `edgeocr sync backfill`: enqueues every archived record created on or after `since_date`
+// (YYYY-MM-DD; empty: all) that is not in the outbox, not dead-lettered and not delivered, e.g.
+// records archived before sync was configured. Migrates the archive first. Returns how many.
+int64_t backfill_outbox(const std::filesystem::path& data_dir, const std::string& since_date);
 
 }  // namespace edgeocr::sync

@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include "store/archive.h"
 #include "sync/envelope.h"
 
 namespace edgeocr::sync {
@@ -101,6 +102,23 @@ const char* outbox_migration_sql() {
          "CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 }
 
+const char* outbox_dead_letter_migration_sql() {
+  return "CREATE TABLE IF NOT EXISTS sync_dead_letter ("
+         "  record_id TEXT PRIMARY KEY,"
+         "  created_at TEXT NOT NULL,"
+         "  payload_json TEXT NOT NULL,"
+         "  image_path TEXT NOT NULL DEFAULT '',"
+         "  http_status INTEGER NOT NULL,"
+         "  error TEXT NOT NULL,"
+         "  failed_at TEXT NOT NULL"
+         ");"
+         // WITHOUT ROWID: one small row per delivered record, looked up by id only.
+         "CREATE TABLE IF NOT EXISTS sync_delivered ("
+         "  record_id TEXT PRIMARY KEY,"
+         "  delivered_at TEXT NOT NULL"
+         ") WITHOUT ROWID;";
+}
+
 void enqueue_in_transaction(sqlite3* db, const OutboxItem& item) {
   if (sqlite3_get_autocommit(db) != 0) {
     throw std::logic_error("outbox: enqueue_in_transaction called outside a transaction");
@@ -125,7 +143,10 @@ Outbox::Outbox(const std::filesystem::path& database_file) {
   sqlite3_busy_timeout(db_, 10000);
   exec(db_, "PRAGMA journal_mode=WAL");
   exec(db_, "PRAGMA synchronous=NORMAL");
+  // Also here (idempotent) so that `sync status` etc. work on an archive that the current
+  // serve has not opened yet; the archive's versioned migrations record them as 1001 and 1002.
   exec(db_, outbox_migration_sql());
+  exec(db_, outbox_dead_letter_migration_sql());
 }
 
 Outbox::~Outbox() { sqlite3_close(db_); }
@@ -175,6 +196,13 @@ std::optional<Batch> Outbox::next_batch(int max_records, int64_t max_bytes,
 
 void Outbox::acknowledge(const std::string& batch_id, int64_t record_count) {
   Transaction tx(db_);
+  {
+    Statement delivered(db_, "INSERT OR IGNORE INTO sync_delivered(record_id, delivered_at) "
+                             "SELECT record_id, ? FROM sync_outbox WHERE batch_id = ?");
+    delivered.bind(1, store::utc_now_iso8601());
+    delivered.bind(2, batch_id);
+    delivered.step();
+  }
   Statement del(db_, "DELETE FROM sync_outbox WHERE batch_id = ?");
   del.bind(1, batch_id);
   del.step();
@@ -207,6 +235,10 @@ OutboxStatus Outbox::status() {
       if (!st.is_null(1)) status.oldest_pending_unix_ms = st.integer(1);
     }
   }
+  {
+    Statement st(db_, "SELECT COUNT(*) FROM sync_dead_letter");
+    if (st.step()) status.dead_letter = st.integer(0);
+  }
   Statement st(db_, "SELECT key, value FROM sync_state");
   while (st.step()) {
     std::string key = st.text(0);
@@ -222,6 +254,120 @@ OutboxStatus Outbox::status() {
     if (key == "delivered_total") status.delivered_total = number().value_or(0);
   }
   return status;
+}
+
+int64_t Outbox::split_batch(const std::string& batch_id) {
+  Transaction tx(db_);
+  int64_t rows = 0;
+  {
+    Statement st(db_, "SELECT COUNT(*) FROM sync_outbox WHERE batch_id = ?");
+    st.bind(1, batch_id);
+    if (st.step()) rows = st.integer(0);
+  }
+  if (rows < 2) return 0;
+  const int64_t keep = (rows + 1) / 2;
+  // Rows after the first `keep` (by seq) lose their batch id: next_batch will put them in new
+  // batches once the kept half is through. The collector dedups by record id, so nothing can
+  // arrive twice even if an earlier attempt of the whole batch was stored.
+  Statement release(db_, "UPDATE sync_outbox SET batch_id = NULL WHERE batch_id = ?1 AND seq > "
+                         "(SELECT seq FROM sync_outbox WHERE batch_id = ?1 ORDER BY seq LIMIT 1 OFFSET ?2)");
+  release.bind(1, batch_id);
+  release.bind(2, keep - 1);
+  release.step();
+  const int64_t released = sqlite3_changes(db_);
+  tx.commit();
+  return released;
+}
+
+int64_t Outbox::dead_letter_batch(const std::string& batch_id, int http_status, const std::string& error) {
+  Transaction tx(db_);
+  {
+    // OR REPLACE: should the same record id ever be refused again, keep its latest refusal
+    // rather than failing (a failure here would block the outbox again).
+    Statement move(db_, "INSERT OR REPLACE INTO sync_dead_letter(record_id, created_at, payload_json, image_path, "
+                        "http_status, error, failed_at) "
+                        "SELECT record_id, created_at, payload, image_path, ?, ?, ? FROM sync_outbox "
+                        "WHERE batch_id = ? ORDER BY seq");
+    move.bind(1, static_cast<int64_t>(http_status));
+    move.bind(2, error);
+    move.bind(3, store::utc_now_iso8601());
+    move.bind(4, batch_id);
+    move.step();
+  }
+  Statement del(db_, "DELETE FROM sync_outbox WHERE batch_id = ?");
+  del.bind(1, batch_id);
+  del.step();
+  const int64_t moved = sqlite3_changes(db_);
+  tx.commit();
+  return moved;
+}
+
+std::string Outbox::rename_batch(const std::string& batch_id) {
+  // One UPDATE: readers see either every row under the old id or every row under the new one.
+  std::string fresh = random_uuid();
+  Statement st(db_, "UPDATE sync_outbox SET batch_id = ? WHERE batch_id = ?");
+  st.bind(1, fresh);
+  st.bind(2, batch_id);
+  st.step();
+  if (sqlite3_changes(db_) == 0) throw std::runtime_error("outbox: no batch " + batch_id + " to rename");
+  return fresh;
+}
+
+int64_t Outbox::requeue_dead_letters() {
+  Transaction tx(db_);
+  {
+    // OR IGNORE: a record that is somehow in the outbox again already will be sent from there.
+    Statement move(db_, "INSERT OR IGNORE INTO sync_outbox(record_id, created_at, enqueued_unix_ms, payload, image_path) "
+                        "SELECT record_id, created_at, ?, payload_json, image_path FROM sync_dead_letter "
+                        "ORDER BY failed_at, record_id");
+    move.bind(1, unix_now_ms());
+    move.step();
+  }
+  Statement del(db_, "DELETE FROM sync_dead_letter");
+  del.step();
+  const int64_t moved = sqlite3_changes(db_);
+  tx.commit();
+  return moved;
+}
+
+int64_t Outbox::backfill(const std::string& since, const std::function<OutboxItem(const store::Record&)>& to_item) {
+  constexpr int64_t kChunk = 500;  // records per transaction: bounded memory, short write locks
+  int64_t enqueued = 0;
+  int64_t after_seq = 0;
+  for (;;) {
+    Transaction tx(db_);
+    std::vector<store::Record> chunk;
+    {
+      Statement st(db_, "SELECT r.seq, r.id, r.created_at, r.image_sha256, r.image_ext, r.result_json, r.fields_json, "
+                        "r.text FROM records r WHERE r.seq > ? AND r.created_at >= ? "
+                        "AND NOT EXISTS (SELECT 1 FROM sync_outbox o WHERE o.record_id = r.id) "
+                        "AND NOT EXISTS (SELECT 1 FROM sync_dead_letter d WHERE d.record_id = r.id) "
+                        "AND NOT EXISTS (SELECT 1 FROM sync_delivered s WHERE s.record_id = r.id) "
+                        "ORDER BY r.seq LIMIT ?");
+      st.bind(1, after_seq);
+      st.bind(2, since);
+      st.bind(3, kChunk);
+      while (st.step()) {
+        store::Record record;
+        record.seq = st.integer(0);
+        record.id = st.text(1);
+        record.created_at = st.text(2);
+        record.image_sha256 = st.text(3);
+        record.image_ext = st.text(4);
+        record.result_json = st.text(5);
+        record.fields_json = st.text(6);
+        record.text = st.text(7);
+        chunk.push_back(std::move(record));
+      }
+    }
+    if (chunk.empty()) return enqueued;
+    for (const store::Record& record : chunk) {
+      enqueue_in_transaction(db_, to_item(record));
+      enqueued += sqlite3_changes(db_);
+    }
+    after_seq = chunk.back().seq;
+    tx.commit();
+  }
 }
 
 }  // namespace edgeocr::sync

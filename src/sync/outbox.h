@@ -11,12 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "store/archive.h"
+
 struct sqlite3;
 
 namespace edgeocr::sync {
 
 // Schema of the outbox (idempotent DDL): the store's versioned migration runs it.
 const char* outbox_migration_sql();
+// Second outbox migration (idempotent DDL): the dead-letter table (records the collector refuses
+// on their own, kept for `edgeocr sync requeue`) and the delivered-record ids (so that
+// `edgeocr sync backfill` never re-sends what head office already acknowledged).
+const char* outbox_dead_letter_migration_sql();
 
 struct OutboxItem {
   std::string record_id;
@@ -44,6 +50,7 @@ struct Batch {
 
 struct OutboxStatus {
   int64_t pending = 0;
+  int64_t dead_letter = 0;  // records in the dead-letter table (refused by the collector on their own)
   std::optional<int64_t> oldest_pending_unix_ms;
   std::optional<int64_t> last_success_unix_ms;
   std::optional<int64_t> last_attempt_unix_ms;
@@ -68,10 +75,29 @@ class Outbox {
   // measured by `image_bytes` (empty: images not sent), but always holds at least one record.
   std::optional<Batch> next_batch(int max_records, int64_t max_bytes = 0,
                                   const std::function<int64_t(const std::string& image_path)>& image_bytes = {});
-  // The collector acknowledged `batch_id`: delete its rows and record the success.
+  // The collector acknowledged `batch_id`: delete its rows, remember their record ids as
+  // delivered (for backfill) and record the success, all in one transaction.
   void acknowledge(const std::string& batch_id, int64_t record_count);
   void record_failure(const std::string& message);
   OutboxStatus status();
+
+  // Refusal handling (see drain_outbox for the policy). Each is one transaction.
+  // Keeps the oldest half (rounded up) of `batch_id`'s rows under that id and returns the others
+  // to the unassigned pool; returns how many were released (0 if the batch has < 2 rows).
+  int64_t split_batch(const std::string& batch_id);
+  // Moves every row of `batch_id` from the outbox into the dead-letter table with the refusal
+  // (`http_status`, `error`); returns how many rows moved.
+  int64_t dead_letter_batch(const std::string& batch_id, int http_status, const std::string& error);
+  // Gives the rows of `batch_id` a fresh batch id (e.g. the old one is taken by another store at
+  // head office); returns the new id. Throws std::runtime_error if no row has `batch_id`.
+  std::string rename_batch(const std::string& batch_id);
+  // Moves every dead-lettered record back into the outbox (unassigned); returns how many.
+  int64_t requeue_dead_letters();
+  // Enqueues, oldest first, every archived record (`records` table of the archive) created at or
+  // after `since` (ISO 8601 prefix, e.g. "2026-11-01"; empty: all) that is neither in the outbox,
+  // nor dead-lettered, nor remembered as delivered. `to_item` builds the outbox row of a record.
+  // Works in transactions of a few hundred records; returns how many were enqueued.
+  int64_t backfill(const std::string& since, const std::function<OutboxItem(const store::Record&)>& to_item);
 
  private:
   sqlite3* db_ = nullptr;

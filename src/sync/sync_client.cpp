@@ -305,8 +305,40 @@ PushResult SyncClient::push(const Batch& batch) {
   return result;
 }
 
+namespace {
+
+// How drain_outbox reacts to a refused push.
+enum class Refusal { stop, split, dead_letter, rename };
+
+Refusal classify_refusal(const PushResult& pushed, size_t batch_records) {
+  switch (pushed.http_status) {
+    case 413:  // too large for the collector's body limit
+    case 400:  // malformed
+      return batch_records > 1 ? Refusal::split : Refusal::dead_letter;
+    case 409:  // batch id already used by another store
+      return Refusal::rename;
+    default:
+      // No response, 401/403 (unknown key), 422 (authentication), 5xx...: configuration or
+      // outage problems that retrying later can fix; skipping records would lose them for no reason.
+      return Refusal::stop;
+  }
+}
+
+}  // namespace
+
 DrainResult drain_outbox(Outbox& outbox, SyncClient& client, const std::atomic<bool>* stop) {
   DrainResult result;
+  std::string renamed_batch;  // the batch id given after a 409: a second 409 on it stops the drain
+  auto fail = [&](const std::string& error) {
+    result.ok = false;
+    result.error = error;
+    try {
+      outbox.record_failure(error);
+    } catch (const std::exception& e) {
+      spdlog::error("sync: cannot record the failure: {}", e.what());
+    }
+    return result;
+  };
   while (!(stop && stop->load())) {
     std::optional<Batch> batch;
     try {
@@ -329,15 +361,44 @@ DrainResult drain_outbox(Outbox& outbox, SyncClient& client, const std::atomic<b
       pushed.error = e.what();
     }
     result.wire_bytes += pushed.wire_bytes;
-    if (!pushed.ok) {
-      result.ok = false;
-      result.error = pushed.error;
-      outbox.record_failure(pushed.error);
-      return result;
+    if (pushed.ok) {
+      outbox.acknowledge(batch->batch_id, static_cast<int64_t>(batch->records.size()));
+      ++result.batches;
+      result.records += static_cast<int64_t>(batch->records.size());
+      continue;
     }
-    outbox.acknowledge(batch->batch_id, static_cast<int64_t>(batch->records.size()));
-    ++result.batches;
-    result.records += static_cast<int64_t>(batch->records.size());
+    // A batch the collector will always refuse must not block every record behind it (see the
+    // README, "Store-and-forward sync"): split it, dead-letter a lone record, or rename it.
+    try {
+      switch (classify_refusal(pushed, batch->records.size())) {
+        case Refusal::split: {
+          int64_t released = outbox.split_batch(batch->batch_id);
+          ++result.splits;
+          spdlog::warn("sync: {}; split the batch ({} records kept, {} back in the queue)", pushed.error,
+                       static_cast<int64_t>(batch->records.size()) - released, released);
+          continue;
+        }
+        case Refusal::dead_letter: {
+          int64_t moved = outbox.dead_letter_batch(batch->batch_id, pushed.http_status, pushed.error);
+          result.dead_lettered += moved;
+          spdlog::error("sync: {}; record {} moved to the dead-letter table (`edgeocr sync requeue` retries it)",
+                        pushed.error, batch->records.front().record_id);
+          continue;
+        }
+        case Refusal::rename:
+          if (batch->batch_id != renamed_batch) {
+            renamed_batch = outbox.rename_batch(batch->batch_id);
+            spdlog::warn("sync: {}; retrying it as batch {}", pushed.error, renamed_batch);
+            continue;
+          }
+          break;  // a fresh random id refused again: something else is wrong, stop
+        case Refusal::stop:
+          break;
+      }
+    } catch (const std::exception& e) {
+      return fail(pushed.error + " (then: " + e.what() + ")");
+    }
+    return fail(pushed.error);
   }
   return result;
 }
@@ -371,6 +432,9 @@ std::string status_metrics_text(const OutboxStatus& status) {
       << "# HELP edgeocr_sync_last_push_failed 1 if the most recent push failed, else 0.\n"
       << "# TYPE edgeocr_sync_last_push_failed gauge\n"
       << "edgeocr_sync_last_push_failed " << (status.last_error.empty() ? 0 : 1) << "\n"
+      << "# HELP edgeocr_sync_dead_letter_records Records the collector refused on their own (see sync requeue).\n"
+      << "# TYPE edgeocr_sync_dead_letter_records gauge\n"
+      << "edgeocr_sync_dead_letter_records " << status.dead_letter << "\n"
       << "# HELP edgeocr_sync_delivered_records_total Records acknowledged by head office.\n"
       << "# TYPE edgeocr_sync_delivered_records_total counter\n"
       << "edgeocr_sync_delivered_records_total " << status.delivered_total << "\n";
@@ -472,6 +536,9 @@ std::vector<std::pair<std::string, std::pair<std::string, double>>> SyncWorker::
                    {"Unix time of the last failed push (0 if never).", seconds(s.last_error_unix_ms)}});
     out.push_back({"edgeocr_sync_last_push_failed",
                    {"1 if the most recent push failed, else 0.", s.last_error.empty() ? 0.0 : 1.0}});
+    out.push_back({"edgeocr_sync_dead_letter_records",
+                   {"Records the collector refused on their own, kept for `edgeocr sync requeue`.",
+                    static_cast<double>(s.dead_letter)}});
     out.push_back({"edgeocr_sync_delivered_records",
                    {"Records acknowledged by head office since the archive was created.",
                     static_cast<double>(s.delivered_total)}});

@@ -87,10 +87,20 @@ struct DrainResult {
   int64_t batches = 0;
   int64_t records = 0;
   int64_t wire_bytes = 0;
+  int64_t splits = 0;           // refused batches split in two
+  int64_t dead_lettered = 0;    // records moved to the dead-letter table
   std::string error;
 };
 
 // Pushes batches until the outbox is empty, a push fails, or `stop` becomes true.
+// Refusals that retrying cannot fix do not stop the drain, so that one bad record never blocks
+// the records behind it:
+//   413 / 400 for a batch of several records: keep the first half under the batch id, return the
+//     rest to the queue, continue (the collector dedups by record id, so re-batching is safe);
+//   413 / 400 for a single record: move it to the dead-letter table (one transaction), continue;
+//   409 (batch id used by another store): give the batch a fresh id and retry it (once).
+// Everything else (no response, 401/403, 422, 5xx) stops the drain and records the failure: those
+// are configuration or outage problems, and the caller backs off and retries.
 DrainResult drain_outbox(Outbox& outbox, SyncClient& client, const std::atomic<bool>* stop = nullptr);
 
 // Delay before retry number `attempt` (1-based): min(max, base * 2^(attempt-1)), then "equal

@@ -1,4 +1,4 @@
-// `edgeocr sync --once|status|keygen` and `edgeocr collect`.
+// `edgeocr sync --once|--watch|status|requeue|backfill|keygen` and `edgeocr collect`.
 #include <signal.h>
 
 #include <filesystem>
@@ -25,7 +25,14 @@ struct SyncArgs {
   bool watch = false;
   bool json = false;
   std::string key_out;
+  std::string since;  // backfill --since YYYY-MM-DD
 };
+
+std::filesystem::path existing_database(const SyncArgs& args) {
+  std::filesystem::path db = sync::archive_database_file(args.data_dir);
+  if (!std::filesystem::exists(db)) throw std::invalid_argument("no archive database at " + db.string());
+  return db;
+}
 
 std::string age_text(int64_t since_unix_ms) {
   int64_t seconds = std::max<int64_t>(0, (sync::unix_now_ms() - since_unix_ms) / 1000);
@@ -38,7 +45,10 @@ int run_status(const SyncArgs& args) {
   sync::Outbox outbox(db);
   sync::OutboxStatus s = outbox.status();
   if (args.json) {
-    nlohmann::json j = {{"pending", s.pending}, {"delivered_total", s.delivered_total}, {"last_error", s.last_error}};
+    nlohmann::json j = {{"pending", s.pending},
+                        {"dead_letter", s.dead_letter},
+                        {"delivered_total", s.delivered_total},
+                        {"last_error", s.last_error}};
     j["oldest_pending_age_s"] = s.oldest_pending_unix_ms ? (sync::unix_now_ms() - *s.oldest_pending_unix_ms) / 1000.0 : 0.0;
     j["last_success"] = s.last_success_unix_ms ? nlohmann::json(sync::format_utc(*s.last_success_unix_ms)) : nlohmann::json();
     j["last_error_at"] = s.last_error_unix_ms ? nlohmann::json(sync::format_utc(*s.last_error_unix_ms)) : nlohmann::json();
@@ -53,7 +63,24 @@ int run_status(const SyncArgs& args) {
             << "last error:         "
             << (s.last_error.empty() ? "-" : (s.last_error_unix_ms ? sync::format_utc(*s.last_error_unix_ms) + " " : "") + s.last_error)
             << "\n"
-            << "delivered total:    " << s.delivered_total << "\n";
+            << "delivered total:    " << s.delivered_total << "\n"
+            << "dead letter:        " << s.dead_letter
+            << (s.dead_letter > 0 ? " (refused by the collector; `edgeocr sync requeue` retries them)" : "") << "\n";
+  return 0;
+}
+
+int run_requeue(const SyncArgs& args) {
+  sync::Outbox outbox(existing_database(args));
+  int64_t moved = outbox.requeue_dead_letters();
+  std::cout << "requeued " << moved << " dead-lettered records\n";
+  return 0;
+}
+
+int run_backfill(const SyncArgs& args) {
+  std::filesystem::path db = existing_database(args);
+  int64_t enqueued = sync::backfill_outbox(args.data_dir, args.since);
+  std::cout << "enqueued " << enqueued << " archived records" << (args.since.empty() ? "" : " since " + args.since)
+            << " (" << db.string() << ")\n";
   return 0;
 }
 
@@ -67,6 +94,11 @@ int run_once(const SyncArgs& args) {
   sync::DrainResult result = sync::drain_outbox(outbox, client);
   std::cout << "delivered " << result.records << " records in " << result.batches << " batches (" << result.wire_bytes
             << " bytes on the wire)\n";
+  if (result.dead_lettered > 0) {
+    std::cerr << "edgeocr sync: the collector refused " << result.dead_lettered
+              << " records on their own; they are in the dead-letter table (`edgeocr sync status`, "
+                 "`edgeocr sync requeue`)\n";
+  }
   if (!result.ok) {
     std::cerr << "edgeocr sync: " << result.error << "\n";
     return 1;
@@ -105,10 +137,17 @@ void register_sync_command(CLI::App& app, int& exit_code) {
   CLI::App* status = cmd->add_subcommand("status", "Print pending count, oldest pending age, last success and last error");
   status->fallthrough();
   status->add_flag("--json", args->json, "Machine-readable output");
+  CLI::App* requeue = cmd->add_subcommand(
+      "requeue", "Move dead-lettered records (refused by the collector) back into the outbox and print how many");
+  requeue->fallthrough();
+  CLI::App* backfill = cmd->add_subcommand(
+      "backfill", "Enqueue archived records never sent (e.g. archived before sync was configured); prints how many");
+  backfill->fallthrough();
+  backfill->add_option("--since", args->since, "Only records created on or after this day (YYYY-MM-DD, UTC)");
   CLI::App* keygen = cmd->add_subcommand("keygen", "Write a new random 256-bit store key (mode 0600) and print its key id");
   keygen->add_option("--out", args->key_out, "Key file to create (refuses to overwrite)")->required();
   cmd->require_subcommand(0, 1);
-  cmd->callback([args, status, keygen, cmd, &exit_code] {
+  cmd->callback([args, status, requeue, backfill, keygen, cmd, &exit_code] {
     ::signal(SIGPIPE, SIG_IGN);  // a peer closing a TLS connection must be an error value, not death
     try {
       if (*keygen) {
@@ -117,6 +156,10 @@ void register_sync_command(CLI::App& app, int& exit_code) {
         exit_code = 0;
       } else if (*status) {
         exit_code = run_status(*args);
+      } else if (*requeue) {
+        exit_code = run_requeue(*args);
+      } else if (*backfill) {
+        exit_code = run_backfill(*args);
       } else if (args->once) {
         exit_code = run_once(*args);
       } else if (args->watch) {

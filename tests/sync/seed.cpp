@@ -115,10 +115,11 @@ void seed_outbox_only(const SeedOptions& options) {
 
 void seed_records(const SeedOptions& options) {
   if (options.outbox_only) return seed_outbox_only(options);
-  // Exactly what `edgeocr serve` does: an Archive with the outbox migration and insert hook.
+  // Exactly what `edgeocr serve` does: an Archive with the outbox migration and insert hook
+  // (unless sync is "not configured").
   store::ArchiveOptions archive_options;
   archive_options.data_dir = options.data_dir;
-  add_outbox_to(archive_options);
+  if (!options.without_sync) add_outbox_to(archive_options);
   store::Archive archive(archive_options);
 
   std::vector<uint8_t> fixed_image;

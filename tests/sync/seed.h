@@ -18,6 +18,8 @@ struct SeedOptions {
   // Test shortcut for volume: write outbox rows directly, 1000 per transaction, without the
   // archive's per-record fsync (the record path itself is covered by the other tests).
   bool outbox_only = false;
+  // Archive the records as `edgeocr serve` does when sync is NOT configured: no outbox hook.
+  bool without_sync = false;
 };
 
 // The text each seeded record carries, so tests can check fields arrive intact.

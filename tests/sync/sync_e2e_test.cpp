@@ -3,8 +3,12 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -14,7 +18,9 @@
 #include "pg_cluster.h"
 #include "process_util.h"
 #include "seed.h"
+#include "sync/archive_link.h"
 #include "sync/envelope.h"
+#include "sync/sync_client.h"
 
 namespace edgeocr::sync::testing {
 namespace {
@@ -105,6 +111,53 @@ class SyncE2E : public ::testing::Test {
     ASSERT_TRUE(r.exited && r.exit_code == 0) << read_text(log("seed"));
   }
 
+  // Seeds with extra `seed` options (e.g. --image-file, --without-sync).
+  void seed_with(const Edge& edge, int count, int start, const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {kTestBin, "seed", "--data-dir", edge.data_dir.string(), "--count",
+                                     std::to_string(count), "--start", std::to_string(start)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    ExitInfo r = run_process(argv, log("seed"), 60s);
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << read_text(log("seed"));
+  }
+
+  // Runs `sync <subcommand> ... --data-dir D --config C`; returns the exit code, output in log(log_name).
+  int sync_command(const Edge& edge, const std::vector<std::string>& args, const std::string& log_name) {
+    std::vector<std::string> argv = {kTestBin, "sync"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    for (const std::string& extra : {std::string("--data-dir"), edge.data_dir.string(), std::string("--config"),
+                                     edge.config.string()}) {
+      argv.push_back(extra);
+    }
+    ExitInfo r = run_process(argv, log(log_name), 60s);
+    return r.exited ? r.exit_code : -1;
+  }
+
+  // A statement or single value on the edge's archive database.
+  std::string edge_sql(const Edge& edge, const std::string& sql) {
+    sqlite3* raw = nullptr;
+    if (sqlite3_open(archive_database_file(edge.data_dir).c_str(), &raw) != SQLITE_OK) throw std::runtime_error("open");
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> close(raw, sqlite3_close);
+    sqlite3_busy_timeout(raw, 10000);
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(raw, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("edge sql: ") + sqlite3_errmsg(raw) + ": " + sql);
+    }
+    std::string value;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0)) value = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) throw std::runtime_error("edge sql failed: " + sql);
+    return value;
+  }
+
+  int post_batch(const std::string& body) {
+    httplib::SSLClient client("127.0.0.1", collector_port_);
+    client.set_ca_cert_path(suite->tls.ca_cert.c_str());
+    client.enable_server_certificate_verification(true);
+    auto res = client.Post("/v1/sync/batches", body, "application/json");
+    return res ? res->status : -1;
+  }
+
   ExitInfo sync_once(const Edge& edge, const std::string& log_name = "sync") {
     return run_process({kTestBin, "sync", "--once", "--data-dir", edge.data_dir.string(), "--config", edge.config.string()},
                        log(log_name), 60s);
@@ -123,7 +176,7 @@ class SyncE2E : public ::testing::Test {
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     auto process = std::make_unique<Process>(argv, log("collector"), env);
     bool up = false;
-    if (extra_args.empty()) {
+    if (std::find(extra_args.begin(), extra_args.end(), "--client-ca") == extra_args.end()) {
       up = wait_for_https(collector_port_, suite->tls.ca_cert, 15s);
     } else {
       std::this_thread::sleep_for(1s);  // mutual TLS: the plain health probe cannot connect
@@ -378,6 +431,131 @@ TEST_F(SyncE2E, BackPressureTenThousandQueuedRecordsDrainInBoundedMemory) {
             << " MiB, queued payload " << (kRecords * static_cast<long>(kPayload)) / (1024 * 1024) << " MiB\n";
   // Batches are read 200 at a time: peak memory must stay far below the queued volume.
   EXPECT_LT(growth_kb, 32 * 1024) << "sync peak RSS grew by " << growth_kb / 1024 << " MiB";
+}
+
+TEST_F(SyncE2E, OversizeRecordIsDeadLetteredOthersArriveOnceAndRequeueDeliversIt) {
+  // The collector takes at most 1 MiB per batch; record 12 carries a 1.5 MiB incompressible
+  // "photo", so any batch holding it is refused with HTTP 413, and on its own too.
+  auto collector = start_collector({}, {"--max-body-mb", "1"});
+  Edge edge = make_edge("shop-big", 10, "full");
+  auto big_image = work_->path() / "big.jpg";
+  {
+    std::mt19937 rng(42);
+    std::string bytes(1536 * 1024, '\0');
+    for (char& c : bytes) c = static_cast<char>(rng() & 0xFF);
+    bytes[0] = static_cast<char>(0xFF);
+    bytes[1] = static_cast<char>(0xD8);
+    std::ofstream(big_image, std::ios::binary) << bytes;
+  }
+  seed(edge, 12, 0, 200, 4);
+  seed_with(edge, 1, 12, {"--image-every", "1", "--image-file", big_image.string()});
+  seed(edge, 17, 13, 200, 4);
+  ASSERT_EQ(sync_status(edge)["pending"], 30);
+
+  ExitInfo r = sync_once(edge);
+  ASSERT_EQ(r.exit_code, 0) << read_text(log("sync")) << read_text(log("collector"));
+  expect_exactly_once("shop-big", 29);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sync_records WHERE record->'result'->>'number' = '12'"), 0);
+  EXPECT_NE(read_text(log("sync")).find("dead-letter"), std::string::npos) << read_text(log("sync"));
+  nlohmann::json status = sync_status(edge);
+  EXPECT_EQ(status["pending"], 0) << status.dump();
+  EXPECT_EQ(status["dead_letter"], 1) << status.dump();
+  EXPECT_EQ(status["delivered_total"], 29);
+  EXPECT_NE(shell(kTestBin + " sync status --data-dir '" + edge.data_dir.string() + "'").find("dead letter:        1"),
+            std::string::npos);
+  // The refused record is kept whole, with the refusal.
+  EXPECT_EQ(edge_sql(edge, "SELECT http_status || ' ' || (instr(error, 'HTTP 413') > 0) || ' ' || "
+                           "json_extract(payload_json, '$.result.number') || ' ' || (length(image_path) > 0) "
+                           "FROM sync_dead_letter"),
+            "413 1 12 1");
+  // The serve /metrics gauges (same worker object serve uses).
+  {
+    SyncWorker worker(SyncConfig::from_keys(read_sync_keys(edge.config)), edge.data_dir,
+                      archive_database_file(edge.data_dir));
+    EXPECT_NE(worker.metrics_text().find("edgeocr_sync_dead_letter_records 1\n"), std::string::npos);
+    auto gauges = worker.gauges();
+    auto gauge = std::find_if(gauges.begin(), gauges.end(),
+                              [](const auto& g) { return g.first == "edgeocr_sync_dead_letter_records"; });
+    ASSERT_NE(gauge, gauges.end());
+    EXPECT_EQ(gauge->second.second, 1.0);
+  }
+
+  // Head office raises its limit; the shop requeues the record and it is delivered, once.
+  collector->signal(SIGTERM);
+  ASSERT_TRUE(collector->wait(15s).exited);
+  collector = start_collector({}, {"--max-body-mb", "8"});
+  ASSERT_EQ(sync_command(edge, {"requeue"}, "requeue"), 0) << read_text(log("requeue"));
+  EXPECT_NE(read_text(log("requeue")).find("requeued 1 "), std::string::npos) << read_text(log("requeue"));
+  status = sync_status(edge);
+  EXPECT_EQ(status["dead_letter"], 0);
+  EXPECT_EQ(status["pending"], 1);
+  ASSERT_EQ(sync_once(edge, "sync2").exit_code, 0) << read_text(log("sync2"));
+  expect_exactly_once("shop-big", 30);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sync_records WHERE record->'result'->>'number' = '12' "
+                  "AND length(image) = 1572864 AND encode(sha256(image), 'hex') = record->>'image_sha256'"),
+            1);
+  EXPECT_EQ(sync_status(edge)["pending"], 0);
+}
+
+TEST_F(SyncE2E, BatchIdTakenByAnotherStoreIsRenamedAndDelivered) {
+  make_store_key("shop-first");
+  auto collector = start_collector();
+  StoreKey first_key = load_key_file(keys_dir_ / "shop-first.key");
+  std::string plaintext = nlohmann::json({{"store_id", "shop-first"},
+                                          {"batch_id", "cloned-batch-id"},
+                                          {"records", {{{"record_id", "first-1"}, {"record", {{"text", "x"}}}}}}})
+                              .dump();
+  ASSERT_EQ(post_batch(envelope_to_json(seal(first_key, "shop-first", "cloned-batch-id", plaintext))), 200);
+  // Another shop's outbox holds a batch under the same id (e.g. a disk image cloned between shops).
+  Edge edge = make_edge("shop-second", 10);
+  seed(edge, 15);
+  edge_sql(edge, "UPDATE sync_outbox SET batch_id = 'cloned-batch-id' WHERE seq IN "
+                 "(SELECT seq FROM sync_outbox ORDER BY seq LIMIT 10)");
+  ExitInfo r = sync_once(edge);
+  ASSERT_EQ(r.exit_code, 0) << read_text(log("sync")) << read_text(log("collector"));
+  expect_exactly_once("shop-second", 15);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sync_batches WHERE store_id = 'shop-second'"), 2);
+  EXPECT_EQ(pg_value(pg(), "SELECT store_id FROM sync_batches WHERE batch_id = 'cloned-batch-id'"), "shop-first");
+  EXPECT_NE(collector_metrics().find("edgeocr_collect_batches_rejected_total{reason=\"batch_replay\"} 1"),
+            std::string::npos);
+  EXPECT_EQ(sync_status(edge)["pending"], 0);
+  EXPECT_EQ(sync_status(edge)["dead_letter"], 0);
+}
+
+TEST_F(SyncE2E, BackfillSendsRecordsArchivedBeforeSyncWasConfiguredExactlyOnce) {
+  auto collector = start_collector();
+  Edge edge = make_edge("shop-backfill", 8);
+  seed_with(edge, 25, 0, {"--without-sync"});  // serve without sync.url: no outbox rows
+  EXPECT_EQ(sync_status(edge)["pending"], 0);
+  ASSERT_EQ(sync_once(edge).exit_code, 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sync_records"), 0);
+
+  ASSERT_EQ(sync_command(edge, {"backfill"}, "backfill1"), 0) << read_text(log("backfill1"));
+  EXPECT_NE(read_text(log("backfill1")).find("enqueued 25 "), std::string::npos) << read_text(log("backfill1"));
+  ASSERT_EQ(sync_command(edge, {"backfill"}, "backfill2"), 0);
+  EXPECT_NE(read_text(log("backfill2")).find("enqueued 0 "), std::string::npos) << read_text(log("backfill2"));
+  EXPECT_EQ(sync_status(edge)["pending"], 25);
+  ASSERT_EQ(sync_once(edge, "sync2").exit_code, 0) << read_text(log("sync2"));
+  expect_exactly_once("shop-backfill", 25);
+  // Delivered records are remembered: nothing to backfill although the outbox is empty.
+  ASSERT_EQ(sync_command(edge, {"backfill"}, "backfill3"), 0);
+  EXPECT_NE(read_text(log("backfill3")).find("enqueued 0 "), std::string::npos) << read_text(log("backfill3"));
+
+  // Sync configured now (records 25..29 go through the outbox hook), plus 30..34 archived by a
+  // second instance still without sync: only those five are backfilled.
+  seed(edge, 5, 25);
+  seed_with(edge, 5, 30, {"--without-sync"});
+  ASSERT_EQ(sync_command(edge, {"backfill", "--since", "2000-01-01"}, "backfill4"), 0);
+  EXPECT_NE(read_text(log("backfill4")).find("enqueued 5 "), std::string::npos) << read_text(log("backfill4"));
+  ASSERT_EQ(sync_command(edge, {"backfill", "--since", "2999-01-01"}, "backfill5"), 0);
+  EXPECT_NE(read_text(log("backfill5")).find("enqueued 0 "), std::string::npos) << read_text(log("backfill5"));
+  EXPECT_EQ(sync_command(edge, {"backfill", "--since", "01/02/2026"}, "backfill6"), 1);
+  EXPECT_NE(read_text(log("backfill6")).find("YYYY-MM-DD"), std::string::npos) << read_text(log("backfill6"));
+  ASSERT_EQ(sync_once(edge, "sync3").exit_code, 0) << read_text(log("sync3"));
+  expect_exactly_once("shop-backfill", 35);
+  std::string metrics = collector_metrics();
+  EXPECT_NE(metrics.find("edgeocr_collect_records_duplicate_total 0"), std::string::npos) << metrics;
+  EXPECT_EQ(sync_status(edge)["pending"], 0);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cmd->add_option("--image-file", seed.image_file, "copy this file as each image instead of generating one");
   cmd->add_option("--corpus", seed.corpus_dir, "folder with img/*.jpg + box/*.csv (e.g. the SROIE eval set)");
   cmd->add_flag("--outbox-only", seed.outbox_only, "bulk-write outbox rows only (fast volume for back-pressure)");
+  cmd->add_flag("--without-sync", seed.without_sync, "archive without the outbox hook (sync not configured)");
   cmd->callback([&] { edgeocr::sync::testing::seed_records(seed); });
   try {
     app.parse(argc, argv);
