@@ -15,12 +15,21 @@ struct Point {
 // (clockwise, as the text reads).
 using Quad = std::array<Point, 4>;
 
+// A word of a line (Latin words split at spaces; a CJK run is one word), boxed from the
+// recognizer's CTC frame positions inside the line's box.
+struct Word {
+  std::string text;         // UTF-8
+  float confidence = 0;     // mean of its characters' CTC confidences, 0..1
+  Quad box{};
+};
+
 struct TextLine {
   std::string text;         // UTF-8
   float confidence = 0;     // recognizer confidence, 0..1
   Quad box{};
   int row = 0;              // reading-order row index (0 = top)
   int order = 0;            // index in reading order
+  std::vector<Word> words;  // empty when the engine gives none (output formats then use the line)
 };
 
 struct StageTimings {  // milliseconds
