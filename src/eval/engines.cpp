@@ -7,11 +7,11 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <nlohmann/json.hpp>
 #include <tesseract/baseapi.h>
 
-#ifdef EDGEOCR_EVAL_HAVE_PIPELINE
 #include "ocr/pipeline.h"
-#endif
+#include "ocr/postprocess.h"
 
 namespace edgeocr::eval {
 namespace {
@@ -110,7 +110,43 @@ class TesseractEngine : public Engine {
   tesseract::TessBaseAPI api_;
 };
 
-#ifdef EDGEOCR_EVAL_HAVE_PIPELINE
+// Another tool's output, saved beforehand as one JSON per image (`<id>.json`, EdgeOCR's own
+// `{"lines":[{"text","confidence","box":[[x,y]x4]}]}`): scores peers with the same metrics.
+class PredictionsEngine : public Engine {
+ public:
+  explicit PredictionsEngine(std::filesystem::path dir) : dir_(std::move(dir)) {
+    if (!std::filesystem::is_directory(dir_))
+      throw std::runtime_error("predictions folder " + dir_.string() + " not found");
+  }
+  std::string name() const override { return "predictions"; }
+  ocr::OcrResult run(const Sample& sample) override {
+    const auto path = dir_ / (sample.id + ".json");
+    auto bytes = read_bytes(path);
+    const auto doc = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+    if (doc.is_discarded() || !doc.contains("lines") || !doc["lines"].is_array())
+      throw std::runtime_error(path.string() + ": not a JSON object with a \"lines\" array");
+    ocr::OcrResult r;
+    for (const auto& item : doc["lines"]) {
+      const auto& box = item.value("box", nlohmann::json::array());
+      if (!box.is_array() || box.size() != 4) throw std::runtime_error(path.string() + ": a line's box is not 4 points");
+      ocr::TextLine line;
+      line.text = item.value("text", "");
+      line.confidence = item.value("confidence", 1.0f);
+      for (size_t i = 0; i < 4; ++i) {
+        line.box[i] = {box[i].at(0).get<float>(), box[i].at(1).get<float>()};
+        r.width = std::max(r.width, static_cast<int>(line.box[i].x) + 1);
+        r.height = std::max(r.height, static_cast<int>(line.box[i].y) + 1);
+      }
+      r.lines.push_back(std::move(line));
+    }
+    r.text = ocr::detail::assign_reading_order(r.lines);
+    return r;
+  }
+
+ private:
+  std::filesystem::path dir_;
+};
+
 class NativeEngine : public Engine {
  public:
   explicit NativeEngine(const EngineOptions& options) : pipeline_(make_options(options)) {}
@@ -129,21 +165,15 @@ class NativeEngine : public Engine {
   }
   ocr::Pipeline pipeline_;
 };
-#endif
 
 }  // namespace
 
 std::unique_ptr<Engine> make_engine(const std::string& name, const EngineOptions& options) {
   if (name == "labels") return std::make_unique<LabelsEngine>();
   if (name == "tesseract") return std::make_unique<TesseractEngine>(options);
-  if (name == "native") {
-#ifdef EDGEOCR_EVAL_HAVE_PIPELINE
-    return std::make_unique<NativeEngine>(options);
-#else
-    throw std::runtime_error("this build has no native pipeline (edgeocr_ocr was not built)");
-#endif
-  }
-  throw std::invalid_argument("unknown engine \"" + name + "\" (native, tesseract, both, labels)");
+  if (name.rfind("predictions:", 0) == 0) return std::make_unique<PredictionsEngine>(name.substr(12));
+  if (name == "native") return std::make_unique<NativeEngine>(options);
+  throw std::invalid_argument("unknown engine \"" + name + "\" (native, tesseract, both, labels, predictions:DIR)");
 }
 
 }  // namespace edgeocr::eval

@@ -1,5 +1,6 @@
-// OCR engines that `edgeocr eval` compares: the native pipeline, Tesseract (line level), and
-// "labels" (the labelled lines themselves: scores extraction alone, with perfect OCR).
+// OCR engines that `edgeocr eval` compares: the native pipeline, Tesseract (line level),
+// "labels" (the labelled lines themselves: scores extraction alone, with perfect OCR) and saved
+// predictions of another tool.
 #pragma once
 
 #include <filesystem>
@@ -25,7 +26,8 @@ struct EngineOptions {
   std::string tessdata_dir;  // "" = Tesseract's default
 };
 
-// "native", "tesseract" or "labels". Throws std::invalid_argument for other names and
+// "native", "tesseract", "labels" or "predictions:DIR" (another tool's saved output, one
+// `<id>.json` per image in EdgeOCR's JSON line format). Throws std::invalid_argument for other names and
 // std::runtime_error when the engine cannot start (missing models or traineddata).
 std::unique_ptr<Engine> make_engine(const std::string& name, const EngineOptions& options);
 

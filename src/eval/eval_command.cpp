@@ -22,9 +22,16 @@ void register_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--dataset", options->dataset,
                   "Folder: img/ box/ key/ (SROIE) or images with same-name .json labels")
       ->required();
-  cmd->add_option("--engine", *engine, "native, tesseract, both, or labels (extraction on the "
-                                       "labelled lines: perfect OCR)")
-      ->check(CLI::IsMember({"native", "tesseract", "both", "labels"}));
+  cmd->add_option("--engine", *engine, "native, tesseract, both, labels (extraction on the "
+                                       "labelled lines: perfect OCR), or predictions:DIR (another "
+                                       "tool's output, DIR/<image id>.json in EdgeOCR's JSON)")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            if (value == "native" || value == "tesseract" || value == "both" || value == "labels") return "";
+            if (value.rfind("predictions:", 0) == 0 && value.size() > 12) return "";
+            return "must be native, tesseract, both, labels or predictions:DIR";
+          },
+          "ENGINE"));
   cmd->add_option("--report", *report, "Write the full report (metrics, per-image times, "
                                        "mismatch examples) as JSON to this file");
   cmd->add_option("--limit", options->limit, "Only the first N images (sorted by name)");

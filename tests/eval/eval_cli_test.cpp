@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -89,6 +90,48 @@ TEST_F(EvalCli, TesseractEngineRuns) {
   EXPECT_EQ(e["failed_images"], 0);
   EXPECT_GT(e["detection"]["tp"].get<int>(), 10);
   EXPECT_LT(e["recognition"]["cer"].get<double>(), 0.5);
+}
+
+// Another tool's saved output is scored with the same metrics: the labelled lines themselves,
+// with one line's text changed, give perfect detection and a small, non-zero CER.
+TEST_F(EvalCli, PredictionsEngineScoresSavedOutput) {
+  fs::path dir = fs::temp_directory_path() / ("edgeocr_predictions_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  for (const char* id : {"000", "010"}) {
+    std::ifstream in(sroie() / "box" / (std::string(id) + ".csv"));
+    nlohmann::json lines = nlohmann::json::array();
+    std::string row;
+    while (std::getline(in, row)) {
+      if (!row.empty() && row.back() == '\r') row.pop_back();
+      std::vector<float> v;
+      size_t pos = 0;
+      for (int i = 0; i < 8; ++i) {
+        size_t comma = row.find(',', pos);
+        if (comma == std::string::npos) break;
+        v.push_back(std::stof(row.substr(pos, comma - pos)));
+        pos = comma + 1;
+      }
+      if (v.size() != 8) continue;
+      lines.push_back({{"text", row.substr(pos)},
+                       {"box", {{v[0], v[1]}, {v[2], v[3]}, {v[4], v[5]}, {v[6], v[7]}}}});
+    }
+    ASSERT_GT(lines.size(), 3u);
+    lines[0]["text"] = lines[0]["text"].get<std::string>() + "X";
+    std::ofstream(dir / (std::string(id) + ".json")) << nlohmann::json{{"lines", lines}}.dump();
+  }
+  fs::path report = dir / "report.json";
+  auto r = run("eval --dataset " + sroie().string() + " --engine predictions:" + dir.string() +
+               " --limit 2 --report " + report.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(report);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  fs::remove_all(dir);
+  ASSERT_FALSE(j.is_discarded());
+  auto e = j["engines"]["predictions:" + dir.string()];
+  EXPECT_EQ(e["failed_images"], 0);
+  EXPECT_DOUBLE_EQ(e["detection"]["f1"].get<double>(), 1.0);
+  EXPECT_GT(e["recognition"]["cer"].get<double>(), 0.0);
+  EXPECT_LT(e["recognition"]["cer"].get<double>(), 0.02);
 }
 
 TEST(EvalCliErrors, MissingDatasetIsAClearError) {

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# EdgeOCR side by side with RapidOCR on ONNX Runtime (the usual CPU choice for PP-OCR models)
+# and Tesseract 5.3, on the same images and thread count, in one run:
+#   warm per-image p50/p90 and images/s, whole-process (cold) p50 and peak RSS, and accuracy
+#   (det F1, case-folded CER, exact lines) scored by `edgeocr eval` for all three.
+# RapidOCR lives in a throwaway virtualenv (pins in requirements.txt beside this script).
+#
+# usage: bench/peers/peer_bench.sh [--dataset DIR] [--count N] [--threads T] [--cold K] [--rounds R]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+dataset=$root/../shared/eval/sroie
+count=20 threads=2 cold=5 rounds=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dataset) dataset=$2; shift 2 ;;
+    --count) count=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --cold) cold=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+bin=${EDGEOCR_BIN:-$root/build/src/cli/edgeocr}
+[ -x "$bin" ] || { echo "peer_bench: $bin not built (scripts/build.sh)" >&2; exit 2; }
+venv=${PEER_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/edgeocr/peer-venv}
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/pip" freeze 2>/dev/null | grep -qxF -f <(grep -v '^#' "$here/requirements.txt"); then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q -r "$here/requirements.txt"
+fi
+out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
+mapfile -t images < <(find "$dataset/img" -maxdepth 1 -type f | sort | head -n "$count")
+export OMP_NUM_THREADS=$threads
+
+echo "peer_bench: ${#images[@]} images of $dataset, $threads threads, $rounds rounds; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq 1 "$rounds"); do
+  # Alternate the engines so that drifting machine load hits all of them alike.
+  "$bin" eval --dataset "$dataset" --limit "$count" --threads "$threads" --engine native \
+    --report "$out/edgeocr.$round.json" >/dev/null
+  "$venv/bin/python" "$here/rapidocr_bench.py" --threads "$threads" --out "$out/rapidocr" \
+    "${images[@]}" >"$out/rapidocr.$round.json"
+  "$bin" eval --dataset "$dataset" --limit "$count" --engine tesseract \
+    --report "$out/tesseract.$round.json" >/dev/null
+done
+"$bin" eval --dataset "$dataset" --limit "$count" --engine "predictions:$out/rapidocr" \
+  --report "$out/rapidocr.accuracy.json" >/dev/null
+
+# Whole processes on the first K images: what a one-shot `edgeocr ocr FILE` costs.
+for img in "${images[@]:0:$cold}"; do
+  /usr/bin/time -f '%e %M' -o "$out/t" "$bin" ocr --threads "$threads" "$img" >/dev/null
+  echo "edgeocr $(cat "$out/t")" >>"$out/cold.txt"
+  /usr/bin/time -f '%e %M' -o "$out/t" "$venv/bin/python" "$here/rapidocr_bench.py" --cold \
+    --threads "$threads" "$img" >/dev/null
+  echo "rapidocr $(cat "$out/t")" >>"$out/cold.txt"
+done
+
+python3 "$here/peer_table.py" "$out" "$rounds"
