@@ -10,6 +10,7 @@
 #include <tesseract/baseapi.h>
 
 #ifdef EDGEOCR_EVAL_HAVE_PIPELINE
+#include "ocr/model_locator.h"
 #include "ocr/pipeline.h"
 #endif
 
@@ -123,7 +124,7 @@ class NativeEngine : public Engine {
  private:
   static ocr::PipelineOptions make_options(const EngineOptions& o) {
     ocr::PipelineOptions p;
-    p.model_dir = o.model_dir;
+    p.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_dir.string()));
     p.threads = o.threads;
     return p;
   }
