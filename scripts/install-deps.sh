@@ -21,6 +21,7 @@ RUNTIME=(
   libssl3
   libspdlog1.10
   libfmt9
+  libgomp1
   libfreetype6
   libtesseract5
   libpq5

@@ -31,6 +31,21 @@ else
   echo "lintian not installed: package not linted (scripts/install-deps.sh --test)"
 fi
 
+# The units as packaged, with the packaged binary and man page overlaid on this system's
+# /usr/bin and /usr/share/man (in a private mount namespace) so ExecStart= and man: resolve.
+unpacked=$(mktemp -d)
+dpkg-deb -x "$build"/package/edgeocr_*_amd64.deb "$unpacked"
+if command -v systemd-analyze >/dev/null; then
+  unshare -m sh -c "mount -t overlay overlay -o lowerdir=$unpacked/usr/bin:/usr/bin /usr/bin &&
+    mount -t overlay overlay -o lowerdir=$unpacked/usr/share/man:/usr/share/man /usr/share/man &&
+    systemd-analyze verify $unpacked/lib/systemd/system/edgeocr.service $unpacked/lib/systemd/system/edgeocr-collect.service" \
+    || { echo "FAIL: systemd-analyze verify"; rm -rf "$unpacked"; exit 1; }
+  echo "systemd-analyze verify: units accepted"
+else
+  echo "systemd-analyze not available: units not verified"
+fi
+rm -rf "$unpacked"
+
 work=$(mktemp -d /var/tmp/edgeocr-package-test.XXXXXX)
 cleanup() { umount -R "$work/root/proc" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
