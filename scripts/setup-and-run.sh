@@ -5,7 +5,7 @@
 # e.g. ./scripts/setup-and-run.sh --host 0.0.0.0 --port 8000 --auth-file auth.json
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/install-deps.sh"
+"$root/scripts/install-deps.sh" --build --runtime
 "$root/scripts/fetch-models.sh"
 "$root/scripts/build.sh"
 cd "$root"

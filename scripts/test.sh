@@ -2,7 +2,7 @@
 # The test command: installs what is missing, fetches models, builds, runs the whole suite.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/install-deps.sh"
+"$root/scripts/install-deps.sh" --build --runtime --test
 "$root/scripts/fetch-models.sh"
 "$root/scripts/build.sh"
 cd "${BUILD_DIR:-$root/build}"

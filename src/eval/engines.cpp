@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <tesseract/baseapi.h>
 
+#include "ocr/model_locator.h"
 #include "ocr/pipeline.h"
 #include "ocr/postprocess.h"
 
@@ -159,7 +160,7 @@ class NativeEngine : public Engine {
  private:
   static ocr::PipelineOptions make_options(const EngineOptions& o) {
     ocr::PipelineOptions p;
-    p.model_dir = o.model_dir;
+    p.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_dir.string()));
     p.threads = o.threads;
     return p;
   }

@@ -20,7 +20,7 @@ class Engine {
 };
 
 struct EngineOptions {
-  std::filesystem::path model_dir = "models";
+  std::filesystem::path model_dir;  // empty: ocr::locate_model_dir searches
   int threads = 2;
   std::string tesseract_languages = "chi_sim+eng";
   std::string tessdata_dir;  // "" = Tesseract's default

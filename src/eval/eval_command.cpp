@@ -12,8 +12,6 @@ namespace edgeocr::cli {
 
 void register_eval_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<eval::EvalOptions>();
-  // Same default as `edgeocr ocr`: $EDGEOCR_MODEL_PATH, else ./models.
-  if (const char* env = std::getenv("EDGEOCR_MODEL_PATH"); env && *env) options->engine.model_dir = env;
   auto engine = std::make_shared<std::string>("native");
   auto report = std::make_shared<std::string>();
   auto no_isolation = std::make_shared<bool>(false);
@@ -35,8 +33,8 @@ void register_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--report", *report, "Write the full report (metrics, per-image times, "
                                        "mismatch examples) as JSON to this file");
   cmd->add_option("--limit", options->limit, "Only the first N images (sorted by name)");
-  cmd->add_option("--model-path", options->engine.model_dir, "PP-OCR model folder (native engine; env EDGEOCR_MODEL_PATH)")
-      ->capture_default_str();
+  cmd->add_option("--model-path", options->engine.model_dir,
+                  "OCR model folder (native engine; env EDGEOCR_MODEL_PATH; searched as for `ocr` when unset)");
   cmd->add_option("--threads", options->engine.threads, "Threads for the native engine")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--tesseract-lang", options->engine.tesseract_languages,

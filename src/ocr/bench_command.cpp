@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "ocr/cli_common.h"
+#include "ocr/model_locator.h"
 #include "ocr/pipeline.h"
 #include "runtime/opencv_reference.h"
 #include "runtime/runtime.h"
@@ -34,7 +35,7 @@ struct BenchOptions {
   std::vector<std::string> inputs;
   int threads = 2;
   int repeat = 3;
-  std::string model_path = ocr::cli_detail::default_model_path();
+  std::string model_path;  // empty: ocr::locate_model_dir searches
 };
 
 double percentile(std::vector<double> v, double q) {
@@ -101,7 +102,7 @@ cv::Mat det_blob(const cv::Mat& bgr) {
 int run_bench(const BenchOptions& o) {
   const auto images = collect_images(o);
   ocr::PipelineOptions options;
-  options.model_dir = o.model_path;
+  options.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_path));
   options.threads = o.threads;
   std::vector<std::vector<uint8_t>> files;
   for (const auto& path : images) files.push_back(ocr::cli_detail::read_file_bytes(path, options.limits.max_bytes));
@@ -138,7 +139,7 @@ int run_bench(const BenchOptions& o) {
   const cv::Mat first = ocr::decode_image(files.front(), options.limits);
   const cv::Mat blob = det_blob(first);
   const int h = blob.size[2], w = blob.size[3];
-  const auto det_path = fs::path(o.model_path) / "ch_PP-OCRv4_det_infer.onnx";
+  const auto det_path = options.model_dir / "ch_PP-OCRv4_det_infer.onnx";
   auto model = runtime::Model::load(det_path, {o.threads});
   const runtime::Tensor input({1, 3, h, w}, std::vector<float>(blob.ptr<float>(), blob.ptr<float>() + blob.total()));
   const std::vector<runtime::Tensor> inputs{input};
@@ -182,8 +183,8 @@ void register_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("images", options->inputs, "image files or folders (default ../shared/eval/sroie/img, first 10)");
   cmd->add_option("--threads", options->threads, "CPU threads")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--repeat", options->repeat, "timed passes over the images")->check(CLI::Range(1, 1000))->capture_default_str();
-  cmd->add_option("--model-path", options->model_path, "folder with the PP-OCR models (env EDGEOCR_MODEL_PATH)")
-      ->capture_default_str();
+  cmd->add_option("--model-path", options->model_path, "folder with the OCR models (env EDGEOCR_MODEL_PATH; default: the first of ./models, "
+                  "/usr/share/edgeocr/models, ../share/edgeocr/models beside the binary)");
   cmd->callback([options, &exit_code] {
     try {
       exit_code = run_bench(*options);

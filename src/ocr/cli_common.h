@@ -12,12 +12,6 @@
 
 namespace edgeocr::ocr::cli_detail {
 
-// --model-path default: $EDGEOCR_MODEL_PATH, else ./models.
-inline std::string default_model_path() {
-  const char* env = std::getenv("EDGEOCR_MODEL_PATH");
-  return env && *env ? env : "models";
-}
-
 // Whole file into memory; refuses files over `max_bytes` without reading them. Throws
 // std::runtime_error with a short reason.
 inline std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path, int64_t max_bytes) {

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "ocr/cli_common.h"
 #include "ocr/json.h"
+#include "ocr/model_locator.h"
 #include "ocr/pipeline.h"
 #include "extract/cli_options.h"  // [extraction] --schema / --instruction / --fields (src/extract)
 
@@ -20,7 +21,7 @@ namespace {
 struct OcrCommandOptions {
   std::vector<std::string> files;
   std::string format = "text";
-  std::string model_path = ocr::cli_detail::default_model_path();
+  std::string model_path;  // empty: ocr::locate_model_dir searches
   int threads = 2;
   extract::ExtractRequest extraction;  // [extraction] empty unless --schema/--instruction/--fields
 };
@@ -49,12 +50,11 @@ int run_ocr(const OcrCommandOptions& o) {
   std::optional<ocr::Pipeline> pipeline;
   try {
     ocr::PipelineOptions options;
-    options.model_dir = o.model_path;
+    options.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_path));
     options.threads = o.threads;
     pipeline.emplace(options);
   } catch (const std::exception& e) {
-    std::cerr << "edgeocr: cannot load the OCR models from " << o.model_path << ": " << e.what()
-              << " (set --model-path or EDGEOCR_MODEL_PATH)\n";
+    std::cerr << "edgeocr: cannot load the OCR models: " << e.what() << "\n";
     return 2;
   }
   const bool several = o.files.size() > 1;
@@ -122,8 +122,8 @@ void register_ocr_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--format", options->format, "output: text (reading order), json, tsv (one row per line)")
       ->check(CLI::IsMember({"text", "json", "tsv"}))
       ->capture_default_str();
-  cmd->add_option("--model-path", options->model_path, "folder with the PP-OCR models (env EDGEOCR_MODEL_PATH)")
-      ->capture_default_str();
+  cmd->add_option("--model-path", options->model_path, "folder with the OCR models (env EDGEOCR_MODEL_PATH; default: the first of ./models, "
+                  "/usr/share/edgeocr/models, ../share/edgeocr/models beside the binary)");
   cmd->add_option("--threads", options->threads, "CPU threads for inference")->check(CLI::Range(1, 256))->capture_default_str();
   extract::add_cli_options(*cmd, options->extraction);  // [extraction] --schema/--instruction/--fields
   cmd->callback([options, &exit_code] { exit_code = run_ocr(*options); });

@@ -3,6 +3,9 @@
 #include "extract/extract.h"
 
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE
+#include <spdlog/spdlog.h>
+
+#include "ocr/model_locator.h"
 #include "serve/native_engine.h"
 #endif
 #include "vlm/serve_engine.h"
@@ -30,8 +33,23 @@ void check_device(const std::string& device) {
   throw ConfigError("--device " + device + ": unknown device (use cpu)");
 }
 
-// Structured extraction on the native result; extraction errors become API errors.
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE
+// model_path as resolved (flag > env > config), else the shared search; errors are config errors.
+std::filesystem::path locate_models(const Settings& settings) {
+  const std::string source = settings.source("model_path");
+  const std::string origin = source == "flag"  ? "--model-path"
+                             : source == "env" ? "EDGEOCR_MODEL_PATH"
+                                               : "config " + settings.get("config");
+  try {
+    const auto dir = ocr::locate_model_dir({settings.get("model_path"), origin});
+    spdlog::info("models from {}", dir.string());
+    return dir;
+  } catch (const ocr::ModelDirNotFound& e) {
+    throw ConfigError(e.what());
+  }
+}
+
+// Structured extraction on the native result; extraction errors become API errors.
 ExtractionHook native_extraction() {
   return [](const ocr::OcrResult& result, const OcrRequest& request) {
     const extract::ExtractRequest wanted{request.schema, request.instruction, request.fields};
@@ -53,7 +71,7 @@ EngineFactory make_engine_factory(const Settings& settings) {
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE
   if (backend == "native" || backend == "hybrid") {
     ocr::PipelineOptions options;
-    options.model_dir = settings.get("model_path");
+    options.model_dir = locate_models(settings);
     options.threads = settings.get_int("threads");
     options.limits.max_bytes = static_cast<int64_t>(settings.get_double("limits.max_body_mb") * (1 << 20));
     options.limits.max_pixels = settings.get_int("limits.max_pixels");

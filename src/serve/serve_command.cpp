@@ -80,8 +80,7 @@ int run_server(const serve::Settings& settings) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  spdlog::info("loading {} worker(s), backend {}, models from {}", options.workers, options.backend_name,
-               settings.get("model_path"));
+  spdlog::info("loading {} worker(s), backend {}", options.workers, options.backend_name);
   serve::Server server(std::move(options));
   if (settings.get("backend") != "native")  // VLM requests, latency, errors, tokens (issue 6)
     server.metrics().add_exposition([] { return vlm::global_metrics().prometheus_text(); });
@@ -135,9 +134,15 @@ void register_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--hash-password", *hash_password,
                 "read a password from stdin and print its pbkdf2-sha256 entry for the auth file, then exit");
   cmd->add_flag("--new-api-key", *new_key, "print a new random API key and its sha256 entry for the auth file, then exit");
+  auto print_config = std::make_shared<bool>(false);
+  cmd->add_flag("--print-config", *print_config, "print a config file with every key and its default, then exit");
 
-  cmd->callback([values, given, hash_password, new_key, &exit_code] {
+  cmd->callback([values, given, hash_password, new_key, print_config, &exit_code] {
     try {
+      if (*print_config) {
+        std::cout << serve::default_config_text();
+        return;
+      }
       if (*hash_password) {
         std::string password;
         std::getline(std::cin, password);

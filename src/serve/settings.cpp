@@ -14,7 +14,9 @@ const std::vector<SettingSpec>& setting_specs() {
       {"host", "--host", "EDGEOCR_HOST", T::String, "",
        "address to listen on (default 127.0.0.1; 0.0.0.0 when an auth file is configured)"},
       {"port", "--port", "EDGEOCR_PORT", T::Int, "8000", "TCP port"},
-      {"model_path", "--model-path", "EDGEOCR_MODEL_PATH", T::String, "./models", "folder with the OCR models"},
+      {"model_path", "--model-path", "EDGEOCR_MODEL_PATH", T::String, "",
+       "folder with the OCR models (unset: the first of ./models, /usr/share/edgeocr/models, "
+       "../share/edgeocr/models beside the binary)"},
       {"device", "--device", "EDGEOCR_DEVICE", T::String, "cpu", "inference device (only cpu is compiled in)"},
       {"backend", "--backend", "EDGEOCR_BACKEND", T::String, "native",
        "OCR backend: native | openai | vllm (= openai) | hybrid (native first, VLM when needed)"},
@@ -192,6 +194,42 @@ std::map<std::string, std::string> parse_toml_subset(const std::string& text, co
     out[full] = value;
   }
   return out;
+}
+
+std::string default_config_text() {
+  std::ostringstream out;
+  out << "# EdgeOCR settings for `edgeocr serve --config FILE` (TOML subset).\n"
+         "# Every key is listed with its default, commented out: uncomment a line to change it.\n"
+         "# Precedence: command-line flag > environment variable > this file > default.\n"
+         "# Relative paths are relative to the working folder (/var/lib/edgeocr for the service).\n";
+  const auto render = [&out](const SettingSpec& spec, const std::string& name) {
+    out << "\n# " << spec.help << " [" << spec.flag << ", " << spec.env << "]\n#" << name << " = ";
+    if (spec.type == SettingType::String) {
+      out << '"';
+      for (char c : spec.default_value) out << (c == '"' || c == '\\' ? "\\" : "") << c;
+      out << '"';
+    } else {
+      out << spec.default_value;
+    }
+    out << "\n";
+  };
+  // Keys without a section first: TOML puts every key after [section] into that section.
+  std::vector<std::string> sections;
+  for (const auto& spec : setting_specs()) {
+    const auto dot = spec.key.find('.');
+    if (spec.key == "config") continue;
+    if (dot == std::string::npos) {
+      render(spec, spec.key);
+    } else if (std::find(sections.begin(), sections.end(), spec.key.substr(0, dot)) == sections.end()) {
+      sections.push_back(spec.key.substr(0, dot));
+    }
+  }
+  for (const auto& section : sections) {
+    out << "\n[" << section << "]\n";
+    for (const auto& spec : setting_specs())
+      if (spec.key.rfind(section + ".", 0) == 0) render(spec, spec.key.substr(section.size() + 1));
+  }
+  return out.str();
 }
 
 std::string Settings::get(const std::string& key) const {

@@ -36,6 +36,10 @@ const std::vector<SettingSpec>& setting_specs();
 // true/false. Returns "section.key" -> value text. Throws ConfigError naming the line.
 std::map<std::string, std::string> parse_toml_subset(const std::string& text, const std::string& origin = "config");
 
+// A config file listing every key with its default, each commented out (the packaged
+// /etc/edgeocr/edgeocr.toml), so the file and this table cannot drift apart.
+std::string default_config_text();
+
 class Settings {
  public:
   std::string get(const std::string& key) const;  // text value; throws on unknown key

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -64,7 +65,7 @@ TEST(Settings, PrecedenceIsFlagThenEnvThenConfigThenDefault) {
   EXPECT_EQ(s.get("data_dir"), "/srv/cfg");
   EXPECT_EQ(s.source("data_dir"), "config");
   EXPECT_EQ(s.get_int("limits.queue_length"), 5);
-  EXPECT_EQ(s.get("model_path"), "./models");
+  EXPECT_EQ(s.get("model_path"), "");  // unset: ocr::locate_model_dir searches
   EXPECT_EQ(s.source("model_path"), "default");
   EXPECT_FALSE(s.is_set("host"));  // so the server binds 127.0.0.1 without auth
 }
@@ -92,4 +93,24 @@ TEST(Settings, DeviceCudaFailsWithAClearMessage) {
   }
   EXPECT_NO_THROW(check_device("cpu"));
   EXPECT_THROW(check_device("tpu"), ConfigError);
+}
+
+TEST(Settings, DefaultConfigListsEveryKeyWithItsDefault) {
+  const std::string text = default_config_text();
+  EXPECT_TRUE(parse_toml_subset(text, "commented").empty());  // as shipped, it changes nothing
+  // Uncommenting every `#key = value` line must give a valid file holding every default.
+  std::string uncommented;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const bool setting = line.size() > 1 && line[0] == '#' && std::isalpha(static_cast<unsigned char>(line[1])) &&
+                         line.find(" = ") != std::string::npos;
+    uncommented += (setting ? line.substr(1) : line) + "\n";
+  }
+  const auto values = parse_toml_subset(uncommented, "uncommented");
+  for (const auto& spec : setting_specs()) {
+    if (spec.key == "config") continue;
+    ASSERT_TRUE(values.count(spec.key)) << spec.key << " missing from the default config";
+    EXPECT_EQ(values.at(spec.key), spec.default_value) << spec.key;
+  }
+  EXPECT_EQ(values.size(), setting_specs().size() - 1);
 }
