@@ -6,9 +6,9 @@ PKGS=(
   libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-dnn-dev
   libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev libssl-dev libspdlog-dev libcli11-dev
-  libgtest-dev libbenchmark-dev libfreetype-dev fonts-noto-cjk
+  libgtest-dev libbenchmark-dev libfreetype-dev fonts-noto-cjk libyaml-dev
   libtesseract-dev tesseract-ocr-eng tesseract-ocr-chi-sim
-  libpq-dev postgresql zlib1g-dev python3 python3-requests wrk chromium curl
+  libpq-dev postgresql zlib1g-dev python3 python3-requests python3-pip unzip wrk chromium curl
 )
 missing=()
 # Node.js (for the browser test driver) may come from elsewhere; only install Debian's if absent.
