@@ -113,7 +113,7 @@ class TesseractEngine : public Engine {
 #ifdef EDGEOCR_EVAL_HAVE_PIPELINE
 class NativeEngine : public Engine {
  public:
-  explicit NativeEngine(const EngineOptions& options) : pipeline_(make_options(options)) {}
+  NativeEngine(const EngineOptions& options, const std::string& models) : pipeline_(make_options(options, models)) {}
   std::string name() const override { return "native"; }
   ocr::OcrResult run(const Sample& sample) override {
     auto bytes = read_bytes(sample.image);
@@ -121,9 +121,10 @@ class NativeEngine : public Engine {
   }
 
  private:
-  static ocr::PipelineOptions make_options(const EngineOptions& o) {
+  static ocr::PipelineOptions make_options(const EngineOptions& o, const std::string& models) {
     ocr::PipelineOptions p;
     p.model_dir = o.model_dir;
+    if (!models.empty()) p.models = models;
     p.threads = o.threads;
     return p;
   }
@@ -136,14 +137,14 @@ class NativeEngine : public Engine {
 std::unique_ptr<Engine> make_engine(const std::string& name, const EngineOptions& options) {
   if (name == "labels") return std::make_unique<LabelsEngine>();
   if (name == "tesseract") return std::make_unique<TesseractEngine>(options);
-  if (name == "native") {
+  if (name == "native" || name.starts_with("native:")) {
 #ifdef EDGEOCR_EVAL_HAVE_PIPELINE
-    return std::make_unique<NativeEngine>(options);
+    return std::make_unique<NativeEngine>(options, name == "native" ? options.models : name.substr(7));
 #else
     throw std::runtime_error("this build has no native pipeline (edgeocr_ocr was not built)");
 #endif
   }
-  throw std::invalid_argument("unknown engine \"" + name + "\" (native, tesseract, both, labels)");
+  throw std::invalid_argument("unknown engine \"" + name + "\" (native, native:SET, tesseract, both, labels)");
 }
 
 }  // namespace edgeocr::eval
