@@ -121,8 +121,12 @@ TEST(ModelSetFiles, EachSetsDictionaryMatchesItsRecognizer) {
     const auto out = rec.run({input})[0];
     EXPECT_EQ(static_cast<size_t>(out.shape.back()), ctc_labels(chars).size());
     // The v6 sets keep the dictionary in inference.yml, v5 also in the ONNX metadata: all agree.
-    if (!set.rec_config.empty()) EXPECT_EQ(read_dictionary_yaml(set.rec_config), read_dictionary_text(set.dictionary));
-    if (name == "v5") EXPECT_EQ(read_dictionary_metadata(rec.metadata()), read_dictionary_text(set.dictionary));
+    if (!set.rec_config.empty()) {
+      EXPECT_EQ(read_dictionary_yaml(set.rec_config), read_dictionary_text(set.dictionary));
+    }
+    if (name == "v5") {
+      EXPECT_EQ(read_dictionary_metadata(rec.metadata()), read_dictionary_text(set.dictionary));
+    }
   }
 }
 
