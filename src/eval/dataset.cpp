@@ -102,7 +102,7 @@ void parse_edgeocr_label(std::string_view json_text, const std::string& source, 
   }
 }
 
-Dataset load_dataset(const fs::path& dir, size_t limit) {
+Dataset load_dataset(const fs::path& dir, size_t limit, const std::string& only_prefix) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw DatasetError("dataset folder not found: " + dir.string());
   Dataset ds;
@@ -115,6 +115,7 @@ Dataset load_dataset(const fs::path& dir, size_t limit) {
     std::sort(images.begin(), images.end());
     for (const auto& img : images) {
       if (limit && ds.samples.size() >= limit) break;
+      if (!img.stem().string().starts_with(only_prefix)) continue;
       Sample s;
       s.id = img.stem().string();
       s.image = img;
@@ -137,6 +138,24 @@ Dataset load_dataset(const fs::path& dir, size_t limit) {
       }
       ds.samples.push_back(std::move(s));
     }
+  } else if (fs::is_directory(dir / "lines", ec)) {
+    ds.layout = DatasetLayout::line_images;
+    std::vector<fs::path> labels;
+    for (const auto& e : fs::directory_iterator(dir / "lines"))
+      if (e.is_regular_file() && e.path().string().ends_with(".gt.txt")) labels.push_back(e.path());
+    std::sort(labels.begin(), labels.end());
+    for (const auto& label : labels) {
+      if (limit && ds.samples.size() >= limit) break;
+      const std::string name = label.filename().string();
+      Sample s;
+      s.id = name.substr(0, name.size() - std::string_view(".gt.txt").size());
+      if (!s.id.starts_with(only_prefix)) continue;
+      s.image = dir / "lines" / (s.id + ".png");
+      if (!fs::exists(s.image)) continue;
+      s.text = read_file(label);
+      while (!s.text.empty() && (s.text.back() == '\n' || s.text.back() == '\r')) s.text.pop_back();
+      ds.samples.push_back(std::move(s));
+    }
   } else {
     ds.layout = DatasetLayout::edgeocr;
     std::vector<fs::path> images;
@@ -148,6 +167,7 @@ Dataset load_dataset(const fs::path& dir, size_t limit) {
       fs::path label = img;
       label.replace_extension(".json");
       if (!fs::exists(label)) continue;  // unlabelled images are skipped
+      if (!img.stem().string().starts_with(only_prefix)) continue;
       Sample s;
       s.id = img.stem().string();
       s.image = img;
@@ -156,9 +176,9 @@ Dataset load_dataset(const fs::path& dir, size_t limit) {
     }
   }
   if (ds.samples.empty())
-    throw DatasetError("no labelled images in " + dir.string() +
-                       " (expected img/ + box/ [+ key/] as in SROIE, or image files with a "
-                       "same-name .json label)");
+    throw DatasetError("no labelled images in " + dir.string() + (only_prefix.empty() ? "" : " starting with '" + only_prefix + "'") +
+                       " (expected img/ + box/ [+ key/] as in SROIE, lines/ with .png + .gt.txt, or image files "
+                       "with a same-name .json label)");
   return ds;
 }
 

@@ -29,9 +29,10 @@ struct Sample {
   bool has_lines = false;                      // line labels present (det/CER are scored)
   std::vector<LabelledLine> lines;
   std::map<std::string, std::string> fields;   // key fields ("company", "date", ...)
+  std::string text;                            // whole-image transcript (line-image layout)
 };
 
-enum class DatasetLayout { sroie, edgeocr };
+enum class DatasetLayout { sroie, edgeocr, line_images };
 
 struct Dataset {
   DatasetLayout layout = DatasetLayout::sroie;
@@ -39,9 +40,11 @@ struct Dataset {
   std::vector<Sample> samples;  // sorted by id
 };
 
-// Detects the layout: `img/` + `box/` (+ `key/`) is SROIE; otherwise every image file with a
-// same-name .json next to it. Throws DatasetError with one clear line on unreadable input.
-Dataset load_dataset(const std::filesystem::path& dir, size_t limit = 0);
+// Detects the layout: `img/` + `box/` (+ `key/`) is SROIE; `lines/` with NAME.png + NAME.gt.txt
+// (tesstrain convention: one text line per image) is line images; otherwise every image file
+// with a same-name .json next to it. `only_prefix` keeps the samples whose id starts with it.
+// Throws DatasetError with one clear line on unreadable input.
+Dataset load_dataset(const std::filesystem::path& dir, size_t limit = 0, const std::string& only_prefix = "");
 
 // SROIE box file: `x1,y1,x2,y2,x3,y3,x4,y4,transcript` per line; the transcript is everything
 // after the 8th comma. CRLF, blank lines and a UTF-8 BOM are tolerated; bad rows throw.

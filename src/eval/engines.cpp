@@ -150,7 +150,7 @@ class PredictionsEngine : public Engine {
 
 class NativeEngine : public Engine {
  public:
-  explicit NativeEngine(const EngineOptions& options) : pipeline_(make_options(options)) {}
+  NativeEngine(const EngineOptions& options, const std::string& models) : pipeline_(make_options(options, models)) {}
   std::string name() const override { return "native"; }
   ocr::OcrResult run(const Sample& sample) override {
     auto bytes = read_bytes(sample.image);
@@ -158,9 +158,10 @@ class NativeEngine : public Engine {
   }
 
  private:
-  static ocr::PipelineOptions make_options(const EngineOptions& o) {
+  static ocr::PipelineOptions make_options(const EngineOptions& o, const std::string& models) {
     ocr::PipelineOptions p;
     p.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_dir.string()));
+    if (!models.empty()) p.models = models;
     p.threads = o.threads;
     return p;
   }
@@ -173,8 +174,10 @@ std::unique_ptr<Engine> make_engine(const std::string& name, const EngineOptions
   if (name == "labels") return std::make_unique<LabelsEngine>();
   if (name == "tesseract") return std::make_unique<TesseractEngine>(options);
   if (name.rfind("predictions:", 0) == 0) return std::make_unique<PredictionsEngine>(name.substr(12));
-  if (name == "native") return std::make_unique<NativeEngine>(options);
-  throw std::invalid_argument("unknown engine \"" + name + "\" (native, tesseract, both, labels, predictions:DIR)");
+  if (name == "native" || name.starts_with("native:"))
+    return std::make_unique<NativeEngine>(options, name == "native" ? options.models : name.substr(7));
+  throw std::invalid_argument("unknown engine \"" + name +
+                              "\" (native, native:SET, tesseract, both, labels, predictions:DIR)");
 }
 
 }  // namespace edgeocr::eval

@@ -21,13 +21,15 @@ class Engine {
 
 struct EngineOptions {
   std::filesystem::path model_dir;  // empty: ocr::locate_model_dir searches
+  std::string models;  // model set of "native" ("" = the default set); "native:SET" names its own
   int threads = 2;
   std::string tesseract_languages = "chi_sim+eng";
   std::string tessdata_dir;  // "" = Tesseract's default
 };
 
-// "native", "tesseract", "labels" or "predictions:DIR" (another tool's saved output, one
-// `<id>.json` per image in EdgeOCR's JSON line format). Throws std::invalid_argument for other names and
+// "native", "native:SET" (a model set, e.g. native:v5), "tesseract", "labels" or
+// "predictions:DIR" (another tool's saved output, one `<id>.json` per image in EdgeOCR's JSON
+// line format). Throws std::invalid_argument for other names and
 // std::runtime_error when the engine cannot start (missing models or traineddata).
 std::unique_ptr<Engine> make_engine(const std::string& name, const EngineOptions& options);
 

@@ -1,12 +1,15 @@
 // `edgeocr eval`: accuracy and speed of the OCR engines on a labelled folder.
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "eval/evaluate.h"
+#include "ocr/cli_common.h"
 
 namespace edgeocr::cli {
 
@@ -15,6 +18,8 @@ void register_eval_command(CLI::App& app, int& exit_code) {
   auto engine = std::make_shared<std::string>("native");
   auto report = std::make_shared<std::string>();
   auto no_isolation = std::make_shared<bool>(false);
+  // Model sets of the native engine: one, or several side by side ("v4,v5" or "all").
+  auto models = std::make_shared<std::string>(ocr::cli_detail::default_model_set());
   CLI::App* cmd = app.add_subcommand(
       "eval", "Score OCR engines on a labelled folder (SROIE layout or image + .json labels)");
   cmd->add_option("--dataset", options->dataset,
@@ -35,6 +40,10 @@ void register_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--limit", options->limit, "Only the first N images (sorted by name)");
   cmd->add_option("--model-path", options->engine.model_dir,
                   "OCR model folder (native engine; env EDGEOCR_MODEL_PATH; searched as for `ocr` when unset)");
+  cmd->add_option("--models", *models,
+                  ocr::cli_detail::model_set_help() + "; several comma-separated (or all) are scored side by side")
+      ->capture_default_str();
+  cmd->add_option("--only", options->only_prefix, "Only images whose name starts with this (e.g. a language: ja_)");
   cmd->add_option("--threads", options->engine.threads, "Threads for the native engine")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--tesseract-lang", options->engine.tesseract_languages,
@@ -42,11 +51,33 @@ void register_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--tessdata", options->engine.tessdata_dir, "Tesseract traineddata folder");
   cmd->add_flag("--no-isolation", *no_isolation,
                 "Run engines in this process (peak RSS is then the process's, cumulative)");
-  cmd->callback([options, engine, report, no_isolation, &exit_code]() {
-    options->engines = *engine == "both" ? std::vector<std::string>{"native", "tesseract"}
-                                         : std::vector<std::string>{*engine};
+  cmd->callback([options, engine, models, report, no_isolation, &exit_code]() {
     options->isolate_engines = !*no_isolation;
     try {
+      std::vector<std::string> sets;
+      if (*models == "all") {
+        sets = ocr::model_set_names();
+      } else {
+        std::istringstream list(*models);
+        for (std::string s; std::getline(list, s, ',');) sets.push_back(s);
+      }
+      if (sets.empty()) throw std::invalid_argument("--models: no model set named");
+      for (const auto& s : sets)
+        if (std::find(ocr::model_set_names().begin(), ocr::model_set_names().end(), s) == ocr::model_set_names().end())
+          throw std::invalid_argument("--models: unknown model set '" + s + "' (choose " +
+                                      ocr::model_set_names_joined(", ") + " or all)");
+      // One native engine per model set; a single set keeps the plain name "native".
+      std::vector<std::string> native{"native"};
+      if (sets.size() > 1) {
+        native.clear();
+        for (const auto& s : sets) native.push_back("native:" + s);
+      } else {
+        options->engine.models = sets.front();
+      }
+      options->engines.clear();
+      if (*engine == "native" || *engine == "both") options->engines = native;
+      if (*engine == "tesseract" || *engine == "both") options->engines.push_back("tesseract");
+      if (*engine == "labels") options->engines.push_back("labels");
       auto results = eval::evaluate(*options);
       std::cout << "dataset: " << options->dataset.string() << "  images: "
                 << (results.empty() ? 0 : results.front().images()) << "\n"

@@ -136,7 +136,7 @@ EngineStats evaluate_engine(const Dataset& dataset, const std::string& engine_na
 }
 
 std::vector<EngineStats> evaluate(const EvalOptions& options) {
-  Dataset dataset = load_dataset(options.dataset, options.limit);
+  Dataset dataset = load_dataset(options.dataset, options.limit, options.only_prefix);
   std::vector<EngineStats> out;
   for (const auto& name : options.engines) {
     if (options.isolate_engines) out.push_back(evaluate_in_child(dataset, name, options.engine, options.progress));

@@ -17,6 +17,7 @@ struct EvalOptions {
   std::filesystem::path dataset;
   std::vector<std::string> engines{"native"};  // run in this order
   size_t limit = 0;                            // 0 = all images
+  std::string only_prefix;                     // only samples whose id starts with this
   EngineOptions engine;
   // Each engine runs in a forked child so that its peak RSS is its own; off = in-process.
   bool isolate_engines = true;

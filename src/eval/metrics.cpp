@@ -144,10 +144,45 @@ size_t edit_distance(std::u32string_view a, std::u32string_view b) {
 
 std::string normalize_field(std::string_view value) { return extract::collapse_spaces(value); }
 
+std::u32string char_bag(std::string_view text) {
+  std::u32string bag;
+  for (char32_t c : extract::to_u32(text)) {
+    if (c == U' ' || c == U'\t' || c == U'\n' || c == U'\r' || c == 0x3000) continue;
+    if (c >= 0xFF01 && c <= 0xFF5E) c = c - 0xFF01 + 0x21;  // full-width ASCII
+    if (c >= U'a' && c <= U'z') c = c - U'a' + U'A';
+    if ((c >= 0x064B && c <= 0x0652) || c == 0x0670) continue;  // Arabic tashkeel
+    if (c == 0x0649) c = 0x064A;                                // alif maqsura -> ya
+    bag.push_back(c);
+  }
+  return bag;
+}
+
+size_t char_bag_overlap(std::u32string got, std::u32string want) {
+  std::sort(got.begin(), got.end());
+  std::sort(want.begin(), want.end());
+  size_t i = 0, j = 0, common = 0;
+  while (i < got.size() && j < want.size()) {
+    if (got[i] == want[j]) ++common, ++i, ++j;
+    else if (got[i] < want[j]) ++i;
+    else ++j;
+  }
+  return common;
+}
+
 void EngineStats::add(const Sample& sample, const ocr::OcrResult& ocr,
                       const extract::ExtractionResult* extraction, double seconds) {
   ++images_;
   seconds_.push_back(seconds);
+  if (sample.has_lines || !sample.text.empty()) {
+    std::string want = sample.text, got;
+    for (const auto& l : sample.lines) want += l.text + "\n";
+    for (const auto& l : ocr.lines) got += l.text + "\n";
+    const std::u32string want_bag = char_bag(want), got_bag = char_bag(got);
+    const size_t common = char_bag_overlap(got_bag, want_bag);
+    chars_.tp += common;
+    chars_.fp += got_bag.size() - common;
+    chars_.fn += want_bag.size() - common;
+  }
   if (sample.has_lines) {
     std::vector<ocr::Quad> pred, label;
     for (const auto& l : ocr.lines) pred.push_back(l.box);
@@ -230,6 +265,7 @@ nlohmann::json EngineStats::to_json() const {
   j["images"] = images_;
   j["failed_images"] = failures_.size();
   j["detection"] = counts_json(det_);
+  j["chars"] = counts_json(chars_);
   j["recognition"] = {{"matched_lines", matched_}, {"exact_lines", exact_},
                       {"exact_line_accuracy", exact_line_accuracy()}, {"cer", cer()},
                       {"edits", cer_edits_}, {"labelled_chars", cer_chars_},
@@ -256,6 +292,7 @@ EngineStats EngineStats::from_json(const nlohmann::json& j) {
   EngineStats s(j.at("engine").get<std::string>());
   s.images_ = j.at("images").get<size_t>();
   s.det_ = counts_from(j.at("detection"));
+  s.chars_ = counts_from(j.at("chars"));
   const auto& r = j.at("recognition");
   s.matched_ = r.at("matched_lines").get<size_t>();
   s.exact_ = r.at("exact_lines").get<size_t>();
@@ -291,6 +328,9 @@ std::string format_table(const std::vector<EngineStats>& engines) {
   row("line CER % (case-insens.)", [](const EngineStats& e) { return pct(e.cer_case_insensitive()); });
   row("exact lines % (case-insens.)",
       [](const EngineStats& e) { return pct(e.exact_line_accuracy_case_insensitive()); });
+  row("char P/R/F1 % (order-free)", [](const EngineStats& e) {
+    return pct(e.chars().precision()) + "/" + pct(e.chars().recall()) + "/" + pct(e.chars().f1());
+  });
   std::vector<std::string> field_names;
   for (const auto& e : engines)
     for (const auto& [name, c] : e.fields())

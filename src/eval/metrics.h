@@ -39,6 +39,13 @@ struct Counts {
   }
 };
 
+// The characters of `text` as an order-free multiset for char P/R/F1: whitespace dropped,
+// full-width ASCII folded to ASCII, Latin letters upper-cased, Arabic tashkeel dropped and
+// alif maqsura read as ya (the conventions of the shared labels).
+std::u32string char_bag(std::string_view text);
+// Characters of `got` that match one of `want` (bags from char_bag, any order).
+size_t char_bag_overlap(std::u32string got, std::u32string want);
+
 struct Example {
   std::string image, what, expected, got;
 };
@@ -64,6 +71,8 @@ class EngineStats {
   double exact_line_accuracy_case_insensitive() const {
     return matched_ ? double(ci_exact_) / double(matched_) : 0;
   }
+  // Order-free characters of the whole page against all its labelled text (see char_bag).
+  const Counts& chars() const { return chars_; }
   const std::map<std::string, Counts>& fields() const { return fields_; }
   Counts fields_overall() const;
   // Fields compared with letters case-folded ("05 Mar 2018" matches SROIE's "05 MAR 2018").
@@ -79,7 +88,7 @@ class EngineStats {
  private:
   std::string engine_;
   size_t images_ = 0, matched_ = 0, exact_ = 0, cer_edits_ = 0, cer_chars_ = 0, ci_edits_ = 0, ci_exact_ = 0;
-  Counts det_;
+  Counts det_, chars_;
   std::map<std::string, Counts> fields_;
   Counts fields_ci_;
   std::vector<double> seconds_;

@@ -10,7 +10,18 @@
 #include <system_error>
 #include <vector>
 
+#include "ocr/model_set.h"
+
 namespace edgeocr::ocr::cli_detail {
+
+// --models default: $EDGEOCR_MODELS, else the default set.
+inline std::string default_model_set() {
+  const char* env = std::getenv("EDGEOCR_MODELS");
+  return env && *env ? env : std::string(kDefaultModelSet);
+}
+inline std::string model_set_help() {
+  return "model set: " + model_set_names_joined(", ") + " (env EDGEOCR_MODELS)";
+}
 
 // Whole file into memory; refuses files over `max_bytes` without reading them. Throws
 // std::runtime_error with a short reason.

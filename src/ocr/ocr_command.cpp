@@ -1,4 +1,4 @@
-// `edgeocr ocr FILES... [--format text|json|tsv] [--model-path DIR] [--threads N]`
+// `edgeocr ocr FILES... [--format text|json|tsv] [--model-path DIR] [--models SET] [--threads N]`
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -22,6 +22,7 @@ struct OcrCommandOptions {
   std::vector<std::string> files;
   std::string format = "text";
   std::string model_path;  // empty: ocr::locate_model_dir searches
+  std::string models = ocr::cli_detail::default_model_set();
   int threads = 2;
   extract::ExtractRequest extraction;  // [extraction] empty unless --schema/--instruction/--fields
 };
@@ -51,6 +52,7 @@ int run_ocr(const OcrCommandOptions& o) {
   try {
     ocr::PipelineOptions options;
     options.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_path));
+    options.models = o.models;
     options.threads = o.threads;
     pipeline.emplace(options);
   } catch (const std::exception& e) {
@@ -124,6 +126,9 @@ void register_ocr_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--model-path", options->model_path, "folder with the OCR models (env EDGEOCR_MODEL_PATH; default: the first of ./models, "
                   "/usr/share/edgeocr/models, ../share/edgeocr/models beside the binary)");
+  cmd->add_option("--models", options->models, ocr::cli_detail::model_set_help())
+      ->check(CLI::IsMember(ocr::model_set_names()))
+      ->capture_default_str();
   cmd->add_option("--threads", options->threads, "CPU threads for inference")->check(CLI::Range(1, 256))->capture_default_str();
   extract::add_cli_options(*cmd, options->extraction);  // [extraction] --schema/--instruction/--fields
   cmd->callback([options, &exit_code] { exit_code = run_ocr(*options); });

@@ -21,17 +21,14 @@ double ms_since(Clock::time_point start) {
 }
 
 constexpr int kClsHeight = 48, kClsWidth = 192;
-constexpr int kRecHeight = 48;
-// Widest recognizer input: 32:1 (1536 px). Wider crops are squeezed; 1536/8 = 192 CTC frames
-// still leave room for far more characters than a receipt line holds.
-constexpr int kRecMaxWidth = 48 * 32;
-// Narrowest batch width, as PaddleOCR (320 = 48 * 6.67): the SVTR neck mixes across the whole
-// width and reads short crops more reliably with this padding.
-constexpr int kRecMinWidth = 320;
+// Widest recognizer input: 32:1 (1536 px at height 48). Wider crops are squeezed; 1536/8 = 192
+// CTC frames still leave room for far more characters than a receipt line holds.
+constexpr int kRecMaxAspect = 32;
+// The narrowest batch width is the set's training width (PaddleOCR: 320 at height 48): the SVTR
+// neck mixes across the whole width and reads short crops more reliably with this padding.
 constexpr size_t kRecBatch = 8;
 constexpr int kRecBatchPixels = 8 * 640;  // batch size x width cap: bounds the recognizer's memory
 constexpr int kRecWidthStep = 64;        // recognizer rows are padded to a multiple of this
-constexpr int kRecPackGap = 48;           // padding between short crops sharing a row
 constexpr size_t kClsBatch = 16;
 
 // Per-channel lookup tables: uint8 -> normalised float, in the image's BGR plane order
@@ -59,10 +56,6 @@ struct Normaliser {
   }
 };
 
-const Normaliser& det_normaliser() {
-  static const Normaliser n({0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f});
-  return n;
-}
 const Normaliser& half_normaliser() {
   static const Normaliser n({0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f});
   return n;
@@ -75,17 +68,26 @@ float quad_height(const Quad& q) { return std::hypot(q[3].x - q[0].x, q[3].y - q
 
 struct Pipeline::Impl {
   PipelineOptions options;
+  ModelSet set;
   runtime::Model det, cls, rec;
   std::vector<std::string> labels;
+  Normaliser det_normaliser;
+  const int rec_height, rec_min_width, rec_max_width, rec_pack_gap;
   std::vector<runtime::Tensor> det_input{1}, cls_input{1}, rec_input{1};
 
   explicit Impl(const PipelineOptions& o)
       : options(o),
+        set(load_model_set(o.model_dir, o.models)),
         // One detector pass per image, with the largest activations: give them back after it.
-        det(runtime::Model::load(o.model_dir / "ch_PP-OCRv4_det_infer.onnx", {o.threads, false})),
-        cls(runtime::Model::load(o.model_dir / "ch_ppocr_mobile_v2.0_cls_infer.onnx", {o.threads})),
-        rec(runtime::Model::load(o.model_dir / "ch_PP-OCRv4_rec_infer.onnx", {o.threads})),
-        labels(detail::load_labels(o.model_dir / "ppocr_keys_v1.txt")) {}
+        det(runtime::Model::load(set.det, {o.threads, false})),
+        cls(runtime::Model::load(set.cls, {o.threads})),
+        rec(runtime::Model::load(set.rec, {o.threads})),
+        labels(ctc_labels(model_set_characters(set, rec.metadata()))),
+        det_normaliser(set.det_mean, set.det_std),
+        rec_height(set.rec_height),
+        rec_min_width(set.rec_min_width),
+        rec_max_width(set.rec_height * kRecMaxAspect),
+        rec_pack_gap(set.rec_height) {}
 
   std::vector<Quad> detect(const cv::Mat& image) {
     const int longest = std::max(image.cols, image.rows);
@@ -97,16 +99,16 @@ struct Pipeline::Impl {
     runtime::Tensor& input = det_input[0];
     input.shape = {1, 3, h, w};
     input.data.resize(static_cast<size_t>(3) * h * w);
-    det_normaliser().write(resized, input.data.data(), static_cast<size_t>(w), static_cast<size_t>(h) * w);
+    det_normaliser.write(resized, input.data.data(), static_cast<size_t>(w), static_cast<size_t>(h) * w);
     auto outputs = det.run(det_input);
     runtime::Tensor& out = outputs.at(0);
     if (out.shape.size() != 4 || out.shape[2] != h || out.shape[3] != w)
       throw runtime::ModelError("detector output shape does not match its input");
     const cv::Mat probability(h, w, CV_32F, out.data.data());
     detail::DbParams params;
-    params.threshold = options.det_threshold;
-    params.box_threshold = options.det_box_threshold;
-    params.unclip_ratio = options.det_unclip_ratio;
+    params.threshold = options.det_threshold.value_or(set.det_threshold);
+    params.box_threshold = options.det_box_threshold.value_or(set.det_box_threshold);
+    params.unclip_ratio = options.det_unclip_ratio.value_or(set.det_unclip_ratio);
     return detail::db_boxes(probability, params, static_cast<float>(image.cols) / w,
                             static_cast<float>(image.rows) / h, image.cols, image.rows);
   }
@@ -146,8 +148,8 @@ struct Pipeline::Impl {
     int used = 0;  // rightmost pixel in use
   };
 
-  // Crops narrower than kRecMinWidth would each be padded to it; instead they share rows of that
-  // width, kRecPackGap pixels of padding apart (the recognizer emits a frame per 8 px, so every
+  // Crops narrower than rec_min_width would each be padded to it; instead they share rows of that
+  // width, rec_pack_gap pixels of padding apart (the recognizer emits a frame per 8 px, so every
   // piece starts on a frame boundary and its frames are decoded on their own).
   std::vector<RecRow> plan_rows(const std::vector<int>& widths) const {
     std::vector<size_t> order(widths.size());
@@ -157,7 +159,7 @@ struct Pipeline::Impl {
     size_t first_short = rows.size();
     for (size_t c : order) {
       const int w = widths[c];
-      if (w >= kRecMinWidth || !options.rec_pack_short_lines) {
+      if (w >= rec_min_width || !options.rec_pack_short_lines) {
         rows.push_back({{{c, 0, w}}, w});
         first_short = rows.size();
         continue;
@@ -165,8 +167,8 @@ struct Pipeline::Impl {
       // First fit, widest first: a few rows end up full, the narrow crops fill the gaps.
       bool placed = false;
       for (size_t r = first_short; r < rows.size() && !placed; ++r) {
-        const int x = (rows[r].used + kRecPackGap + 7) / 8 * 8;
-        if (x + w <= kRecMinWidth) {
+        const int x = (rows[r].used + rec_pack_gap + 7) / 8 * 8;
+        if (x + w <= rec_min_width) {
           rows[r].pieces.push_back({c, x, w});
           rows[r].used = x + w;
           placed = true;
@@ -182,13 +184,13 @@ struct Pipeline::Impl {
     const float word_gap = options.rec_word_gap;
     std::vector<int> widths(crops.size());
     for (size_t i = 0; i < crops.size(); ++i)
-      widths[i] = std::clamp(static_cast<int>(std::ceil(kRecHeight * static_cast<double>(crops[i].cols) / crops[i].rows)),
-                             1, kRecMaxWidth);
+      widths[i] = std::clamp(static_cast<int>(std::ceil(rec_height * static_cast<double>(crops[i].cols) / crops[i].rows)),
+                             1, rec_max_width);
     std::vector<RecRow> rows = plan_rows(widths);
     // Widths rounded up to kRecWidthStep: a bounded set of input shapes, so the runtime's
     // per-shape kernels (JIT code, memory) stay few over a long run.
-    auto row_width = [](const RecRow& r) {
-      return std::max(kRecMinWidth, (r.used + kRecWidthStep - 1) / kRecWidthStep * kRecWidthStep);
+    auto row_width = [this](const RecRow& r) {
+      return std::max(rec_min_width, (r.used + kRecWidthStep - 1) / kRecWidthStep * kRecWidthStep);
     };
     std::stable_sort(rows.begin(), rows.end(), [&](const RecRow& a, const RecRow& b) { return row_width(a) < row_width(b); });
     for (size_t start = 0; start < rows.size();) {
@@ -199,14 +201,14 @@ struct Pipeline::Impl {
              row_width(rows[start + n]) * 4 <= row_width(rows[start]) * 5)
         ++n;
       const int batch_width = row_width(rows[start + n - 1]);
-      const size_t plane = static_cast<size_t>(kRecHeight) * batch_width;
+      const size_t plane = static_cast<size_t>(rec_height) * batch_width;
       runtime::Tensor& input = rec_input[0];
-      input.shape = {static_cast<int64_t>(n), 3, kRecHeight, batch_width};
+      input.shape = {static_cast<int64_t>(n), 3, rec_height, batch_width};
       input.data.assign(n * 3 * plane, 0.0f);  // 0 = padding after normalisation, as PaddleOCR
       for (size_t i = 0; i < n; ++i)
         for (const RecPiece& piece : rows[start + i].pieces) {
           cv::Mat resized;
-          cv::resize(crops[piece.crop], resized, cv::Size(piece.width, kRecHeight));
+          cv::resize(crops[piece.crop], resized, cv::Size(piece.width, rec_height));
           half_normaliser().write(resized, input.data.data() + i * 3 * plane + piece.x, static_cast<size_t>(batch_width),
                                   plane);
         }
@@ -215,6 +217,9 @@ struct Pipeline::Impl {
       if (out.shape.size() != 3 || out.shape[0] != static_cast<int64_t>(n))
         throw runtime::ModelError("recognizer output is not [N,T,C]");
       const int frames = static_cast<int>(out.shape[1]), classes = static_cast<int>(out.shape[2]);
+      if (static_cast<size_t>(classes) != labels.size())
+        throw runtime::ModelError("model set " + set.name + ": the recognizer has " + std::to_string(classes) +
+                                  " classes but its dictionary gives " + std::to_string(labels.size()));
       const double px_per_frame = static_cast<double>(batch_width) / frames;
       for (size_t i = 0; i < n; ++i) {
         const auto& pieces = rows[start + i].pieces;

@@ -1,17 +1,19 @@
 // The native OCR pipeline: image bytes in, lines with text, boxes, confidences and reading
-// order out. Stages: decode -> detect (PP-OCRv4 DB) -> crop -> classify 180° -> recognize (CTC)
-// -> reading order.
+// order out. Stages: decode -> detect (PP-OCR DB) -> crop -> classify 180° -> recognize (CTC)
+// -> reading order, with the models of one model set (ocr/model_set.h).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 
 #include <opencv2/core.hpp>
 
+#include "ocr/model_set.h"
 #include "ocr/types.h"
 
 namespace edgeocr::ocr {
@@ -33,13 +35,13 @@ struct DecodeLimits {
 cv::Mat decode_image(std::span<const uint8_t> bytes, const DecodeLimits& limits = {});
 
 struct PipelineOptions {
-  std::filesystem::path model_dir = "models";
+  std::filesystem::path model_dir = "models";  // the models root (see scripts/fetch-models.sh)
+  std::string models{kDefaultModelSet};         // model set: v4, v5, v6-small, v6-tiny
   int threads = 2;
   DecodeLimits limits;
   int det_max_side = 960;
-  float det_threshold = 0.3f;
-  float det_box_threshold = 0.6f;
-  float det_unclip_ratio = 1.5f;
+  // DB post-processing; unset: the model set's own values (its inference.yml, else 0.3/0.6/1.5).
+  std::optional<float> det_threshold, det_box_threshold, det_unclip_ratio;
   float cls_threshold = 0.9f;
   float rec_min_confidence = 0.5f;   // lines read with a lower mean CTC confidence are dropped
   // Restore a space between Latin characters whose CTC frames are further apart than this
@@ -56,7 +58,8 @@ struct PipelineOptions {
 
 class Pipeline {
  public:
-  explicit Pipeline(const PipelineOptions& options);  // loads models; throws on failure
+  // Loads the models; throws ModelSetError (unknown set, missing files) or runtime::ModelError.
+  explicit Pipeline(const PipelineOptions& options);
   Pipeline(Pipeline&&) noexcept;
   Pipeline& operator=(Pipeline&&) noexcept;
   ~Pipeline();

@@ -141,19 +141,6 @@ cv::Mat crop_quad(const cv::Mat& image, const Quad& q) {
   return crop;
 }
 
-std::vector<std::string> load_labels(const std::filesystem::path& dictionary) {
-  std::ifstream in(dictionary);
-  if (!in) throw std::runtime_error("cannot read dictionary " + dictionary.string());
-  std::vector<std::string> labels{""};
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    labels.push_back(line);
-  }
-  labels.push_back(" ");
-  return labels;
-}
-
 CtcResult ctc_greedy_decode(const float* probs, int frames, int classes, const std::vector<std::string>& labels,
                             float word_gap) {
   struct Emitted {

@@ -40,9 +40,6 @@ Quad rotate_quad(const Quad& q, int clockwise_degrees, int w, int h);
 // (height >= 1.5 * width) are turned 90° counter-clockwise so vertical text reads left to right.
 cv::Mat crop_quad(const cv::Mat& image, const Quad& q);
 
-// Class labels of the recogniser: [0] blank, 1..N dictionary lines, N+1 space.
-std::vector<std::string> load_labels(const std::filesystem::path& dictionary);
-
 struct CtcResult {
   std::string text;
   float confidence = 0;  // mean max-probability of the kept frames (0 if none)

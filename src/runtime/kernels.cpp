@@ -220,7 +220,7 @@ inline float fast_exp(float x) {
 // ---------------------------------------------------------------------------------------
 // Elementwise
 
-enum class UnaryOp { Relu, Sigmoid, HardSigmoid, Clip, Sqrt, Identity, Abs, Neg, Exp, Tanh };
+enum class UnaryOp { Relu, Sigmoid, HardSigmoid, HardSwish, Erf, Clip, Sqrt, Identity, Abs, Neg, Exp, Tanh };
 
 class UnaryKernel : public Kernel {
  public:
@@ -250,6 +250,14 @@ class UnaryKernel : public Kernel {
       case UnaryOp::HardSigmoid:
 #pragma omp parallel for simd if (n > kParallelThreshold)
         for (int64_t k = 0; k < n; ++k) d[k] = std::clamp(a * s[k] + b, 0.f, 1.f);
+        break;
+      case UnaryOp::HardSwish:  // x * clip(x/6 + 1/2, 0, 1)
+#pragma omp parallel for simd if (n > kParallelThreshold)
+        for (int64_t k = 0; k < n; ++k) d[k] = s[k] * std::clamp(s[k] * (1.f / 6.f) + 0.5f, 0.f, 1.f);
+        break;
+      case UnaryOp::Erf:
+#pragma omp parallel for if (n > kParallelThreshold)
+        for (int64_t k = 0; k < n; ++k) d[k] = std::erf(s[k]);
         break;
       case UnaryOp::Clip:
 #pragma omp parallel for simd if (n > kParallelThreshold)
@@ -749,18 +757,39 @@ class PoolKernel : public Kernel {
   std::map<std::array<int64_t, 4>, std::pair<dnnl::pooling_forward, dnnl::memory::desc>> cache_;
 };
 
+// Explicit pads [top, left, bottom, right] for a node's `auto_pad`. SAME_* padding depends on
+// the input size unless every stride is 1, so only that case is accepted.
+std::vector<int64_t> resolve_auto_pad(const NodeInfo& n, const Attrs& attrs, const std::vector<int64_t>& kernel,
+                                      const std::vector<int64_t>& strides, const std::vector<int64_t>& dilations) {
+  const std::string mode = attrs.s("auto_pad", "NOTSET");
+  if (mode == "NOTSET") return attrs.ints("pads", {0, 0, 0, 0});
+  if (attrs.has("pads")) fail(n.describe() + ": both pads and auto_pad are set");
+  if (mode == "VALID") return {0, 0, 0, 0};
+  if (mode != "SAME_UPPER" && mode != "SAME_LOWER") fail(n.describe() + ": auto_pad '" + mode + "' is not supported");
+  if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2)
+    fail(n.describe() + ": only 2-D auto_pad is supported");
+  std::vector<int64_t> pads(4);
+  for (size_t d = 0; d < 2; ++d) {
+    if (strides[d] != 1) fail(n.describe() + ": auto_pad SAME with a stride other than 1 is not supported");
+    const int64_t total = (kernel[d] - 1) * dilations[d];
+    const int64_t small = total / 2, large = total - small;
+    pads[d] = mode == "SAME_UPPER" ? small : large;  // SAME_UPPER puts the extra pixel at the end
+    pads[d + 2] = total - pads[d];
+  }
+  return pads;
+}
+
 std::unique_ptr<Kernel> make_pool(const NodeInfo& n, bool is_max) {
   Attrs attrs(n, {"kernel_shape", "strides", "pads", "ceil_mode", "count_include_pad", "auto_pad", "dilations",
                   "storage_order"});
   if (attrs.i("ceil_mode", 0) != 0) fail(n.describe() + ": ceil_mode=1 is not supported");
-  if (attrs.s("auto_pad", "NOTSET") != "NOTSET") fail(n.describe() + ": auto_pad is not supported");
   if (attrs.i("storage_order", 0) != 0) fail(n.describe() + ": storage_order=1 is not supported");
   for (auto d : attrs.ints("dilations", {1, 1}))
     if (d != 1) fail(n.describe() + ": dilations other than 1 are not supported");
   auto kernel = attrs.ints("kernel_shape", {});
   if (kernel.size() != 2) fail(n.describe() + ": only 2-D pooling is supported");
   auto strides = attrs.ints("strides", {1, 1});
-  auto pads = attrs.ints("pads", {0, 0, 0, 0});
+  auto pads = resolve_auto_pad(n, attrs, kernel, strides, {1, 1});
   dnnl::algorithm alg = is_max ? dnnl::algorithm::pooling_max
                         : attrs.i("count_include_pad", 0) ? dnnl::algorithm::pooling_avg_include_padding
                                                            : dnnl::algorithm::pooling_avg_exclude_padding;
@@ -1003,13 +1032,15 @@ void copy_reshaped(const Value& x, Value& y, std::vector<int64_t> shape, ExecCon
 
 class ReshapeKernel : public Kernel {
  public:
+  // allow_zero: a 0 in the target shape is a zero-sized dimension, not "copy the input's".
+  explicit ReshapeKernel(bool allow_zero) : allow_zero_(allow_zero) {}
   void run(ExecContext& ctx, const std::vector<const Value*>& in, std::vector<Value*>& out) override {
     const Value& x = *in[0];
     auto target = as_ints(*in[1]);
     int64_t known = 1;
     int infer = -1;
     for (size_t k = 0; k < target.size(); ++k) {
-      if (target[k] == 0) {
+      if (target[k] == 0 && !allow_zero_) {
         if (k >= x.shape.size()) fail("Reshape: 0 refers to a missing input dimension");
         target[k] = x.shape[k];
       }
@@ -1026,6 +1057,9 @@ class ReshapeKernel : public Kernel {
     }
     copy_reshaped(x, *out[0], target, ctx);
   }
+
+ private:
+  bool allow_zero_;
 };
 
 class SqueezeKernel : public Kernel {
@@ -1370,7 +1404,6 @@ std::vector<int64_t> ints_of(const NodeInfo& n, size_t idx, const char* what) {
 
 ConvSpec conv_spec_from_node(const NodeInfo& n) {
   Attrs attrs(n, {"dilations", "group", "kernel_shape", "pads", "strides", "auto_pad"});
-  if (attrs.s("auto_pad", "NOTSET") != "NOTSET") fail(n.describe() + ": auto_pad is not supported");
   ConvSpec spec;
   spec.name = n.describe();
   const Value& w = require_const(n, 1, "W");
@@ -1380,9 +1413,9 @@ ConvSpec conv_spec_from_node(const NodeInfo& n) {
   if (n.proto->input_size() > 2 && !n.proto->input(2).empty()) spec.bias = as_floats(require_const(n, 2, "B"));
   spec.group = attrs.i("group", 1);
   spec.strides = attrs.ints("strides", {1, 1});
-  spec.pads = attrs.ints("pads", {0, 0, 0, 0});
   spec.dilations = attrs.ints("dilations", {1, 1});
   const auto ks = attrs.ints("kernel_shape", {w.shape[2], w.shape[3]});
+  spec.pads = resolve_auto_pad(n, attrs, ks, spec.strides, spec.dilations);
   if (ks.size() != 2 || ks[0] != w.shape[2] || ks[1] != w.shape[3]) fail(n.describe() + ": kernel_shape does not match the weights");
   if (spec.strides.size() != 2 || spec.pads.size() != 4 || spec.dilations.size() != 2)
     fail(n.describe() + ": only 2-D convolutions are supported");
@@ -1437,6 +1470,8 @@ std::unique_ptr<Kernel> make_kernel(const NodeInfo& n) {
   if (op == "Relu") { Attrs a(n, {}); return std::make_unique<UnaryKernel>(UnaryOp::Relu); }
   if (op == "Sigmoid") { Attrs a(n, {}); return std::make_unique<UnaryKernel>(UnaryOp::Sigmoid); }
   if (op == "Sqrt") { Attrs a(n, {}); return std::make_unique<UnaryKernel>(UnaryOp::Sqrt); }
+  if (op == "HardSwish") { Attrs a(n, {}); return std::make_unique<UnaryKernel>(UnaryOp::HardSwish); }
+  if (op == "Erf") { Attrs a(n, {}); return std::make_unique<UnaryKernel>(UnaryOp::Erf); }
   if (op == "Identity" || op == "Dropout") { Attrs a(n, {"ratio", "is_test", "seed"}); return std::make_unique<UnaryKernel>(UnaryOp::Identity); }
   if (op == "Abs") { Attrs a(n, {}); return std::make_unique<UnaryKernel>(UnaryOp::Abs); }
   if (op == "Neg") { Attrs a(n, {}); return std::make_unique<UnaryKernel>(UnaryOp::Neg); }
@@ -1485,7 +1520,7 @@ std::unique_ptr<Kernel> make_kernel(const NodeInfo& n) {
     if (to == onnx::TensorProto::INT64 || to == onnx::TensorProto::INT32) return std::make_unique<CastKernel>(DType::Int64);
     fail(n.describe() + ": Cast to type " + std::to_string(to) + " is not supported");
   }
-  if (op == "Reshape") { Attrs a(n, {}); return std::make_unique<ReshapeKernel>(); }
+  if (op == "Reshape") { Attrs a(n, {"allowzero"}); return std::make_unique<ReshapeKernel>(a.i("allowzero", 0) != 0); }
   if (op == "Squeeze" || op == "Unsqueeze") {
     Attrs a(n, {"axes"});
     return std::make_unique<SqueezeKernel>(a.ints("axes", {}), op == "Unsqueeze");

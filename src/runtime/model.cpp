@@ -155,6 +155,7 @@ struct Model::Impl {
   std::vector<std::optional<Value>> constants;  // by value id
   std::vector<int> inputs, outputs;
   std::vector<std::string> input_names, output_names;
+  std::map<std::string, std::string> metadata;
   std::vector<std::vector<int64_t>> input_dims;  // -1 = dynamic
   std::vector<Step> steps;
   std::vector<Value> slots;
@@ -187,6 +188,7 @@ struct Model::Impl {
   }
 
   void load(const std::filesystem::path& file);
+  void bypass_identities(std::vector<PendingNode>& nodes);
   void fold_constants(std::vector<PendingNode>& nodes);
   void fuse_convolutions(std::vector<PendingNode>& nodes);
   std::vector<Tensor> run(const std::vector<Tensor>& in);
@@ -198,6 +200,7 @@ void Model::Impl::load(const std::filesystem::path& file) {
   if (!proto.ParseFromIstream(&stream)) throw ModelError(file.string() + " is not a valid ONNX model");
   for (const auto& o : proto.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
+  for (const auto& p : proto.metadata_props()) metadata[p.key()] = p.value();
   const auto& g = proto.graph();
   std::unordered_map<std::string, int> ids;
   for (const auto& init : g.initializer())
@@ -230,6 +233,7 @@ void Model::Impl::load(const std::filesystem::path& file) {
     outputs.push_back(it->second);
     output_names.push_back(out.name());
   }
+  bypass_identities(nodes);
   fold_constants(nodes);
   fuse_convolutions(nodes);
 
@@ -277,11 +281,30 @@ void Model::Impl::load(const std::filesystem::path& file) {
   proto.Clear();
 }
 
+// Identity nodes (newer exporters insert one per weight) only copy: their readers read the
+// source value instead, which also lets convolution fusion see through them.
+void Model::Impl::bypass_identities(std::vector<PendingNode>& nodes) {
+  std::vector<int> source(value_names.size());
+  for (size_t id = 0; id < source.size(); ++id) source[id] = static_cast<int>(id);
+  std::vector<bool> is_output(value_names.size(), false);
+  for (int id : outputs) is_output[id] = true;
+  for (auto& n : nodes) {
+    for (int& id : n.in)
+      if (id >= 0) id = source[id];
+    if (n.proto->op_type() != "Identity" || n.in.size() != 1 || n.out.size() != 1 || n.in[0] < 0 || is_output[n.out[0]])
+      continue;
+    detail::make_kernel(info_for(n));  // validates its attributes like any other node
+    source[n.out[0]] = n.in[0];
+    n.removed = true;
+  }
+}
+
 void Model::Impl::fold_constants(std::vector<PendingNode>& nodes) {
   ExecContext tmp;
   tmp.acquire = [](size_t n) { return std::vector<float>(n); };
   tmp.release = [](std::vector<float>&&) {};
   for (auto& n : nodes) {
+    if (n.removed) continue;
     bool all_const = !n.in.empty();
     for (int id : n.in) all_const = all_const && (id < 0 || constants[id]);
     if (!all_const) continue;
@@ -429,6 +452,11 @@ void Model::Impl::fuse_convolutions(std::vector<PendingNode>& nodes) {
         }
         if (op == "Relu") {
           spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_relu), 0, 0, {}});
+          absorb(k);
+          continue;
+        }
+        if (op == "HardSwish") {
+          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_hardswish), 0, 0, {}});
           absorb(k);
           continue;
         }
@@ -641,6 +669,7 @@ Model Model::load(const std::filesystem::path& onnx_file, const ModelOptions& op
 
 const std::vector<std::string>& Model::input_names() const { return impl_->input_names; }
 const std::vector<std::string>& Model::output_names() const { return impl_->output_names; }
+const std::map<std::string, std::string>& Model::metadata() const { return impl_->metadata; }
 
 std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) { return impl_->run(inputs); }
 void Model::release_buffers() { impl_->pool.end_pass(false); }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -49,6 +50,9 @@ class Model {
 
   const std::vector<std::string>& input_names() const;
   const std::vector<std::string>& output_names() const;
+  // The file's metadata_props (a PaddleOCR recognizer may carry its dictionary as "character",
+  // one entry per line).
+  const std::map<std::string, std::string>& metadata() const;
 
   // Inputs by position (dynamic batch/height/width allowed where the model allows them);
   // returns outputs by position.

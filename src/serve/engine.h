@@ -21,6 +21,7 @@ struct OcrRequest {
   std::string instruction;            // free-text extraction instruction ("提取总金额")
   std::vector<std::string> fields;    // explicit field list
   std::string schema;                 // named schema, e.g. "receipt"
+  std::string models;                 // model set for this request ("" = the server's)
   std::span<const uint8_t> image() const {
     if (!image_data) return {};
     return {reinterpret_cast<const uint8_t*>(image_data->data()), image_data->size()};

@@ -18,7 +18,22 @@ float line_height(const ocr::TextLine& l) {
 }  // namespace
 
 NativeEngine::NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract)
-    : pipeline_(options), extract_(std::move(extract)) {}
+    : options_(options), extract_(std::move(extract)) {
+  pipelines_.emplace(options.models, ocr::Pipeline(options));
+}
+
+ocr::Pipeline& NativeEngine::pipeline_for(const std::string& models) {
+  const std::string& name = models.empty() ? options_.models : models;
+  auto it = pipelines_.find(name);
+  if (it != pipelines_.end()) return it->second;
+  ocr::PipelineOptions options = options_;
+  options.models = name;
+  try {
+    return pipelines_.emplace(name, ocr::Pipeline(options)).first->second;
+  } catch (const ocr::ModelSetError& e) {
+    throw ApiError(400, "bad_parameter", e.what());  // e.g. a set whose files were not fetched
+  }
+}
 
 nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
   if (request.wants_extraction() && !extract_)
@@ -26,7 +41,7 @@ nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
                    "structured extraction (instruction / fields / schema) is not available in this build yet");
   ocr::OcrResult result;
   try {
-    result = pipeline_.run(request.image());
+    result = pipeline_for(request.models).run(request.image());
   } catch (const ocr::ImageError& e) {
     const std::string message = e.what();
     // Size limits the header probe could not check (TIFF/WebP dimensions, decoded size) are 413.

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <string>
 
 #include "ocr/pipeline.h"
 #include "serve/engine.h"
@@ -14,11 +16,16 @@ using ExtractionHook = std::function<nlohmann::json(const ocr::OcrResult&, const
 
 class NativeEngine : public OcrEngine {
  public:
+  // Loads the configured model set now; other sets a request names are loaded on first use
+  // and kept.
   NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract = {});
   nlohmann::json recognize(const OcrRequest& request) override;
 
  private:
-  ocr::Pipeline pipeline_;
+  ocr::Pipeline& pipeline_for(const std::string& models);
+
+  ocr::PipelineOptions options_;
+  std::map<std::string, ocr::Pipeline> pipelines_;  // by model set
   ExtractionHook extract_;
 };
 

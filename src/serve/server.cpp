@@ -1,5 +1,7 @@
 #include "serve/server.h"
 
+#include "ocr/model_set.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -411,6 +413,13 @@ void Server::handle_ocr(const httplib::Request& req, httplib::Response& res, boo
     request.instruction = param(req, "instruction");
     request.fields = parse_fields(param(req, "fields"));
     request.schema = param(req, "schema");
+    request.models = param(req, "models");
+    if (!request.models.empty()) {
+      const auto& sets = ocr::model_set_names();
+      if (std::find(sets.begin(), sets.end(), request.models) == sets.end())
+        throw ApiError(400, "bad_parameter", "models must be one of " + ocr::model_set_names_joined(", ") + ", got '" +
+                                                 request.models + "'");
+    }
     store = parse_bool_param(param(req, "store"), true, "store");
   }
 

@@ -1,5 +1,7 @@
 #include "serve/settings.h"
 
+#include "ocr/model_set.h"
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -17,6 +19,8 @@ const std::vector<SettingSpec>& setting_specs() {
       {"model_path", "--model-path", "EDGEOCR_MODEL_PATH", T::String, "",
        "folder with the OCR models (unset: the first of ./models, /usr/share/edgeocr/models, "
        "../share/edgeocr/models beside the binary)"},
+      {"models", "--models", "EDGEOCR_MODELS", T::String, std::string(ocr::kDefaultModelSet),
+       "model set: v4 | v5 | v6-small | v6-tiny (requests may name another with `models`)"},
       {"device", "--device", "EDGEOCR_DEVICE", T::String, "cpu", "inference device (only cpu is compiled in)"},
       {"backend", "--backend", "EDGEOCR_BACKEND", T::String, "native",
        "OCR backend: native | openai | vllm (= openai) | hybrid (native first, VLM when needed)"},

