@@ -9,6 +9,10 @@ PKGS=(
   libgtest-dev libbenchmark-dev libfreetype-dev fonts-noto-cjk
   libtesseract-dev tesseract-ocr-eng tesseract-ocr-chi-sim
   libpq-dev postgresql zlib1g-dev python3 python3-requests wrk chromium curl
+  libpoppler-cpp-dev
+  libheif-dev
+  libtiff-dev
+  poppler-utils
 )
 missing=()
 # Node.js (for the browser test driver) may come from elsewhere; only install Debian's if absent.
