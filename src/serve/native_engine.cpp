@@ -1,21 +1,9 @@
 #include "serve/native_engine.h"
 
-#include <algorithm>
-#include <cmath>
-#include <map>
-
 #include "ocr/json.h"
+#include "ocr/render.h"
 
 namespace edgeocr::serve {
-namespace {
-
-float line_height(const ocr::TextLine& l) {
-  const float left = std::hypot(l.box[3].x - l.box[0].x, l.box[3].y - l.box[0].y);
-  const float right = std::hypot(l.box[2].x - l.box[1].x, l.box[2].y - l.box[1].y);
-  return (left + right) / 2;
-}
-
-}  // namespace
 
 NativeEngine::NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract)
     : pipeline_(options), extract_(std::move(extract)) {}
@@ -35,7 +23,7 @@ nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
     throw ApiError(400, "bad_image", message);
   }
   nlohmann::json out = ocr::to_json(result);
-  if (request.task == "parse") out["markdown"] = result_to_markdown(result);
+  if (request.task == "parse") out["markdown"] = ocr::to_markdown(result);
   if (request.wants_extraction()) {
     // "fields" is the flat name -> value map clients want ({"total_amount": "¥36.8"});
     // "extraction" keeps the details (types, normalised values, boxes, items, checks).
@@ -44,38 +32,6 @@ nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
     out["extraction"] = std::move(extraction);
   }
   return out;
-}
-
-std::string result_to_markdown(const ocr::OcrResult& r) {
-  if (r.lines.empty()) return "";
-  struct Row {
-    std::string text;
-    float top = 1e9f, bottom = -1e9f, height = 0;
-  };
-  std::map<int, Row> rows;
-  for (const auto& l : r.lines) {  // lines are in reading order already
-    Row& row = rows[l.row];
-    if (!row.text.empty()) row.text += ' ';
-    row.text += l.text;
-    for (const auto& p : l.box) {
-      row.top = std::min(row.top, p.y);
-      row.bottom = std::max(row.bottom, p.y);
-    }
-    row.height = std::max(row.height, line_height(l));
-  }
-  std::vector<float> heights;
-  for (const auto& [i, row] : rows) heights.push_back(row.height);
-  std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
-  const float median = std::max(1.0f, heights[heights.size() / 2]);
-  std::string md;
-  const Row* previous = nullptr;
-  for (const auto& [i, row] : rows) {
-    if (previous && row.top - previous->bottom > 1.2f * median) md += '\n';  // paragraph break
-    if (row.height > 1.6f * median && rows.size() > 2) md += "## ";
-    md += row.text + "\n";
-    previous = &row;
-  }
-  return md;
 }
 
 }  // namespace edgeocr::serve

@@ -22,8 +22,4 @@ class NativeEngine : public OcrEngine {
   ExtractionHook extract_;
 };
 
-// Reading-order markdown: rows as lines, paragraphs split at large vertical gaps, rows of
-// clearly larger type as headings.
-std::string result_to_markdown(const ocr::OcrResult& result);
-
 }  // namespace edgeocr::serve
