@@ -1,6 +1,7 @@
 #include "serve/native_engine.h"
 
 #include "ocr/json.h"
+#include "ocr/pages.h"
 #include "ocr/render.h"
 
 namespace edgeocr::serve {
@@ -8,20 +9,21 @@ namespace edgeocr::serve {
 NativeEngine::NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract)
     : pipeline_(options), extract_(std::move(extract)) {}
 
-nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
-  if (request.wants_extraction() && !extract_)
-    throw ApiError(501, "not_implemented",
-                   "structured extraction (instruction / fields / schema) is not available in this build yet");
-  ocr::OcrResult result;
-  try {
-    result = pipeline_.run(request.image());
-  } catch (const ocr::ImageError& e) {
-    const std::string message = e.what();
-    // Size limits the header probe could not check (TIFF/WebP dimensions, decoded size) are 413.
-    if (message.rfind("image too large", 0) == 0 || message.rfind("file too large", 0) == 0)
-      throw ApiError(413, "image_too_large", message);
-    throw ApiError(400, "bad_image", message);
-  }
+namespace {
+
+ApiError image_error(const ocr::ImageError& e) {
+  const std::string message = e.what();
+  // Size limits the header probe could not check (TIFF/WebP dimensions, decoded size, a
+  // document's pages and page count) are 413.
+  if (message.rfind("image too large", 0) == 0 || message.rfind("file too large", 0) == 0 ||
+      message.find("over the limit") != std::string::npos)
+    return ApiError(413, "image_too_large", message);
+  return ApiError(400, "bad_image", message);
+}
+
+}  // namespace
+
+nlohmann::json NativeEngine::page_json(const ocr::OcrResult& result, const OcrRequest& request) {
   nlohmann::json out = ocr::to_json(result);
   if (request.task == "parse") out["markdown"] = ocr::to_markdown(result);
   if (request.wants_extraction()) {
@@ -32,6 +34,43 @@ nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
     out["extraction"] = std::move(extraction);
   }
   return out;
+}
+
+nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
+  if (request.wants_extraction() && !extract_)
+    throw ApiError(501, "not_implemented",
+                   "structured extraction (instruction / fields / schema) is not available in this build yet");
+  const auto bytes = request.image();
+  try {
+    const std::string format = ocr::document_format(bytes);
+    const bool document = format == "PDF" || format == "HEIF" || (format == "TIFF" && ocr::count_pages(bytes) > 1);
+    if (!document) return page_json(pipeline_.run(bytes), request);
+    // A document: every page (up to the cap, each within the pixel limit), one response.
+    ocr::PageOptions pages;
+    pages.limits = pipeline_.options().limits;
+    pages.max_pages = kMaxPagesPerRequest;
+    nlohmann::json out{{"text", ""}, {"pages", nlohmann::json::array()}};
+    ocr::StageTimings total;
+    std::string text;
+    ocr::for_each_page(bytes, pages, [&](ocr::Page&& page) {
+      const ocr::OcrResult result = pipeline_.run(page.bgr);
+      nlohmann::json j = page_json(result, request);
+      j["page"] = page.number;
+      if (!out.contains("fields") && j.contains("fields")) out["fields"] = j["fields"];
+      out["pages"].push_back(std::move(j));
+      text += (text.empty() ? "" : "\f") + result.text;
+      total.decode += result.timings.decode, total.det += result.timings.det, total.cls += result.timings.cls;
+      total.rec += result.timings.rec, total.post += result.timings.post, total.total += result.timings.total;
+    });
+    out["text"] = text;
+    out["page_count"] = out["pages"].size();
+    ocr::OcrResult sum;
+    sum.timings = total;
+    out["timings_ms"] = ocr::to_json(sum)["timings_ms"];
+    return out;
+  } catch (const ocr::ImageError& e) {
+    throw image_error(e);
+  }
 }
 
 }  // namespace edgeocr::serve

@@ -15,9 +15,15 @@ using ExtractionHook = std::function<nlohmann::json(const ocr::OcrResult&, const
 class NativeEngine : public OcrEngine {
  public:
   NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract = {});
+  // Images give one result; documents (PDF, multi-page TIFF, HEIC/HEIF) give {text (pages joined
+  // by form feeds), pages:[result + page], page_count, timings_ms, fields (of the first page)}.
   nlohmann::json recognize(const OcrRequest& request) override;
 
+  static constexpr int kMaxPagesPerRequest = 50;  // more pages: 413, send them in parts
+
  private:
+  nlohmann::json page_json(const ocr::OcrResult& result, const OcrRequest& request);
+
   ocr::Pipeline pipeline_;
   ExtractionHook extract_;
 };
