@@ -670,11 +670,12 @@
     state.historyOffset = 0;
     loadHistory();
   };
+  let searchTimer = null;
   $('history-form').addEventListener('submit', (e) => {
     e.preventDefault();
+    clearTimeout(searchTimer);  // the search typed so far runs now, not again later
     reloadFromFirstPage();
   });
-  let searchTimer = null;
   $('history-q').addEventListener('input', () => {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(reloadFromFirstPage, 300);

@@ -276,7 +276,7 @@ async function main() {
     await page.screenshot({ path: extractShot, fullPage: true });
     log('screenshot:', extractShot);
 
-    await historyChecks({ args, base, bearer, work, page, context, receiptId: result.record_id });
+    await historyChecks({ args, base, bearer, work, page });
     await languageAndPhoneChecks({ args, base, bearer, browser, apiKey });
 
     if (pageErrors.length) throw new Error('errors in the page:\n' + pageErrors.join('\n'));
@@ -289,7 +289,7 @@ async function main() {
 }
 
 // Paging, date range, delete with confirmation and CSV export of the history (desktop, en-US).
-async function historyChecks({ args, base, bearer, work, page, receiptId }) {
+async function historyChecks({ args, base, bearer, work, page }) {
   // 11 more records (short single lines), through the API: 13 in all, two pages of 10.
   for (let i = 1; i <= 11; i++) {
     const file = path.join(work, `note${i}.png`);
@@ -343,18 +343,20 @@ async function historyChecks({ args, base, bearer, work, page, receiptId }) {
   await page.fill('#history-from', '');
   await page.fill('#history-to', '');
   await page.press('#history-q', 'Enter');
-  const victim = `#history button[data-delete-id="${receiptId}"]`;
-  await page.waitForSelector(victim);
+  await page.waitForFunction((n) => document.getElementById('history-status').textContent === `1–10 of ${n} records`, total);
+  const victimId = await page.getAttribute('#history button.delete', 'data-delete-id');  // the newest
+  const victim = `#history button[data-delete-id="${victimId}"]`;
   let asked = '';
   page.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
   await page.click(victim);
   await sleep(500);
   if (!asked.includes('Delete this record?')) throw new Error(`no confirmation before deleting: ${JSON.stringify(asked)}`);
-  if ((await fetch(`${base}/v1/records/${receiptId}`, { headers: bearer })).status !== 200) throw new Error('dismissed delete removed the record');
+  if ((await fetch(`${base}/v1/records/${victimId}`, { headers: bearer })).status !== 200) throw new Error('dismissed delete removed the record');
   page.once('dialog', (d) => d.accept());
   await page.click(victim);
   await page.waitForSelector(victim, { state: 'detached' });
-  if ((await fetch(`${base}/v1/records/${receiptId}`, { headers: bearer })).status !== 404) throw new Error('accepted delete kept the record');
+  if ((await fetch(`${base}/v1/records/${victimId}`, { headers: bearer })).status !== 404) throw new Error('accepted delete kept the record');
+  await page.waitForFunction((n) => document.getElementById('history-status').textContent === `1–10 of ${n - 1} records`, total);
   log('delete asks first, then removes the record');
 }
 
