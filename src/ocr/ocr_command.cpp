@@ -234,10 +234,16 @@ int run_ocr(const OcrCommandOptions& o) {
       const auto bytes = input.name == "-" ? read_stdin(page_options.limits.max_bytes)
                                            : ocr::cli_detail::read_file_bytes(input.path, page_options.limits.max_bytes);
       if (ocr::document_format(bytes) == "PDF") outcome.dpi = o.dpi;
+      auto decode_start = std::chrono::steady_clock::now();
       ocr::for_each_page(bytes, page_options, [&](ocr::Page&& page) {
+        // The file was decoded here, not in the pipeline: count it in the page's timings.
+        const double decode_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - decode_start).count();
         PageOutcome p;
         p.number = page.number;
         p.result = pipeline.run(page.bgr);
+        p.result.timings.decode += decode_ms;
+        p.result.timings.total += decode_ms;
         if (keep_images) p.image = std::move(page.bgr);
         if (!o.extraction.empty()) {  // [extraction]
           bool ok = true;
@@ -245,6 +251,7 @@ int run_ocr(const OcrCommandOptions& o) {
           if (!ok) outcome.extraction_failed = true;
         }
         outcome.pages.push_back(std::move(p));
+        decode_start = std::chrono::steady_clock::now();
       });
     } catch (const std::exception& e) {  // ImageError, I/O, model errors: report and go on
       outcome.pages.clear();
