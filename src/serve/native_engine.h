@@ -19,18 +19,19 @@ class NativeEngine : public OcrEngine {
   // Loads the configured model set now; other sets a request names are loaded on first use
   // and kept.
   NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract = {});
+  // Images give one result; documents (PDF, multi-page TIFF, HEIC/HEIF) give {text (pages joined
+  // by form feeds), pages:[result + page], page_count, timings_ms, fields (of the first page)}.
   nlohmann::json recognize(const OcrRequest& request) override;
+
+  static constexpr int kMaxPagesPerRequest = 50;  // more pages: 413, send them in parts
 
  private:
   ocr::Pipeline& pipeline_for(const std::string& models);
+  nlohmann::json page_json(const ocr::OcrResult& result, const OcrRequest& request);
 
   ocr::PipelineOptions options_;
   std::map<std::string, ocr::Pipeline> pipelines_;  // by model set
   ExtractionHook extract_;
 };
-
-// Reading-order markdown: rows as lines, paragraphs split at large vertical gaps, rows of
-// clearly larger type as headings.
-std::string result_to_markdown(const ocr::OcrResult& result);
 
 }  // namespace edgeocr::serve

@@ -60,7 +60,8 @@ nlohmann::json openapi_document() {
        {{"required", true},
         {"content",
          {{"multipart/form-data", {{"schema", {{"type", "object"}, {"required", {"file"}}, {"properties", v1_properties}}}}},
-          {"image/*", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}}},
+          {"image/*", {{"schema", {{"type", "string"}, {"format", "binary"}}}}},
+          {"application/pdf", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}}},
       {"responses", ocr_errors}};
   v1_post["responses"]["200"] = ocr_result;
 
@@ -137,6 +138,11 @@ nlohmann::json openapi_document() {
             {"properties",
              {{"text", {{"type", "string"}}},
               {"markdown", {{"type", "string"}, {"description", "task=parse only"}}},
+              {"pages",
+               {{"type", "array"},
+                {"description", "documents (PDF, multi-page TIFF, HEIC) only: one result per page, with its page number; "
+                                "text is then the pages' text joined by form feeds"},
+                {"items", {{"type", "object"}}}}},
               {"lines",
                {{"type", "array"},
                 {"items",

@@ -128,7 +128,8 @@ std::vector<std::string> parse_fields(const std::string& value) {
   return fields;
 }
 
-bool is_image_content_type(const std::string& type) { return type.rfind("image/", 0) == 0; }
+// Images and the documents the decode layer reads (src/ocr/pages.h).
+bool is_image_content_type(const std::string& type) { return type.rfind("image/", 0) == 0 || type == "application/pdf"; }
 
 json record_summary(const store::Record& r) {
   json j{{"id", r.id},

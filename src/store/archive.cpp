@@ -8,8 +8,11 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <string_view>
 #include <system_error>
+#include <vector>
 
+#include <nlohmann/json.hpp>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <sqlite3.h>
@@ -207,8 +210,12 @@ Filter build_filter(const ListQuery& q) {
   return f;
 }
 
+// A quoted CSV cell. A spreadsheet runs a cell that starts with = + - @ (or a tab / carriage
+// return before one) as a formula: such cells get a leading apostrophe, which Excel and
+// LibreOffice show as plain text.
 std::string csv_field(const std::string& value) {
   std::string out = "\"";
+  if (!value.empty() && std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos) out += '\'';
   for (char c : value) {
     if (c == '"') out += '"';
     out += c;
@@ -455,14 +462,39 @@ int64_t Archive::count() {
 
 void Archive::write_csv(std::ostream& out, const ListQuery& query) {
   const Filter filter = build_filter(query);
-  std::lock_guard lock(mutex_);
-  Statement st(db_, "SELECT id, created_at, image_sha256, text, fields_json FROM records" + filter.where +
-                        " ORDER BY seq DESC");
-  for (size_t i = 0; i < filter.params.size(); ++i) st.bind(static_cast<int>(i + 1), filter.params[i]);
-  out << "id,created_at,image_sha256,text,fields_json\r\n";
-  while (st.step()) {
-    out << csv_field(st.text(0)) << ',' << csv_field(st.text(1)) << ',' << csv_field(st.text(2)) << ','
-        << csv_field(st.text(3)) << ',' << csv_field(st.text(4)) << "\r\n";
+  struct Row {
+    std::string id, created_at, image_sha256, text;
+    nlohmann::json fields;
+  };
+  std::vector<Row> rows;
+  std::vector<std::string> columns;  // field names, in order of first appearance
+  {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT id, created_at, image_sha256, text, fields_json FROM records" + filter.where +
+                          " ORDER BY seq DESC");
+    for (size_t i = 0; i < filter.params.size(); ++i) st.bind(static_cast<int>(i + 1), filter.params[i]);
+    while (st.step()) {
+      Row row{st.text(0), st.text(1), st.text(2), st.text(3), nlohmann::json::parse(st.text(4), nullptr, false)};
+      if (!row.fields.is_object()) row.fields = nlohmann::json::object();
+      for (const auto& [name, value] : row.fields.items())
+        if (std::find(columns.begin(), columns.end(), name) == columns.end()) columns.push_back(name);
+      rows.push_back(std::move(row));
+    }
+  }
+  // UTF-8 with a byte-order mark, so that Excel opens Chinese text correctly; one column per field.
+  out << "\xEF\xBB\xBF" << "id,created_at,image_sha256,text";
+  for (const auto& name : columns) out << ',' << csv_field(name);
+  out << "\r\n";
+  for (const auto& row : rows) {
+    out << csv_field(row.id) << ',' << csv_field(row.created_at) << ',' << csv_field(row.image_sha256) << ','
+        << csv_field(row.text);
+    for (const auto& name : columns) {
+      const auto it = row.fields.find(name);
+      std::string cell;
+      if (it != row.fields.end() && !it->is_null()) cell = it->is_string() ? it->get<std::string>() : it->dump();
+      out << ',' << csv_field(cell);
+    }
+    out << "\r\n";
   }
 }
 

@@ -91,7 +91,9 @@ class Archive {
   bool remove(const std::string& id);  // deletes the image file too when nothing else uses it
   int64_t count();
   int schema_version();
-  void write_csv(std::ostream& out, const ListQuery& filter);  // all matches, ignores paging
+  // All matches (ignores paging) as CSV for spreadsheets: UTF-8 with BOM; id, created_at,
+  // image_sha256, text, then one column per extracted field; formula-like cells neutralised.
+  void write_csv(std::ostream& out, const ListQuery& filter);
   std::filesystem::path image_path(const Record& record) const;  // empty when no image
   const std::filesystem::path& data_dir() const { return options_.data_dir; }
 

@@ -1,4 +1,5 @@
 // Runs the built `edgeocr` binary on good and bad files: output formats, error lines, exit code.
+#include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -7,11 +8,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <libheif/heif.h>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include "support/text_renderer.h"
 
@@ -38,12 +42,59 @@ class OcrCliTest : public ::testing::Test {
     fs::create_directories(dir_);
     const edgeocr::test::TextRenderer renderer;
     const auto page = edgeocr::test::render_line(renderer, "Total: 128.75", 36);
-    const auto png = edgeocr::test::encode(page.image);
-    std::ofstream(dir_ / "good.png", std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+    write_png(dir_ / "good.png", renderer, "Total: 128.75");
+    write_png(dir_ / "milk.png", renderer, "Milk 4.50");
+    // A two-page TIFF and a HEIC photo, written with OpenCV and libheif.
+    const auto milk = edgeocr::test::render_line(renderer, "Milk 4.50", 36);
+    ASSERT_TRUE(cv::imwritemulti((dir_ / "two.tiff").string(), std::vector<cv::Mat>{page.image, milk.image}));
+    write_heic(dir_ / "photo.heic", page.image);
     std::ofstream(dir_ / "empty.jpg").close();
     std::ofstream(dir_ / "notes.txt") << "just some text, not an image\n";
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
+
+  static void write_png(const fs::path& path, const edgeocr::test::TextRenderer& renderer, const std::string& text) {
+    const auto png = edgeocr::test::encode(edgeocr::test::render_line(renderer, text, 36).image);
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  }
+
+  static void write_heic(const fs::path& path, const cv::Mat& bgr_in) {
+    cv::Mat bgr = bgr_in(cv::Rect(0, 0, bgr_in.cols & ~1, bgr_in.rows & ~1)).clone();  // HEVC wants even sizes
+    heif_context* ctx = heif_context_alloc();
+    heif_encoder* encoder = nullptr;
+    ASSERT_EQ(heif_context_get_encoder_for_format(ctx, heif_compression_HEVC, &encoder).code, heif_error_Ok);
+    heif_encoder_set_lossy_quality(encoder, 90);
+    heif_image* image = nullptr;
+    ASSERT_EQ(heif_image_create(bgr.cols, bgr.rows, heif_colorspace_RGB, heif_chroma_interleaved_RGB, &image).code, heif_error_Ok);
+    ASSERT_EQ(heif_image_add_plane(image, heif_channel_interleaved, bgr.cols, bgr.rows, 8).code, heif_error_Ok);
+    int stride = 0;
+    uint8_t* plane = heif_image_get_plane(image, heif_channel_interleaved, &stride);
+    for (int y = 0; y < bgr.rows; ++y)
+      for (int x = 0; x < bgr.cols; ++x) {
+        const auto& px = bgr.at<cv::Vec3b>(y, x);
+        uint8_t* out = plane + y * stride + 3 * x;
+        out[0] = px[2], out[1] = px[1], out[2] = px[0];
+      }
+    ASSERT_EQ(heif_context_encode_image(ctx, image, encoder, nullptr, nullptr).code, heif_error_Ok);
+    ASSERT_EQ(heif_context_write_to_file(ctx, path.c_str()).code, heif_error_Ok);
+    heif_image_release(image);
+    heif_encoder_release(encoder);
+    heif_context_free(ctx);
+  }
+
+  // Runs a shell command line in the test folder; stdout and stderr captured.
+  static CommandRun shell(const std::string& line) {
+    CommandRun r;
+    const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
+    const std::string command = "cd '" + dir_.string() + "' && { " + line + " ; } >'" + out.string() + "' 2>'" + err.string() + "'";
+    const int status = std::system(command.c_str());
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+  static std::string edgeocr() { return std::string("'") + EDGEOCR_BINARY + "' "; }
+  static std::string models() { return " --model-path '" + edgeocr::test::model_dir().string() + "'"; }
 
   static CommandRun run(const std::string& args, const std::string& model_path = edgeocr::test::model_dir().string()) {
     CommandRun r;
@@ -79,6 +130,7 @@ TEST_F(OcrCliTest, BadFilesReportedOthersStillProcessed) {
   EXPECT_EQ(j[0].at("file"), "empty.jpg");
   EXPECT_EQ(j[0].at("error"), "empty file");
   EXPECT_EQ(j[1].at("file"), "good.png");
+  EXPECT_EQ(j[1].at("page"), 1);
   EXPECT_TRUE(j[1].at("error").is_null());
   EXPECT_EQ(j[1].at("text"), "Total: 128.75");
   EXPECT_EQ(j[1].at("lines").size(), 1u);
@@ -95,10 +147,10 @@ TEST_F(OcrCliTest, TextHeadersAndTsvRows) {
   std::getline(rows, header);
   std::getline(rows, row);
   EXPECT_FALSE(std::getline(rows, extra));
-  EXPECT_EQ(header.rfind("file\torder\tconfidence\tx1", 0), 0u);
-  EXPECT_EQ(row.rfind("good.png\t0\t", 0), 0u) << row;
+  EXPECT_EQ(header.rfind("file\tpage\torder\tconfidence\tx1", 0), 0u);
+  EXPECT_EQ(row.rfind("good.png\t1\t0\t", 0), 0u) << row;
   EXPECT_EQ(row.substr(row.rfind('\t') + 1), "Total: 128.75");
-  EXPECT_EQ(std::count(row.begin(), row.end(), '\t'), 11);
+  EXPECT_EQ(std::count(row.begin(), row.end(), '\t'), 12);
 }
 
 TEST_F(OcrCliTest, MissingModelsIsAClearError) {
@@ -106,6 +158,273 @@ TEST_F(OcrCliTest, MissingModelsIsAClearError) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("cannot load the OCR models from /nonexistent/models"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
+}
+
+// Words as the XML readers see them: python3's parser reads the hOCR (as XHTML) or ALTO v4 file
+// and prints [{text, bbox:[x0,y0,x1,y1]}] plus the page structure it found.
+constexpr const char* kXmlCheck = R"PY(
+import json, re, sys
+import xml.etree.ElementTree as ET
+kind, path = sys.argv[1], sys.argv[2]
+root = ET.parse(path).getroot()
+out = {"pages": [], "lines": 0, "words": []}
+if kind == "hocr":
+    X = "{http://www.w3.org/1999/xhtml}"
+    assert root.tag == X + "html", root.tag
+    def bbox(e):
+        m = re.search(r"bbox (\d+) (\d+) (\d+) (\d+)", e.get("title", ""))
+        return [int(v) for v in m.groups()]
+    for page in root.iter(X + "div"):
+        if page.get("class") != "ocr_page": continue
+        out["pages"].append(bbox(page))
+        for line in page.iter(X + "span"):
+            if line.get("class") == "ocr_line":
+                out["lines"] += 1
+                bbox(line)
+            if line.get("class") == "ocrx_word":
+                out["words"].append({"text": "".join(line.itertext()), "bbox": bbox(line),
+                                     "conf": int(re.search(r"x_wconf (\d+)", line.get("title")).group(1))})
+else:
+    A = "{http://www.loc.gov/standards/alto/ns-v4#}"
+    assert root.tag == A + "alto", root.tag
+    for page in root.iter(A + "Page"):
+        space = page.find(A + "PrintSpace")
+        out["pages"].append([0, 0, int(page.get("WIDTH")), int(page.get("HEIGHT"))])
+        for block in space.iter(A + "TextBlock"):
+            for line in block.iter(A + "TextLine"):
+                out["lines"] += 1
+                for s in line.iter(A + "String"):
+                    x, y, w, h = (int(s.get(k)) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT"))
+                    out["words"].append({"text": s.get("CONTENT"), "bbox": [x, y, x + w, y + h],
+                                         "conf": float(s.get("WC"))})
+print(json.dumps(out))
+)PY";
+
+// The drawn text's ink box in the test image, for checking output boxes.
+struct InkBox {
+  float x0, y0, x1, y1;
+};
+InkBox drawn_box(const std::string& text) {
+  const edgeocr::test::TextRenderer renderer;
+  const auto page = edgeocr::test::render_line(renderer, text, 36);
+  const auto& q = page.lines.at(0).box;
+  return {q[0].x, q[0].y, q[2].x, q[2].y};
+}
+
+nlohmann::json parse_xml_words(const fs::path& dir, const std::string& kind, const std::string& file) {
+  std::ofstream(dir / "xml_check.py") << kXmlCheck;
+  const std::string command = "cd '" + dir.string() + "' && python3 xml_check.py " + kind + " '" + file + "' > xml_check.out";
+  if (std::system(command.c_str()) != 0) return nullptr;
+  return nlohmann::json::parse(slurp(dir / "xml_check.out"));
+}
+
+TEST_F(OcrCliTest, StdinFoldersAndListFiles) {
+  const CommandRun in = shell(edgeocr() + "ocr - < good.png" + models());
+  EXPECT_EQ(in.exit_code, 0) << in.err;
+  EXPECT_EQ(in.out, "Total: 128.75\n");
+
+  fs::create_directories(dir_ / "folder" / "sub");
+  fs::copy_file(dir_ / "good.png", dir_ / "folder" / "a.png", fs::copy_options::overwrite_existing);
+  fs::copy_file(dir_ / "milk.png", dir_ / "folder" / "sub" / "b.png", fs::copy_options::overwrite_existing);
+  std::ofstream(dir_ / "folder" / "readme.txt") << "not an input\n";
+  const CommandRun flat = run("ocr folder --format json");
+  EXPECT_EQ(flat.exit_code, 0) << flat.err;
+  const auto one = nlohmann::json::parse(flat.out);
+  EXPECT_EQ(one.at("text"), "Total: 128.75");  // only a.png: no recursion, .txt skipped
+
+  const CommandRun deep = run("ocr -r folder --format json");
+  EXPECT_EQ(deep.exit_code, 0) << deep.err;
+  const auto both = nlohmann::json::parse(deep.out);
+  ASSERT_EQ(both.size(), 2u) << deep.out;
+  EXPECT_EQ(both[0].at("file"), "folder/a.png");
+  EXPECT_EQ(both[1].at("file"), "folder/sub/b.png");
+  EXPECT_EQ(both[1].at("text"), "Milk 4.50");
+
+  std::ofstream(dir_ / "inputs.txt") << "# scanned today\nmilk.png\n\ngood.png\n";
+  const CommandRun list = run("ocr @inputs.txt");
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.out, "==> milk.png <==\nMilk 4.50\n\n==> good.png <==\nTotal: 128.75\n");
+}
+
+TEST_F(OcrCliTest, MultiPageTiffHeicAndPdfGiveOneResultPerPage) {
+  const CommandRun tiff = run("ocr two.tiff --format jsonl");
+  EXPECT_EQ(tiff.exit_code, 0) << tiff.err;
+  std::istringstream lines(tiff.out);
+  std::string first, second, extra;
+  ASSERT_TRUE(std::getline(lines, first) && std::getline(lines, second));
+  EXPECT_FALSE(std::getline(lines, extra));
+  EXPECT_EQ(nlohmann::json::parse(first).at("page"), 1);
+  EXPECT_EQ(nlohmann::json::parse(first).at("text"), "Total: 128.75");
+  EXPECT_EQ(nlohmann::json::parse(second).at("page"), 2);
+  EXPECT_EQ(nlohmann::json::parse(second).at("text"), "Milk 4.50");
+
+  const CommandRun heic = run("ocr photo.heic");
+  EXPECT_EQ(heic.exit_code, 0) << heic.err;
+  EXPECT_EQ(heic.out, "Total: 128.75\n");
+
+  // A two-page PDF (the searchable PDF this command writes), read back through poppler.
+  ASSERT_EQ(run("ocr good.png milk.png --format pdf -o pages.pdf").exit_code, 0);
+  const CommandRun pdf = run("ocr pages.pdf --format json --dpi 150");
+  EXPECT_EQ(pdf.exit_code, 0) << pdf.err;
+  const auto pages = nlohmann::json::parse(pdf.out);
+  ASSERT_EQ(pages.size(), 2u) << pdf.out;
+  EXPECT_EQ(pages[0].at("page"), 1);
+  EXPECT_EQ(pages[0].at("text"), "Total: 128.75");
+  EXPECT_EQ(pages[1].at("page"), 2);
+  EXPECT_EQ(pages[1].at("text"), "Milk 4.50");
+  const CommandRun second_only = run("ocr pages.pdf --pages 2- --format tsv");
+  EXPECT_EQ(second_only.exit_code, 0) << second_only.err;
+  EXPECT_NE(second_only.out.find("pages.pdf\t2\t0\t"), std::string::npos) << second_only.out;
+  EXPECT_EQ(second_only.out.find("Total"), std::string::npos);
+  const CommandRun beyond = run("ocr pages.pdf --pages 5");
+  EXPECT_EQ(beyond.exit_code, 1);
+  EXPECT_NE(beyond.err.find("page 5 selected, but the file has 2 pages"), std::string::npos) << beyond.err;
+}
+
+TEST_F(OcrCliTest, HocrAndAltoParseWithWordsAtTheDrawnText) {
+  const InkBox ink = drawn_box("Total: 128.75");
+  for (const std::string kind : {"hocr", "alto"}) {
+    const CommandRun r = run("ocr good.png --format " + kind + " -o out." + kind);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto doc = parse_xml_words(dir_, kind, "out." + kind);
+    ASSERT_FALSE(doc.is_null()) << kind << " did not parse: " << slurp(dir_ / ("out." + kind));
+    ASSERT_EQ(doc.at("pages").size(), 1u) << kind;
+    EXPECT_EQ(doc.at("lines"), 1) << kind;
+    std::string text;
+    for (const auto& w : doc.at("words")) {
+      if (!text.empty()) text += ' ';
+      text += w.at("text").get<std::string>();
+      const auto b = w.at("bbox");
+      // Every word box lies on the drawn line (a few pixels of detector margin allowed).
+      EXPECT_GE(b[0].get<int>(), ink.x0 - 12) << kind;
+      EXPECT_LE(b[2].get<int>(), ink.x1 + 12) << kind;
+      EXPECT_NEAR((b[1].get<int>() + b[3].get<int>()) / 2.0, (ink.y0 + ink.y1) / 2, 8) << kind;
+      EXPECT_GT(w.at("conf").get<double>(), 0) << kind;
+    }
+    EXPECT_EQ(text, "Total: 128.75") << kind;
+  }
+}
+
+TEST_F(OcrCliTest, SearchablePdfTextReadsBackAtTheRightPlace) {
+  const CommandRun r = run("ocr good.png --format pdf -o searchable.pdf");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const CommandRun text = shell("pdftotext searchable.pdf -");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.out.substr(0, text.out.find('\n')), "Total: 128.75");
+  const CommandRun bbox = shell("pdftotext -bbox searchable.pdf -");
+  ASSERT_EQ(bbox.exit_code, 0) << bbox.err;
+  // Image pixels are 72/150 pt: the words must cover the drawn ink, left to right.
+  const InkBox ink = drawn_box("Total: 128.75");
+  const double pt = 72.0 / 150;
+  std::regex word(R"re(<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>)re");
+  double x_min = 1e9, x_max = 0;
+  std::string words;
+  for (std::sregex_iterator it(bbox.out.begin(), bbox.out.end(), word), end; it != end; ++it) {
+    const auto& m = *it;
+    if (!words.empty()) words += ' ';
+    words += m[5].str();
+    x_min = std::min(x_min, std::stod(m[1]));
+    x_max = std::max(x_max, std::stod(m[3]));
+    const double y_mid = (std::stod(m[2]) + std::stod(m[4])) / 2;
+    EXPECT_NEAR(y_mid, (ink.y0 + ink.y1) / 2 * pt, 6 * pt) << m[0];
+  }
+  EXPECT_EQ(words, "Total: 128.75");
+  EXPECT_NEAR(x_min, ink.x0 * pt, 12 * pt);
+  EXPECT_NEAR(x_max, ink.x1 * pt, 12 * pt);
+}
+
+TEST_F(OcrCliTest, OutputFileAndOutputDirWithMatchingExtensions) {
+  fs::remove_all(dir_ / "outdir");
+  const CommandRun r = run("ocr good.png milk.png --format hocr --output-dir outdir");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  const std::string good = slurp(dir_ / "outdir" / "good.hocr"), milk = slurp(dir_ / "outdir" / "milk.hocr");
+  EXPECT_NE(good.find("ocrx_word"), std::string::npos);
+  EXPECT_NE(good.find("128.75</span>"), std::string::npos) << good;
+  EXPECT_EQ(good.find("Milk"), std::string::npos);
+  EXPECT_NE(milk.find("4.50</span>"), std::string::npos) << milk;
+  const CommandRun text = run("ocr good.png --output-dir outdir");
+  EXPECT_EQ(slurp(dir_ / "outdir" / "good.txt"), "Total: 128.75\n");
+  const CommandRun one = run("ocr good.png milk.png -o all.txt");
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(slurp(dir_ / "all.txt"), "==> good.png <==\nTotal: 128.75\n\n==> milk.png <==\nMilk 4.50\n");
+  EXPECT_EQ(run("ocr good.png -o x.txt --output-dir outdir").exit_code, 2);
+}
+
+TEST_F(OcrCliTest, JsonLinesStreamsEachFileAsItFinishes) {
+  // The second input is stdin, held open: the first file's line must be out before it ends.
+  const fs::path out = dir_ / "stream.out";
+  const std::string command = "cd '" + dir_.string() + "' && " + edgeocr() + "ocr good.png - --format jsonl" + models() +
+                              " > '" + out.string() + "' 2>/dev/null";
+  FILE* child = ::popen(command.c_str(), "w");
+  ASSERT_NE(child, nullptr);
+  std::string first;
+  for (int i = 0; i < 1200 && first.find('\n') == std::string::npos; ++i) {  // up to 120 s
+    ::usleep(100'000);
+    first = slurp(out);
+  }
+  ASSERT_NE(first.find('\n'), std::string::npos) << "no line before stdin was closed";
+  EXPECT_EQ(nlohmann::json::parse(first.substr(0, first.find('\n'))).at("file"), "good.png");
+  const std::string png = slurp(dir_ / "milk.png");
+  std::fwrite(png.data(), 1, png.size(), child);
+  EXPECT_EQ(WEXITSTATUS(::pclose(child)), 0);
+  std::istringstream lines(slurp(out));
+  std::string a, b;
+  std::getline(lines, a);
+  std::getline(lines, b);
+  EXPECT_EQ(nlohmann::json::parse(b).at("file"), "-");
+  EXPECT_EQ(nlohmann::json::parse(b).at("text"), "Milk 4.50");
+}
+
+TEST_F(OcrCliTest, ParallelJobsKeepInputOrderAndReportFailures) {
+  const CommandRun r = run("ocr milk.png notes.txt good.png milk.png --jobs 2 --threads 2 --format json");
+  EXPECT_EQ(r.exit_code, 1);
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 4u);
+  EXPECT_EQ(j[0].at("text"), "Milk 4.50");
+  EXPECT_EQ(j[1].at("file"), "notes.txt");
+  EXPECT_FALSE(j[1].at("error").is_null());
+  EXPECT_EQ(j[2].at("text"), "Total: 128.75");
+  EXPECT_EQ(j[3].at("text"), "Milk 4.50");
+}
+
+TEST_F(OcrCliTest, ProgressOnATerminalOnlyAndQuietSilencesIt) {
+  // `script` gives the command a terminal; progress goes to that terminal's stderr.
+  const std::string cmd = edgeocr() + "ocr good.png milk.png" + models();
+  const CommandRun tty = shell("script -qec \"" + cmd + "\" /dev/null");
+  EXPECT_EQ(tty.exit_code, 0) << tty.err;
+  EXPECT_NE(tty.out.find("2/2 files"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("images/s"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("ETA"), std::string::npos) << tty.out;
+  const CommandRun quiet = shell("script -qec \"" + cmd + " --quiet\" /dev/null");
+  EXPECT_EQ(quiet.exit_code, 0);
+  EXPECT_EQ(quiet.out.find("images/s"), std::string::npos) << quiet.out;
+  EXPECT_NE(quiet.out.find("Milk 4.50"), std::string::npos) << quiet.out;
+}
+
+TEST_F(OcrCliTest, UsageErrorsExitTwo) {
+  for (const std::string args : {"ocr", "ocr good.png --no-such-flag", "ocr good.png --format docx",
+                                 "ocr good.png --threads 0", "ocr good.png -l fra", "ocr good.png --pages 3-1",
+                                 "nosuchcommand"}) {
+    const CommandRun r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
+    EXPECT_EQ(r.out, "") << args;
+  }
+  EXPECT_NE(run("ocr good.png -l fra").err.find("'fra' is not available"), std::string::npos);
+  EXPECT_EQ(run("ocr --help").exit_code, 0);
+  const CommandRun lang = run("ocr good.png -l chi_sim+eng");
+  EXPECT_EQ(lang.exit_code, 0) << lang.err;
+  EXPECT_EQ(lang.out, "Total: 128.75\n");
+}
+
+TEST_F(OcrCliTest, TextFormatWithSchemaPrintsTextAndFieldsNotJson) {
+  const CommandRun r = run("ocr good.png --schema receipt");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Total: 128.75\n\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\ntotal: 128.75\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('{'), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(run("ocr good.png --schema receipt --format json").out);
+  EXPECT_EQ(j.at("extraction").at("fields").at("total"), "128.75");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -18,6 +19,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "ocr/render.h"
 #include "serve/native_engine.h"
 #include "serve_test_support.h"
 
@@ -140,6 +142,72 @@ TEST(NativeServer, V1ResultHasLinesBoxesMarkdownAndIsArchived) {
   EXPECT_EQ(c.Get(("/v1/records/" + id + "/image").c_str())->body, png);
   auto metrics = c.Get("/metrics");
   EXPECT_NE(metrics->body.find("edgeocr_stage_duration_seconds_count{stage=\"rec\"} 1"), std::string::npos);
+}
+
+// A PDF of these page images (the searchable-PDF renderer, here without text).
+std::string pdf_of(const std::vector<cv::Mat>& pages) {
+  auto renderer = edgeocr::ocr::make_renderer("pdf");
+  std::ostringstream out;
+  renderer->begin(out);
+  std::vector<edgeocr::ocr::OcrResult> results(pages.size());
+  for (size_t i = 0; i < pages.size(); ++i) {
+    results[i].width = pages[i].cols;
+    results[i].height = pages[i].rows;
+    edgeocr::ocr::RenderedPage page;
+    page.file = "doc.pdf";
+    page.page = static_cast<int>(i + 1);
+    page.result = &results[i];
+    page.image = &pages[i];
+    renderer->add_page(out, page);
+  }
+  renderer->end(out);
+  return out.str();
+}
+
+cv::Mat text_page(const std::string& text) {
+  cv::Mat canvas(160, 420, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::putText(canvas, text, {20, 90}, cv::FONT_HERSHEY_SIMPLEX, 1.2, cv::Scalar(0, 0, 0), 2);
+  return canvas;
+}
+
+TEST(NativeServer, PdfPagesAnsweredInOneResponseWithPageCapAndPixelLimit) {
+  TestServer ts(native_options());
+  auto c = ts.client();
+  const std::string pdf = pdf_of({text_page("CORNER CAFE"), text_page("TOTAL 4.50")});
+  auto res = c.Post("/v1/ocr", pdf, "application/pdf");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const auto j = json::parse(res->body);
+  EXPECT_EQ(j["page_count"], 2);
+  ASSERT_EQ(j["pages"].size(), 2u);
+  EXPECT_EQ(j["pages"][0]["page"], 1);
+  EXPECT_EQ(j["pages"][1]["page"], 2);
+  EXPECT_NE(j["pages"][0]["text"].get<std::string>().find("CAFE"), std::string::npos) << res->body;
+  EXPECT_NE(j["pages"][1]["text"].get<std::string>().find("4.50"), std::string::npos) << res->body;
+  EXPECT_EQ(j["text"], j["pages"][0]["text"].get<std::string>() + "\f" + j["pages"][1]["text"].get<std::string>());
+  EXPECT_FALSE(j["record_id"].is_null());
+
+  // Over the page cap: refused before any page is rendered.
+  const std::vector<cv::Mat> many(NativeEngine::kMaxPagesPerRequest + 1, cv::Mat(8, 8, CV_8UC3, cv::Scalar(255, 255, 255)));
+  res = c.Post("/v1/ocr", pdf_of(many), "application/pdf");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413) << res->body;
+  EXPECT_NE(res->body.find("pages selected, over the limit"), std::string::npos) << res->body;
+}
+
+TEST(NativeServer, PdfPagesOverThePixelLimitAre413) {
+  ServerOptions o;
+  edgeocr::ocr::PipelineOptions pipeline;
+  pipeline.model_dir = EDGEOCR_TEST_MODEL_DIR;
+  pipeline.threads = 1;
+  pipeline.limits.max_pixels = 100'000;  // the 420x160 px page at 150 dpi is 560x213 at 200 dpi
+  o.engine_factory = [pipeline] { return std::make_unique<NativeEngine>(pipeline, native_extraction()); };
+  TestServer ts(o);
+  auto c = ts.client();
+  auto res = c.Post("/v1/ocr", pdf_of({text_page("TOTAL 4.50")}), "application/pdf");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413) << res->body;
+  EXPECT_NE(res->body.find("page 1 is"), std::string::npos) << res->body;
 }
 
 TEST(NativeServer, BrokenImagesAre400AndExtractionIsExplicit) {

@@ -151,7 +151,7 @@ TEST(Archive, CsvExportQuotesFields) {
   std::ostringstream out;
   archive.write_csv(out, {});
   const std::string csv = out.str();
-  EXPECT_EQ(csv.rfind("id,created_at,image_sha256,text,fields_json\r\n", 0), 0u);
+  EXPECT_EQ(csv.rfind("\xEF\xBB\xBFid,created_at,image_sha256,text\r\n", 0), 0u);  // no fields: no field columns
   EXPECT_NE(csv.find("\"say \"\"hi\"\", ok\""), std::string::npos);
 }
 
@@ -191,4 +191,29 @@ TEST(Archive, InsertHookRunsInTheSameTransaction) {
   sqlite3_finalize(st);
   sqlite3_close(db);
   EXPECT_THROW(Archive(ArchiveOptions{dir.path(), {{5, "SELECT 1"}}, {}}), edgeocr::store::StoreError);
+}
+
+TEST(Archive, CsvForSpreadsheetsHasBomFieldColumnsAndNoFormulas) {
+  TempDir dir;
+  Archive archive(ArchiveOptions{dir.path(), {}, {}});
+  NewRecord receipt = record_with(bytes("img-a"), "超市 =SUM(A1)");
+  receipt.fields_json = R"({"company":"=cmd|' /C calc'!A0","total":"36.80","date":null})";
+  archive.insert(receipt);
+  NewRecord other = record_with(bytes("img-b"), "@SUM plain");
+  other.fields_json = R"({"total":"-5.00","发票号码":"+12"})";
+  archive.insert(other);
+  archive.insert(record_with(bytes("img-c"), "no fields"));
+  std::ostringstream out;
+  archive.write_csv(out, {});
+  const std::string csv = out.str();
+  ASSERT_EQ(csv.rfind("\xEF\xBB\xBF", 0), 0u) << "no UTF-8 byte-order mark";
+  std::vector<std::string> lines;
+  std::istringstream in(csv.substr(3));
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u) << csv;
+  // Newest first; one column per field name seen in the export.
+  EXPECT_EQ(lines[0], "id,created_at,image_sha256,text,\"total\",\"发票号码\",\"company\",\"date\"\r");
+  EXPECT_NE(lines[1].find(",\"no fields\",\"\",\"\",\"\",\"\"\r"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find(",\"'@SUM plain\",\"'-5.00\",\"'+12\",\"\",\"\"\r"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[3].find(",\"超市 =SUM(A1)\",\"36.80\",\"\",\"'=cmd|' /C calc'!A0\",\"\"\r"), std::string::npos) << lines[3];
 }

@@ -1,7 +1,10 @@
 // Browser test of the EdgeOCR web page: starts the real `edgeocr serve` on 127.0.0.1 (free port,
 // temporary data dir), opens the page in Debian's chromium through playwright-core, uploads a
 // rendered receipt, and checks that the text, the boxes and the history entry appear; then opens
-// the record again from the history after a reload. Saves a screenshot as a test artefact.
+// the record again from the history after a reload. Then: Chinese/English (browser language,
+// switch, remembered), readable field labels, dates in the browser's locale, history paging, date
+// range, delete with confirmation, CSV export (BOM, field columns), and the phone layout (390x844:
+// camera button and last result first). Screenshots at 1280x900 and 390x844 are test artefacts.
 // The server runs with an API key (auth file): the page's own files are fetched with the key, its
 // API calls are not until the user types the key into the page's sign-in form.
 //
@@ -9,7 +12,7 @@
 //                    [--expect Milk,TOTAL,14.50] [--chromium /usr/bin/chromium]
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -20,7 +23,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SERVER_START_TIMEOUT_MS = 20_000;
 const OCR_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 15_000;
-const WHOLE_TEST_TIMEOUT_MS = 170_000;
+const WHOLE_TEST_TIMEOUT_MS = 240_000;
 
 function parseArgs(argv) {
   const args = { expect: 'Milk,TOTAL,14.50', chromium: '/usr/bin/chromium' };
@@ -134,7 +137,8 @@ async function main() {
     // The server's 401 asks for HTTP Basic; a real browser then shows its own sign-in prompt. Wrong
     // Basic credentials stand for the user dismissing it, so the 401 reaches the page's key form.
     const context = await browser.newContext({
-      viewport: { width: 1360, height: 900 }, httpCredentials: { username: 'nobody', password: 'wrong' },
+      viewport: { width: 1280, height: 900 }, locale: 'en-US',
+      httpCredentials: { username: 'nobody', password: 'wrong' },
     });
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
@@ -217,6 +221,16 @@ async function main() {
     await page.waitForSelector(`#history button[data-id="${result.record_id}"]`);
     log('record reopened from history; search works');
 
+    // The heading names the record by its time and first line, not its id.
+    const heading = await page.textContent('#record-meta');
+    if (heading.includes(result.record_id) || !heading.includes(result.text.split('\n')[0].trim())) {
+      throw new Error(`record heading ${JSON.stringify(heading)} should show the time and first line, not the id`);
+    }
+    // Dates in the browser's locale (en-US: "Nov 29, 2026, 9:41 AM"), not ISO.
+    const when = await page.textContent(`#history button[data-id="${result.record_id}"] .when`);
+    if (!/^[A-Z][a-z]{2} \d{1,2}, \d{4}/.test(when)) throw new Error(`en-US history date looks wrong: ${JSON.stringify(when)}`);
+    log('heading and en-US date:', JSON.stringify(heading), JSON.stringify(when));
+
     await page.screenshot({ path: screenshot, fullPage: true });
     log('screenshot:', screenshot);
 
@@ -250,9 +264,20 @@ async function main() {
       const i = pageErrors.findIndex((e) => e.includes(`status of ${extract.status()}`));
       if (i >= 0) pageErrors.splice(i, 1);
     }
+    if (extract.status() === 200) {
+      // Readable labels, not raw keys such as payment_method.
+      const labels = await page.locator('#fields-out dl.fields dt').allTextContents();
+      if (labels.some((l) => l.includes('_')) || (extractBody.fields.total !== undefined && !labels.includes('Total'))) {
+        throw new Error(`field labels are not readable: ${JSON.stringify(labels)}`);
+      }
+      log('field labels:', labels.join(', '));
+    }
     const extractShot = path.join(args.artifacts, 'page-receipt.png');
     await page.screenshot({ path: extractShot, fullPage: true });
     log('screenshot:', extractShot);
+
+    await historyChecks({ args, base, bearer, work, page });
+    await languageAndPhoneChecks({ args, base, bearer, browser, apiKey });
 
     if (pageErrors.length) throw new Error('errors in the page:\n' + pageErrors.join('\n'));
     log('PASS');
@@ -260,6 +285,125 @@ async function main() {
     if (browser) await browser.close().catch(() => {});
     await stopServer(server);
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+// Paging, date range, delete with confirmation and CSV export of the history (desktop, en-US).
+async function historyChecks({ args, base, bearer, work, page }) {
+  // 11 more records (short single lines), through the API: 13 in all, two pages of 10.
+  for (let i = 1; i <= 11; i++) {
+    const file = path.join(work, `note${i}.png`);
+    const r = spawnSync(args.render, [file, `Note ${i}`], { encoding: 'utf8', timeout: 30_000 });
+    if (r.status !== 0) throw new Error(`render_receipt failed: ${r.stderr}`);
+    const res = await fetch(base + '/v1/ocr', {
+      method: 'POST', headers: { ...bearer, 'Content-Type': 'image/png' }, body: readFileSync(file),
+    });
+    if (res.status !== 200) throw new Error(`seeding record ${i}: ${res.status} ${await res.text()}`);
+  }
+  const total = (await (await fetch(base + '/v1/records?limit=1', { headers: bearer })).json()).total;
+  await page.fill('#history-q', '');
+  await page.press('#history-q', 'Enter');
+  await page.waitForFunction((n) => document.getElementById('history-status').textContent === `1–10 of ${n} records`, total);
+  if (await page.locator('#history button.open').count() !== 10) throw new Error('first history page is not 10 records');
+  await page.click('#page-next');
+  await page.waitForFunction((n) => document.getElementById('history-status').textContent === `11–${n} of ${n} records`, total);
+  if (!(await page.locator('#page-next').isDisabled()) || await page.locator('#page-prev').isDisabled()) {
+    throw new Error('pager buttons wrong on the last page');
+  }
+  await page.click('#page-prev');
+  await page.waitForFunction(() => /^1–10 of/.test(document.getElementById('history-status').textContent));
+  log(`history paging: ${total} records over two pages`);
+
+  // Date range: from tomorrow matches nothing, from today matches everything.
+  const day = (offset) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  await page.fill('#history-from', day(1));
+  await page.dispatchEvent('#history-from', 'change');
+  await page.waitForFunction(() => document.getElementById('history-status').textContent === 'No records match the filter.');
+  await page.fill('#history-from', day(-1));
+  await page.fill('#history-to', day(1));
+  await page.dispatchEvent('#history-to', 'change');
+  await page.waitForFunction((n) => document.getElementById('history-status').textContent === `1–10 of ${n} records`, total);
+  log('date range filters the history');
+
+  // CSV export of the current filter: BOM, field columns, one row per record.
+  await page.fill('#history-q', 'Note');
+  await page.press('#history-q', 'Enter');
+  await page.waitForFunction(() => /^1–10 of 11 records$/.test(document.getElementById('history-status').textContent));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  const csv = readFileSync(await download.path());
+  if (csv[0] !== 0xEF || csv[1] !== 0xBB || csv[2] !== 0xBF) throw new Error('CSV has no UTF-8 byte-order mark');
+  const rows = csv.toString('utf8').slice(1).trim().split('\r\n');
+  if (!rows[0].startsWith('id,created_at,image_sha256,text') || rows.length !== 12) {
+    throw new Error(`CSV of the filter should have a header and 11 rows, got ${rows.length}: ${rows[0]}`);
+  }
+  log('CSV export:', download.suggestedFilename(), rows.length - 1, 'rows');
+
+  // Delete with confirmation: dismissing keeps the record, accepting removes it.
+  await page.fill('#history-q', '');
+  await page.fill('#history-from', '');
+  await page.fill('#history-to', '');
+  await page.press('#history-q', 'Enter');
+  await page.waitForFunction((n) => document.getElementById('history-status').textContent === `1–10 of ${n} records`, total);
+  const victimId = await page.getAttribute('#history button.delete', 'data-delete-id');  // the newest
+  const victim = `#history button[data-delete-id="${victimId}"]`;
+  let asked = '';
+  page.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
+  await page.click(victim);
+  await sleep(500);
+  if (!asked.includes('Delete this record?')) throw new Error(`no confirmation before deleting: ${JSON.stringify(asked)}`);
+  if ((await fetch(`${base}/v1/records/${victimId}`, { headers: bearer })).status !== 200) throw new Error('dismissed delete removed the record');
+  page.once('dialog', (d) => d.accept());
+  await page.click(victim);
+  await page.waitForSelector(victim, { state: 'detached' });
+  if ((await fetch(`${base}/v1/records/${victimId}`, { headers: bearer })).status !== 404) throw new Error('accepted delete kept the record');
+  await page.waitForFunction((n) => document.getElementById('history-status').textContent === `1–10 of ${n - 1} records`, total);
+  log('delete asks first, then removes the record');
+}
+
+// Chinese by browser language, switch to English (remembered), zh-CN dates; the phone layout.
+async function languageAndPhoneChecks({ args, base, bearer, browser }) {
+  const shots = [['zh', { width: 1280, height: 900 }, 'page-zh-1280.png'], ['phone', { width: 390, height: 844 }, 'page-phone-390.png']];
+  for (const [name, viewport, shot] of shots) {
+    const context = await browser.newContext({
+      viewport, locale: 'zh-CN', isMobile: name === 'phone', hasTouch: name === 'phone', extraHTTPHeaders: bearer,
+    });
+    // The page's own calls carry the key too: put it where the sign-in form stores it.
+    await context.addInitScript((key) => sessionStorage.setItem('edgeocr.apiKey', key), bearer.Authorization.slice(7));
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await page.goto(base + '/', { waitUntil: 'load' });
+    await page.waitForFunction(() => /共 \d+ 条/.test(document.getElementById('history-status').textContent));
+    const title = await page.textContent('#history-title');
+    if (title !== '历史记录' || await page.getAttribute('html', 'lang') !== 'zh-CN') {
+      throw new Error(`a zh-CN browser should get the Chinese page, got ${JSON.stringify(title)}`);
+    }
+    const when = await page.locator('#history .when').first().textContent();
+    if (!/\d{4}年\d{1,2}月\d{1,2}日/.test(when)) throw new Error(`zh-CN date looks wrong: ${JSON.stringify(when)}`);
+    // Open the newest record: it is "the last result".
+    await page.locator('#history button.open').first().click();
+    await page.waitForFunction(() => !document.getElementById('result').hidden && document.getElementById('text-out').textContent.length > 0);
+    if (name === 'zh') {
+      await page.screenshot({ path: path.join(args.artifacts, shot), fullPage: true });
+      await page.selectOption('#lang', 'en');
+      await page.waitForFunction(() => document.getElementById('history-title').textContent === 'History');
+      await page.reload({ waitUntil: 'load' });
+      await page.waitForFunction(() => /of \d+ records/.test(document.getElementById('history-status').textContent));
+      if (await page.textContent('#history-title') !== 'History') throw new Error('the chosen language was not remembered');
+      log('Chinese by browser language; English chosen and remembered; zh-CN date', JSON.stringify(when));
+    } else {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const [camera, resultPanel, upload] = await Promise.all(
+        ['#quick-camera', '.result-panel', '.upload-panel'].map((s) => page.locator(s).boundingBox()));
+      if (!camera || !resultPanel || !upload || camera.y + camera.height > viewport.height ||
+          !(camera.y < resultPanel.y && resultPanel.y < upload.y) || resultPanel.y > viewport.height / 2) {
+        throw new Error(`phone layout: camera ${JSON.stringify(camera)}, result ${JSON.stringify(resultPanel)}, upload ${JSON.stringify(upload)}`);
+      }
+      const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      if (!fits) throw new Error('the page scrolls sideways at 390 px');
+      await page.screenshot({ path: path.join(args.artifacts, shot), fullPage: false });
+      log(`phone: camera button at y=${Math.round(camera.y)}, result at y=${Math.round(resultPanel.y)}, upload at y=${Math.round(upload.y)}`);
+    }
+    await context.close();
   }
 }
 
