@@ -65,6 +65,7 @@ TEST=(
   wrk
   chromium
   debootstrap
+  iproute2
   lintian
 )
 
