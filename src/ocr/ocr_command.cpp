@@ -48,13 +48,16 @@ int run_ocr(const OcrCommandOptions& o) {
     }
   }
   std::optional<ocr::Pipeline> pipeline;
+  ocr::PipelineOptions options;
   try {
-    ocr::PipelineOptions options;
     options.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_path));
     options.threads = o.threads;
     pipeline.emplace(options);
+  } catch (const ocr::ModelDirNotFound& e) {
+    std::cerr << "edgeocr: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
-    std::cerr << "edgeocr: cannot load the OCR models: " << e.what() << "\n";
+    std::cerr << "edgeocr: cannot load the OCR models from " << options.model_dir.string() << ": " << e.what() << "\n";
     return 2;
   }
   const bool several = o.files.size() > 1;
