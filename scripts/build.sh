@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Configures and builds EdgeOCR (Release) into ./build.
+# Configures and builds EdgeOCR (Release) into ./build: everything, or only the targets given.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -7,4 +7,5 @@ launcher=()
 # ccache, where installed, makes rebuilds in several checkouts cheap; the build never needs it.
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
-cmake --build "$build" -j "${JOBS:-$(nproc)}"
+targets=(); [ $# -gt 0 ] && targets=(--target "$@")
+cmake --build "$build" -j "${JOBS:-$(nproc)}" "${targets[@]}"

@@ -77,6 +77,7 @@ TEST=(
   wrk
   chromium
   debootstrap
+  iproute2
   lintian
   poppler-utils
 )

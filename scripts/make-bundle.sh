@@ -8,7 +8,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 out=$build/bundle
 "$root/scripts/fetch-models.sh" >&2
-"$root/scripts/build.sh" >&2
+# The binary and the files the package takes; the tests need not be built for a bundle.
+"$root/scripts/build.sh" edgeocr edgeocr_package_files >&2
 rm -f "$build"/package/edgeocr_*.deb
 (cd "$build" && cpack -G DEB >&2)
 deb=$(ls "$build"/package/edgeocr_*_amd64.deb)
@@ -18,17 +19,24 @@ stage=$out/$name
 rm -rf "$stage" && mkdir -p "$stage/debs" "$out/cache"
 
 # The resolved dependency set as apt sees it on an empty system (a status file with nothing
-# installed), minus what every Debian 12 has: Essential and Priority: required packages
-# (debootstrap --variant=minbase installs exactly those, plus apt).
+# installed), minus what a minimal Debian 12 has: debootstrap --variant=minbase installs the
+# Essential and Priority: required packages, apt, and what they depend on; that set is
+# resolved the same way.
 empty=$(mktemp); trap 'rm -f "$empty"' EXIT
-apt-get -s -o Dir::State::status="$empty" -o Debug::NoLocking=1 install --no-install-recommends "$deb" 2>/dev/null \
-  | sed -nE 's/^Inst ([^ ]+) \(([^ ]+) .*\[([a-z0-9]+)\]\)$/\1 \2 \3/p' | grep -v '^edgeocr ' | sort -u > "$out/resolved.txt"
+resolve() {
+  apt-get -s -o Dir::State::status="$empty" -o Debug::NoLocking=1 install --no-install-recommends "$@" 2>/dev/null \
+    | sed -nE 's/^Inst ([^ ]+) \(([^ ]+) .*\[([a-z0-9]+)\]\)$/\1 \2 \3/p' | sort -u
+}
+resolve "$deb" | grep -v '^edgeocr ' > "$out/resolved.txt"
 [ -s "$out/resolved.txt" ] || { echo "make-bundle: could not resolve the dependencies of $deb" >&2; exit 1; }
+base_names=$(apt-cache dumpavail | awk '/^Package:/{p=$2} /^(Essential: yes|Priority: required)/{print p}' | sort -u)
+# shellcheck disable=SC2086
+resolve $base_names apt usr-is-merged | awk '{print $1}' > "$out/base.txt"
+[ -s "$out/base.txt" ] || { echo "make-bundle: could not resolve the minimal Debian 12 set" >&2; exit 1; }
 missing=()
 count=0
 while read -r pkg ver arch; do
-  fields=$(apt-cache show "$pkg=$ver" 2>/dev/null | grep -E '^(Priority|Essential):' || true)
-  grep -qE '^Essential: yes|^Priority: required' <<<"$fields" && continue
+  grep -qxF "$pkg" "$out/base.txt" && continue
   file="${pkg}_${ver//:/%3a}_${arch}.deb"
   [ -s "$out/cache/$file" ] || missing+=("$pkg=$ver")
   echo "$file" >> "$stage/debs.list"

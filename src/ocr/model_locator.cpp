@@ -48,7 +48,7 @@ std::vector<ModelPlace> default_model_places() {
 fs::path locate_model_dir(const ModelPlace& named, const std::vector<ModelPlace>& fallbacks) {
   if (!named.dir.empty()) {
     std::error_code ec;
-    if (!fs::is_directory(named.dir, ec)) throw ModelDirNotFound("model folder " + describe(named) + " does not exist");
+    if (!fs::is_directory(named.dir, ec)) throw ModelDirNotFound("cannot load the OCR models from " + describe(named) + ": no such folder");
     return named.dir;
   }
   std::string looked;

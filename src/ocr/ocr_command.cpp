@@ -213,14 +213,17 @@ int run_ocr(const OcrCommandOptions& o) {
   // Within the thread budget: N pipelines of threads/N threads each.
   const int jobs = std::max(1, std::min({o.jobs, o.threads, static_cast<int>(inputs.size())}));
   std::vector<ocr::Pipeline> pipelines;
+  ocr::PipelineOptions options;
   try {
-    ocr::PipelineOptions options;
     options.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_path));
     options.models = o.models;
     options.threads = std::max(1, o.threads / jobs);
     for (int j = 0; j < jobs; ++j) pipelines.emplace_back(options);
+  } catch (const ocr::ModelDirNotFound& e) {
+    std::cerr << "edgeocr: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
-    std::cerr << "edgeocr: cannot load the OCR models: " << e.what() << "\n";
+    std::cerr << "edgeocr: cannot load the OCR models from " << options.model_dir.string() << ": " << e.what() << "\n";
     return 2;
   }
   page_options.limits = pipelines.front().options().limits;

@@ -25,7 +25,7 @@ echo "bundle: $bundle, $(du -h "$bundle" | cut -f1) ($(( $(date +%s) - t )) s)"
 # The package itself: lintian must report no error (warnings are listed in README).
 if command -v lintian >/dev/null; then
   t=$(date +%s)
-  lintian --fail-on error --no-tag-display-limit "$build"/package/edgeocr_*_amd64.deb || { echo "FAIL: lintian errors"; exit 1; }
+  lintian --fail-on error --tag-display-limit 0 "$build"/package/edgeocr_*_amd64.deb || { echo "FAIL: lintian errors"; exit 1; }
   echo "lintian: no errors ($(( $(date +%s) - t )) s)"
 else
   echo "lintian not installed: package not linted (scripts/install-deps.sh --test)"
@@ -71,7 +71,7 @@ setpriv --reuid=edgeocr --regid=edgeocr --clear-groups \
 pid=$!
 up=no
 for _ in $(seq 1 150); do
-  if (exec 3<>/dev/tcp/127.0.0.1/18000) 2>/dev/null; then up=yes; break; fi
+  if timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/18000' 2>/dev/null; then up=yes; break; fi
   kill -0 $pid 2>/dev/null || break
   sleep 0.2
 done
@@ -80,7 +80,7 @@ b=edgeocr-test-boundary
 { printf -- '--%s\r\nContent-Disposition: form-data; name="file"; filename="receipt.jpg"\r\nContent-Type: image/jpeg\r\n\r\n' $b
   cat /tmp/receipt.jpg
   printf -- '\r\n--%s--\r\n' $b; } > /tmp/body
-exec 3<>/dev/tcp/127.0.0.1/18000
+exec 3<>/dev/tcp/127.0.0.1/18000 || { echo "cannot connect to serve"; exit 1; }
 printf 'POST /ocr HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=%s\r\nContent-Length: %s\r\nConnection: close\r\n\r\n' \
   $b "$(stat -c %s /tmp/body)" >&3
 cat /tmp/body >&3
@@ -90,7 +90,9 @@ kill -TERM $pid
 wait $pid && echo 0 > /tmp/serve.rc || echo $? > /tmp/serve.rc
 INSIDE
 t=$(date +%s)
-unshare --net --mount --pid --fork --mount-proc="$work/root/proc" chroot "$work/root" /bin/bash /tmp/inside.sh
+# A new network namespace has only a loopback interface, and it starts down.
+unshare --net --mount --pid --fork --mount-proc="$work/root/proc" \
+  sh -c "ip link set lo up && exec chroot '$work/root' /bin/bash /tmp/inside.sh"
 echo "install + ocr + serve inside the root, no network: $(( $(date +%s) - t )) s"
 
 fail=0
