@@ -11,6 +11,7 @@ void register_bench_command(CLI::App& app, int& exit_code);   // src/ocr/bench_c
 void register_eval_command(CLI::App& app, int& exit_code);    // src/eval/eval_command.cpp
 void register_sync_command(CLI::App& app, int& exit_code);    // src/sync/sync_commands.cpp
 void register_collect_command(CLI::App& app, int& exit_code); // src/sync/sync_commands.cpp
+void register_archive_command(CLI::App& app, int& exit_code); // src/sync/archive_commands.cpp
 void register_serve_command(CLI::App& app, int& exit_code);   // src/serve/serve_command.cpp
 void register_vlm_command(CLI::App& app, int& exit_code);     // src/vlm/vlm_command.cpp
 

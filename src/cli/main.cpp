@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   edgeocr::cli::register_eval_command(app, exit_code);
   edgeocr::cli::register_sync_command(app, exit_code);
   edgeocr::cli::register_collect_command(app, exit_code);
+  edgeocr::cli::register_archive_command(app, exit_code);
   edgeocr::cli::register_serve_command(app, exit_code);
   edgeocr::cli::register_vlm_command(app, exit_code);
   try {

@@ -2,9 +2,11 @@
 // the tests' fake engines implement OcrEngine; each worker thread owns one engine instance.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -22,6 +24,9 @@ struct OcrRequest {
   std::vector<std::string> fields;    // explicit field list
   std::string schema;                 // named schema, e.g. "receipt"
   std::string models;                 // model set for this request ("" = the server's)
+  // When the client stops waiting (request timeout from arrival); engines that wait on others
+  // (the VLM) finish by then. Unset: no limit.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   std::span<const uint8_t> image() const {
     if (!image_data) return {};
     return {reinterpret_cast<const uint8_t*>(image_data->data()), image_data->size()};
@@ -33,14 +38,16 @@ struct OcrRequest {
 // Engines and extractors throw it for anything the client should see as-is.
 class ApiError : public std::runtime_error {
  public:
-  ApiError(int status, std::string code, const std::string& message)
-      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
+  ApiError(int status, std::string code, const std::string& message, int retry_after_s = 0)
+      : std::runtime_error(message), status_(status), code_(std::move(code)), retry_after_s_(retry_after_s) {}
   int status() const { return status_; }
   const std::string& code() const { return code_; }
+  int retry_after_s() const { return retry_after_s_; }  // > 0: sent as Retry-After
 
  private:
   int status_;
   std::string code_;
+  int retry_after_s_ = 0;
 };
 
 class OcrEngine {

@@ -64,6 +64,17 @@ ExtractionHook native_extraction() {
 }
 #endif
 
+int job_workers(const Settings& settings) {
+  const std::string backend = settings.get("backend");
+  if (backend == "native") return settings.get_int("workers");
+  const auto get = [&settings](const std::string& key) { return settings.get(key); };
+  try {
+    return vlm::job_workers(vlm::settings_from(backend, get), settings.get_int("workers"));
+  } catch (const std::exception& e) {
+    throw ConfigError(e.what());
+  }
+}
+
 EngineFactory make_engine_factory(const Settings& settings) {
   check_device(settings.get("device"));
   const std::string backend = settings.get("backend");
@@ -85,7 +96,7 @@ EngineFactory make_engine_factory(const Settings& settings) {
   if (backend == "openai" || backend == "vllm" || (backend == "hybrid" && native)) {
     try {
       const auto get = [&settings](const std::string& key) { return settings.get(key); };
-      return vlm::make_serve_engine_factory(vlm::settings_from(backend, get), native);
+      return vlm::make_serve_engine_factory(vlm::settings_from(backend, get), native, settings.get_int("workers"));
     } catch (const std::exception& e) {
       throw ConfigError(e.what());
     }

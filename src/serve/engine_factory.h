@@ -16,6 +16,9 @@ namespace edgeocr::serve {
 std::vector<std::string> available_backends();
 // Throws ConfigError for an unknown backend or a device this build cannot use.
 EngineFactory make_engine_factory(const Settings& settings);
+// Job workers the server runs: `workers` for native; for the VLM backends, also one per VLM
+// request allowed in flight (those wait on the network, not on the `workers` OCR engines).
+int job_workers(const Settings& settings);
 // Checks --device: "cpu" only (no CUDA support is compiled in).
 void check_device(const std::string& device);
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE

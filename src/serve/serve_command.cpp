@@ -4,9 +4,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +29,45 @@ namespace {
 bool is_loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
+
+// Applies the retention policy at start and then hourly, until destroyed.
+class RetentionWorker {
+ public:
+  RetentionWorker(store::Archive& archive, store::RetentionPolicy policy) {
+    if (policy.images_days < 0 || policy.records_days < 0)
+      throw serve::ConfigError("retention.images_days and retention.records_days must be >= 0");
+    if (policy.images_days == 0 && policy.records_days == 0) return;  // keep everything
+    thread_ = std::thread([this, &archive, policy] {
+      std::unique_lock lock(mutex_);
+      do {
+        try {
+          const store::PruneResult r = archive.prune(policy);
+          if (r.records_removed + r.images_cleared > 0)
+            spdlog::info("retention: removed {} records and the images of {} more ({} files)", r.records_removed,
+                         r.images_cleared, r.files_removed);
+        } catch (const std::exception& e) {
+          spdlog::error("retention: {}", e.what());
+        }
+      } while (!wake_.wait_for(lock, std::chrono::hours(1), [this] { return stop_; }));
+    });
+  }
+  ~RetentionWorker() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  RetentionWorker(const RetentionWorker&) = delete;
+  RetentionWorker& operator=(const RetentionWorker&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 std::string describe(const serve::SettingSpec& spec) {
   std::string text = spec.help + "  [env " + spec.env + "; config key " + spec.key;
@@ -50,20 +91,22 @@ int run_server(const serve::Settings& settings) {
   options.port = settings.get_int("port");
   if (options.port < 1 || options.port > 65535) throw serve::ConfigError("port must be 1..65535");
   options.archive.data_dir = settings.get("data_dir");
-  // Sync (issue 5): the outbox migration + in-transaction hook, and the background worker.
+  // The outbox tables and deletion hook always (a record head office has must be deleted there
+  // too, even if sync is off today); with sync.url, also the insert hook and the worker.
+  const bool sync_on = settings.is_set("sync.url");
+  sync::add_outbox_to(options.archive, sync_on);
   std::unique_ptr<sync::SyncWorker> sync_worker;
-  if (settings.is_set("sync.url")) {
+  if (sync_on) {
     std::map<std::string, std::string> sync_keys;
     for (const auto& spec : serve::setting_specs())
       if (spec.key.rfind("sync.", 0) == 0 && settings.is_set(spec.key)) sync_keys[spec.key] = settings.get(spec.key);
-    sync::add_outbox_to(options.archive);
     sync_worker = std::make_unique<sync::SyncWorker>(sync::SyncConfig::from_keys(sync_keys), options.archive.data_dir,
                                                      sync::archive_database_file(options.archive.data_dir));
     options.extra_gauges = [worker = sync_worker.get()] { return worker->gauges(); };
   }
   options.tls_cert = settings.get("tls_cert");
   options.tls_key = settings.get("tls_key");
-  options.workers = settings.get_int("workers");
+  options.workers = serve::job_workers(settings);
   options.max_body_bytes = static_cast<int64_t>(settings.get_double("limits.max_body_mb") * (1 << 20));
   options.max_pixels = settings.get_int("limits.max_pixels");
   options.queue_length = settings.get_int("limits.queue_length");
@@ -85,6 +128,8 @@ int run_server(const serve::Settings& settings) {
   if (settings.get("backend") != "native")  // VLM requests, latency, errors, tokens (issue 6)
     server.metrics().add_exposition([] { return vlm::global_metrics().prometheus_text(); });
   if (sync_worker) sync_worker->start();
+  RetentionWorker retention(server.archive(),
+                            {settings.get_double("retention.images_days"), settings.get_double("retention.records_days")});
   const int port = server.bind();
   const std::string host = settings.is_set("host") ? settings.get("host") : (settings.is_set("auth_file") ? "0.0.0.0" : "127.0.0.1");
   spdlog::info("listening on {}://{}:{} (data dir {}, auth {}, TLS {})", server.tls() ? "https" : "http", host, port,

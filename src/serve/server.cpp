@@ -287,6 +287,7 @@ void Server::install_routes() {
       try {
         fn(req, res);
       } catch (const ApiError& e) {
+        if (e.retry_after_s() > 0) res.set_header("Retry-After", std::to_string(e.retry_after_s()));
         send_error(res, e.status(), e.code(), e.what());
       } catch (const std::invalid_argument& e) {
         send_error(res, 400, "bad_parameter", e.what());
@@ -429,6 +430,8 @@ void Server::handle_ocr(const httplib::Request& req, httplib::Response& res, boo
     res.set_header("Retry-After", "5");
     throw ApiError(503, "shutting_down", "the server is shutting down");
   }
+  request.deadline = t_request_start + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(options_.request_timeout_s));
   auto ticket = queue_->submit(std::move(request));
   if (!ticket) {
     // Rough time until a slot frees up: the queue ahead of us at the recent mean job time.

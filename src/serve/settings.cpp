@@ -36,6 +36,9 @@ const std::vector<SettingSpec>& setting_specs() {
        "true", "hybrid: send low-confidence pages to the VLM"},
       {"vlm.retries", "--vlm-retries", "EDGEOCR_VLM_RETRIES", T::Int, "3", "attempts per VLM request (429/5xx/connection)"},
       {"vlm.max_tokens", "--vlm-max-tokens", "EDGEOCR_VLM_MAX_TOKENS", T::Int, "16384", "max_tokens per VLM answer"},
+      {"vlm.top_k", "--vlm-top-k", "EDGEOCR_VLM_TOP_K", T::Int, "1", "top_k sent to the VLM (model card: 1)"},
+      {"vlm.repetition_penalty", "--vlm-repetition-penalty", "EDGEOCR_VLM_REPETITION_PENALTY", T::Float, "1.0",
+       "repetition_penalty sent to the VLM (model card: 1.0 for v1.0, 1.08 for v1.5)"},
       {"vlm.language", "--vlm-language", "EDGEOCR_VLM_LANGUAGE", T::String, "zh",
        "VLM prompt language when the request has no text of its own: zh | en"},
       {"threads", "--threads", "EDGEOCR_THREADS", T::Int, "2", "inference threads per worker"},
@@ -67,6 +70,17 @@ const std::vector<SettingSpec>& setting_specs() {
       {"sync.interval", "--sync-interval", "EDGEOCR_SYNC_INTERVAL", T::Float, "30", "seconds between sync rounds"},
       {"sync.batch_size", "--sync-batch-size", "EDGEOCR_SYNC_BATCH_SIZE", T::Int, "200", "records per batch"},
       {"sync.images", "--sync-images", "EDGEOCR_SYNC_IMAGES", T::String, "none", "none|thumbnail|full"},
+      {"sync.batch_bytes", "--sync-batch-bytes", "EDGEOCR_SYNC_BATCH_BYTES", T::Int, "8388608",
+       "largest batch (payload + image bytes)"},
+      {"sync.timeout", "--sync-timeout", "EDGEOCR_SYNC_TIMEOUT", T::Float, "30", "seconds per push (connect/read)"},
+      {"sync.max_backoff", "--sync-max-backoff", "EDGEOCR_SYNC_MAX_BACKOFF", T::Float, "300",
+       "longest wait between failed rounds (a collector's Retry-After may ask for longer)"},
+      // Retention on this machine (0 = keep forever); records head office has not acknowledged
+      // are kept while sync is configured.
+      {"retention.images_days", "--retention-images-days", "EDGEOCR_RETENTION_IMAGES_DAYS", T::Float, "0",
+       "delete stored images of records older than this many days (0: keep)"},
+      {"retention.records_days", "--retention-records-days", "EDGEOCR_RETENTION_RECORDS_DAYS", T::Float, "0",
+       "delete records older than this many days (0: keep)"},
   };
   return specs;
 }

@@ -306,7 +306,8 @@ void Archive::migrate() {
     Statement check(db_, "SELECT 1 FROM schema_version WHERE version = ?");
     check.bind(1, static_cast<int64_t>(m.version));
     if (check.step()) continue;
-    exec(db_, m.sql);
+    if (!m.sql.empty()) exec(db_, m.sql);
+    if (m.apply) m.apply(db_);
     Statement mark(db_, "INSERT INTO schema_version(version, applied_at) VALUES (?, ?)");
     mark.bind(1, static_cast<int64_t>(m.version));
     mark.bind(2, utc_now_iso8601());
@@ -425,32 +426,93 @@ ListPage Archive::list(const ListQuery& query) {
 
 bool Archive::remove(const std::string& id) {
   std::lock_guard lock(mutex_);
-  std::string sha, ext;
+  Record record;
   {
     Transaction tx(db_);
-    Statement find(db_, "SELECT image_sha256, image_ext FROM records WHERE id = ?");
+    Statement find(db_, std::string("SELECT ") + kRecordColumns + " FROM records WHERE id = ?");
     find.bind(1, id);
     if (!find.step()) return false;
-    sha = find.text(0);
-    ext = find.text(1);
+    record = read_record(find);
     Statement del(db_, "DELETE FROM records WHERE id = ?");
     del.bind(1, id);
     del.step();
+    // Other areas' rows about this record (the sync outbox) change in the same transaction.
+    for (const auto& hook : options_.remove_hooks) hook(db_, record);
     tx.commit();
   }
-  if (sha.empty()) return true;
+  remove_unused_image(record.image_sha256, record.image_ext);
+  return true;
+}
+
+bool Archive::remove_unused_image(const std::string& sha, const std::string& ext) {
+  if (sha.empty()) return false;
   Statement used(db_, "SELECT COUNT(*) FROM records WHERE image_sha256 = ? AND image_ext = ?");
   used.bind(1, sha);
   used.bind(2, ext);
   used.step();
-  if (used.integer(0) == 0) {
-    Record probe;
-    probe.image_sha256 = sha;
-    probe.image_ext = ext;
-    std::error_code ec;
-    fs::remove(image_path(probe), ec);  // a leftover file is harmless; the record is gone
+  if (used.integer(0) != 0) return false;
+  Record probe;
+  probe.image_sha256 = sha;
+  probe.image_ext = ext;
+  std::error_code ec;
+  return fs::remove(image_path(probe), ec);  // a leftover file is harmless; the record is gone
+}
+
+namespace {
+
+// ISO 8601 UTC of `days` ago, comparable with created_at.
+std::string days_ago_iso8601(double days) {
+  const auto now = std::chrono::system_clock::now();
+  const auto then = now - std::chrono::milliseconds(static_cast<int64_t>(days * 86400.0 * 1000.0));
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(then.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char out[64];
+  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return out;
+}
+
+}  // namespace
+
+PruneResult Archive::prune(const RetentionPolicy& policy) {
+  if (policy.images_days < 0 || policy.records_days < 0) throw std::invalid_argument("retention days must be >= 0");
+  std::string held;
+  for (const auto& hold : options_.retention_holds) held += " AND NOT (" + hold + ")";
+  PruneResult result;
+  std::vector<std::pair<std::string, std::string>> images;  // (sha, ext) that may now be unused
+  std::lock_guard lock(mutex_);
+  {
+    Transaction tx(db_);
+    auto collect_images = [&](const std::string& where, const std::string& cutoff) {
+      Statement st(db_, "SELECT DISTINCT image_sha256, image_ext FROM records WHERE " + where + held);
+      st.bind(1, cutoff);
+      while (st.step()) images.emplace_back(st.text(0), st.text(1));
+    };
+    if (policy.records_days > 0) {
+      const std::string where = "created_at < ?";
+      const std::string cutoff = days_ago_iso8601(policy.records_days);
+      collect_images(where + " AND image_sha256 != ''", cutoff);
+      Statement del(db_, "DELETE FROM records WHERE " + where + held);
+      del.bind(1, cutoff);
+      del.step();
+      result.records_removed = sqlite3_changes(db_);
+    }
+    if (policy.images_days > 0) {
+      const std::string where = "created_at < ? AND image_sha256 != ''";
+      const std::string cutoff = days_ago_iso8601(policy.images_days);
+      collect_images(where, cutoff);
+      Statement clear(db_, "UPDATE records SET image_sha256 = '', image_ext = '' WHERE " + where + held);
+      clear.bind(1, cutoff);
+      clear.step();
+      result.images_cleared = sqlite3_changes(db_);
+    }
+    tx.commit();
   }
-  return true;
+  for (const auto& [sha, ext] : images)
+    if (remove_unused_image(sha, ext)) ++result.files_removed;
+  return result;
 }
 
 int64_t Archive::count() {

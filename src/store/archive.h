@@ -57,15 +57,35 @@ struct ListPage {
   std::string next_cursor;      // empty when this is the last page
 };
 
-// Runs inside the record's insert transaction, after the record row is written; throwing rolls
-// the whole insert back. Used by the sync outbox (issue 5) so that a record and its outbox entry
-// commit together.
+// Other areas' work that must commit with a record change gets the open transaction's database
+// handle; throwing rolls the whole change back.
+// Runs inside the record's insert transaction, after the record row is written (the sync outbox
+// enqueues the record here, so that a record and its outbox entry commit together).
 using InsertHook = std::function<void(sqlite3* db, const Record& record)>;
+// Runs inside a deletion's transaction (Archive::remove), after the record row is gone (the sync
+// outbox drops a pending send and queues a tombstone for head office here). Retention pruning
+// does not run it: pruning only frees space on this machine.
+using RemoveHook = std::function<void(sqlite3* db, const Record& record)>;
 
 // One schema migration: applied once, in order, inside a transaction; schema_version records it.
+// `sql` runs first, then `apply` when set (for steps SQL cannot make idempotent, e.g. adding a
+// column that another component may already have added).
 struct Migration {
   int version;
   std::string sql;
+  std::function<void(sqlite3* db)> apply = {};
+};
+
+// How long this machine keeps things; 0 = forever.
+struct RetentionPolicy {
+  double images_days = 0;   // image files of records older than this are deleted (the record stays)
+  double records_days = 0;  // records older than this are deleted with their images
+};
+
+struct PruneResult {
+  int64_t records_removed = 0;
+  int64_t images_cleared = 0;  // records whose image reference was dropped
+  int64_t files_removed = 0;   // image files deleted (shared files go with their last record)
 };
 
 struct ArchiveOptions {
@@ -74,6 +94,10 @@ struct ArchiveOptions {
   // never collide with the archive's own (1..999).
   std::vector<Migration> extra_migrations;
   std::vector<InsertHook> insert_hooks;
+  std::vector<RemoveHook> remove_hooks;
+  // SQL conditions on a `records` row (e.g. "NOT EXISTS (... WHERE x.record_id = records.id)")
+  // that keep it, and its image, from retention pruning; the sync outbox holds undelivered records.
+  std::vector<std::string> retention_holds;
 };
 
 class Archive {
@@ -88,7 +112,11 @@ class Archive {
   Record insert(const NewRecord& record);  // one transaction; image file written first
   std::optional<Record> get(const std::string& id);
   ListPage list(const ListQuery& query);
-  bool remove(const std::string& id);  // deletes the image file too when nothing else uses it
+  // Deletes the record (and its image file when nothing else uses it); remove hooks run in the
+  // same transaction. False when there is no such record.
+  bool remove(const std::string& id);
+  // Applies `policy` (one transaction), honouring ArchiveOptions::retention_holds.
+  PruneResult prune(const RetentionPolicy& policy);
   int64_t count();
   int schema_version();
   // All matches (ignores paging) as CSV for spreadsheets: UTF-8 with BOM; id, created_at,
@@ -100,6 +128,7 @@ class Archive {
  private:
   void migrate();
   std::string store_image(std::span<const uint8_t> bytes, const std::string& ext);
+  bool remove_unused_image(const std::string& sha, const std::string& ext);  // under mutex_
 
   ArchiveOptions options_;
   sqlite3* db_ = nullptr;

@@ -38,11 +38,16 @@ std::string outbox_payload(const store::Record& record) {
   return payload.dump();
 }
 
-void add_outbox_to(store::ArchiveOptions& options) {
+void add_outbox_to(store::ArchiveOptions& options, bool sync_on) {
   options.extra_migrations.push_back({kOutboxMigrationVersion, outbox_migration_sql()});
   options.extra_migrations.push_back({kOutboxDeadLetterMigrationVersion, outbox_dead_letter_migration_sql()});
+  options.extra_migrations.push_back({kOutboxKindMigrationVersion, "", outbox_kind_migration});
+  options.remove_hooks.push_back(
+      [](sqlite3* db, const store::Record& record) { remove_in_transaction(db, record.id); });
+  if (!sync_on) return;
   options.insert_hooks.push_back(
       [](sqlite3* db, const store::Record& record) { enqueue_in_transaction(db, outbox_item(record)); });
+  options.retention_holds.push_back("NOT EXISTS (SELECT 1 FROM sync_delivered d WHERE d.record_id = records.id)");
 }
 
 int64_t backfill_outbox(const std::filesystem::path& data_dir, const std::string& since_date) {

@@ -13,10 +13,14 @@ namespace edgeocr::sync {
 // Append new ones; never edit a released one.
 inline constexpr int kOutboxMigrationVersion = 1001;             // outbox_migration_sql()
 inline constexpr int kOutboxDeadLetterMigrationVersion = 1002;   // outbox_dead_letter_migration_sql()
+inline constexpr int kOutboxKindMigrationVersion = 1003;         // outbox_kind_migration()
 
-// Adds the outbox migration and insert hook to the archive's options. Call before constructing
-// the Archive (as `edgeocr serve` does, and must, so that no record escapes the outbox).
-void add_outbox_to(store::ArchiveOptions& options);
+// Adds the outbox migrations and the remove hook (deletions reach head office as tombstones) to
+// the archive's options; with `sync_on`, also the insert hook (each record enqueued in its own
+// transaction) and the retention hold (records head office has not acknowledged are never
+// pruned). Call before constructing the Archive: `edgeocr serve` always does, with `sync_on`
+// when sync.url is set, so that no record escapes the outbox and no deletion escapes head office.
+void add_outbox_to(store::ArchiveOptions& options, bool sync_on = true);
 
 // What head office receives for one record: {text, result, fields, image_sha256, image_ext}.
 std::string outbox_payload(const store::Record& record);

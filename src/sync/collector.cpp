@@ -89,6 +89,15 @@ const std::vector<std::string>& migrations() {
       "  received_at timestamptz NOT NULL DEFAULT now());",
       // 2: images are already compressed (JPEG/PNG): store them out of line without pglz.
       "ALTER TABLE sync_records ALTER COLUMN image SET STORAGE EXTERNAL;",
+      // 3: records deleted at the shop. A tombstone is applied once (its row is the proof) and
+      // keeps a late copy of the record (an older batch re-sent) from coming back.
+      "CREATE TABLE sync_tombstones ("
+      "  store_id text NOT NULL,"
+      "  record_id text NOT NULL,"
+      "  deleted_at timestamptz,"
+      "  received_at timestamptz NOT NULL DEFAULT now(),"
+      "  batch_id text NOT NULL,"
+      "  PRIMARY KEY (store_id, record_id));",
   };
   return list;
 }
@@ -137,6 +146,8 @@ struct Counters {
   std::atomic<int64_t> batches_duplicate{0};
   std::atomic<int64_t> records_stored{0};
   std::atomic<int64_t> records_duplicate{0};
+  std::atomic<int64_t> records_deleted{0};     // tombstones that deleted a stored record
+  std::atomic<int64_t> tombstones_applied{0};  // tombstones recorded (a replayed one is not)
   std::atomic<int64_t> bytes_received{0};
   std::mutex mutex;
   std::map<std::string, int64_t> rejected;  // by reason
@@ -262,11 +273,19 @@ class Collector {
     }
     // Flatten for jsonb_to_recordset: one INSERT for the whole batch.
     nlohmann::json rows = nlohmann::json::array();
+    nlohmann::json tombstones = nlohmann::json::array();
     for (const auto& r : plain["records"]) {
       if (!r.is_object() || !r.contains("record_id") || !r["record_id"].is_string() ||
           r["record_id"].get<std::string>().empty()) {
         return reject(res, counters_, {422, "bad_payload", "a record lacks its record_id"}, req.remote_addr,
                       env.store_id, env.batch_id);
+      }
+      if (r.contains("deleted") && r["deleted"] == true) {
+        nlohmann::json tombstone = {{"record_id", r["record_id"]}};
+        std::string deleted = r.value("deleted_at", std::string());
+        if (looks_like_timestamp(deleted)) tombstone["deleted_at"] = deleted;
+        tombstones.push_back(std::move(tombstone));
+        continue;
       }
       nlohmann::json row = {{"record_id", r["record_id"]}, {"record", r.value("record", nlohmann::json::object())}};
       std::string created = r.value("created_at", std::string());
@@ -279,7 +298,7 @@ class Collector {
       rows.push_back(std::move(row));
     }
     const int64_t total = static_cast<int64_t>(rows.size());
-    int64_t stored = 0;
+    int64_t stored = 0, tombstones_applied = 0, records_deleted = 0;
     try {
       auto lease = pool_.acquire();
       PGconn* conn = lease.get();
@@ -304,9 +323,26 @@ class Collector {
                              "NULLIF(r.image_content_type, ''), decode(NULLIF(r.image_b64, ''), 'base64') "
                              "FROM jsonb_to_recordset($3::jsonb) AS r(record_id text, created_at text, record jsonb, "
                              "image_kind text, image_content_type text, image_b64 text) "
+                             "WHERE NOT EXISTS (SELECT 1 FROM sync_tombstones t WHERE t.store_id = $1 "
+                             "AND t.record_id = r.record_id) "
                              "ON CONFLICT (store_id, record_id) DO NOTHING",
                              {env.store_id, env.batch_id, rows.dump()});
         stored = std::atoll(PQcmdTuples(inserted.get()));
+        if (!tombstones.empty()) {
+          // Only a tombstone recorded now deletes: a replayed batch finds it and changes nothing.
+          auto applied = exec(conn,
+                              "WITH fresh AS ("
+                              "  INSERT INTO sync_tombstones(store_id, record_id, deleted_at, batch_id) "
+                              "  SELECT $1, t.record_id, t.deleted_at::timestamptz, $2 "
+                              "  FROM jsonb_to_recordset($3::jsonb) AS t(record_id text, deleted_at text) "
+                              "  ON CONFLICT (store_id, record_id) DO NOTHING RETURNING record_id), "
+                              "gone AS (DELETE FROM sync_records s USING fresh "
+                              "  WHERE s.store_id = $1 AND s.record_id = fresh.record_id RETURNING 1) "
+                              "SELECT (SELECT COUNT(*) FROM fresh), (SELECT COUNT(*) FROM gone)",
+                              {env.store_id, env.batch_id, tombstones.dump()});
+          tombstones_applied = std::atoll(PQgetvalue(applied.get(), 0, 0));
+          records_deleted = std::atoll(PQgetvalue(applied.get(), 0, 1));
+        }
         exec(conn, "COMMIT");
       } catch (...) {
         PgResult rollback(PQexec(conn, "ROLLBACK"));
@@ -326,10 +362,15 @@ class Collector {
     if (stored == 0 && total > 0) ++counters_.batches_duplicate;
     counters_.records_stored += stored;
     counters_.records_duplicate += total - stored;
+    counters_.tombstones_applied += tombstones_applied;
+    counters_.records_deleted += records_deleted;
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    spdlog::info("collect: accepted batch={} store={} records={} stored={} duplicates={} bytes={} ms={:.1f}",
-                 env.batch_id, env.store_id, total, stored, total - stored, req.body.size(), ms);
-    reply_json(res, 200, {{"ack", env.batch_id}, {"stored", stored}, {"duplicates", total - stored}});
+    spdlog::info("collect: accepted batch={} store={} records={} stored={} duplicates={} tombstones={} deleted={} "
+                 "bytes={} ms={:.1f}",
+                 env.batch_id, env.store_id, total, stored, total - stored, tombstones.size(), records_deleted,
+                 req.body.size(), ms);
+    reply_json(res, 200,
+               {{"ack", env.batch_id}, {"stored", stored}, {"duplicates", total - stored}, {"deleted", records_deleted}});
   }
 
   std::string metrics() {
@@ -342,6 +383,10 @@ class Collector {
         << "edgeocr_collect_records_stored_total " << counters_.records_stored << "\n"
         << "# TYPE edgeocr_collect_records_duplicate_total counter\n"
         << "edgeocr_collect_records_duplicate_total " << counters_.records_duplicate << "\n"
+        << "# TYPE edgeocr_collect_tombstones_applied_total counter\n"
+        << "edgeocr_collect_tombstones_applied_total " << counters_.tombstones_applied << "\n"
+        << "# TYPE edgeocr_collect_records_deleted_total counter\n"
+        << "edgeocr_collect_records_deleted_total " << counters_.records_deleted << "\n"
         << "# TYPE edgeocr_collect_received_bytes_total counter\n"
         << "edgeocr_collect_received_bytes_total " << counters_.bytes_received << "\n"
         << "# TYPE edgeocr_collect_batches_rejected_total counter\n";

@@ -119,6 +119,44 @@ const char* outbox_dead_letter_migration_sql() {
          ") WITHOUT ROWID;";
 }
 
+void outbox_kind_migration(sqlite3* db) {
+  for (const char* table : {"sync_outbox", "sync_dead_letter"}) {
+    Statement has(db, "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = 'kind'");
+    has.bind(1, std::string(table));
+    has.step();
+    if (has.integer(0) > 0) continue;
+    exec(db, (std::string("ALTER TABLE ") + table + " ADD COLUMN kind TEXT NOT NULL DEFAULT 'record'").c_str());
+  }
+}
+
+void remove_in_transaction(sqlite3* db, const std::string& record_id) {
+  if (sqlite3_get_autocommit(db) != 0) {
+    throw std::logic_error("outbox: remove_in_transaction called outside a transaction");
+  }
+  bool maybe_at_head_office = false;
+  {
+    Statement sent(db, "SELECT EXISTS (SELECT 1 FROM sync_delivered WHERE record_id = ?1) "
+                       "OR EXISTS (SELECT 1 FROM sync_outbox WHERE record_id = ?1 AND batch_id IS NOT NULL)");
+    sent.bind(1, record_id);
+    sent.step();
+    maybe_at_head_office = sent.integer(0) != 0;
+  }
+  for (const char* sql : {"DELETE FROM sync_outbox WHERE record_id = ?", "DELETE FROM sync_dead_letter WHERE record_id = ?"}) {
+    Statement del(db, sql);
+    del.bind(1, record_id);
+    del.step();
+  }
+  if (!maybe_at_head_office) return;
+  // A batch already sent keeps its id without this record; should the collector have stored it
+  // from an earlier attempt, the tombstone (a later batch) removes it.
+  Statement tomb(db, "INSERT INTO sync_outbox(record_id, created_at, enqueued_unix_ms, payload, image_path, kind) "
+                     "VALUES(?, ?, ?, '{}', '', 'tombstone') ON CONFLICT(record_id) DO NOTHING");
+  tomb.bind(1, record_id);
+  tomb.bind(2, store::utc_now_iso8601());
+  tomb.bind(3, unix_now_ms());
+  tomb.step();
+}
+
 void enqueue_in_transaction(sqlite3* db, const OutboxItem& item) {
   if (sqlite3_get_autocommit(db) != 0) {
     throw std::logic_error("outbox: enqueue_in_transaction called outside a transaction");
@@ -147,6 +185,7 @@ Outbox::Outbox(const std::filesystem::path& database_file) {
   // serve has not opened yet; the archive's versioned migrations record them as 1001 and 1002.
   exec(db_, outbox_migration_sql());
   exec(db_, outbox_dead_letter_migration_sql());
+  outbox_kind_migration(db_);
 }
 
 Outbox::~Outbox() { sqlite3_close(db_); }
@@ -185,10 +224,10 @@ std::optional<Batch> Outbox::next_batch(int max_records, int64_t max_bytes,
     st.step();
   }
   {
-    Statement st(db_, "SELECT record_id, created_at, payload, image_path FROM sync_outbox "
+    Statement st(db_, "SELECT record_id, created_at, payload, image_path, kind FROM sync_outbox "
                       "WHERE batch_id = ? ORDER BY seq");
     st.bind(1, batch.batch_id);
-    while (st.step()) batch.records.push_back({st.text(0), st.text(1), st.text(2), st.text(3)});
+    while (st.step()) batch.records.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.text(4) == "tombstone"});
   }
   tx.commit();
   return batch;
@@ -285,8 +324,8 @@ int64_t Outbox::dead_letter_batch(const std::string& batch_id, int http_status, 
     // OR REPLACE: should the same record id ever be refused again, keep its latest refusal
     // rather than failing (a failure here would block the outbox again).
     Statement move(db_, "INSERT OR REPLACE INTO sync_dead_letter(record_id, created_at, payload_json, image_path, "
-                        "http_status, error, failed_at) "
-                        "SELECT record_id, created_at, payload, image_path, ?, ?, ? FROM sync_outbox "
+                        "http_status, error, failed_at, kind) "
+                        "SELECT record_id, created_at, payload, image_path, ?, ?, ?, kind FROM sync_outbox "
                         "WHERE batch_id = ? ORDER BY seq");
     move.bind(1, static_cast<int64_t>(http_status));
     move.bind(2, error);
@@ -317,8 +356,9 @@ int64_t Outbox::requeue_dead_letters() {
   Transaction tx(db_);
   {
     // OR IGNORE: a record that is somehow in the outbox again already will be sent from there.
-    Statement move(db_, "INSERT OR IGNORE INTO sync_outbox(record_id, created_at, enqueued_unix_ms, payload, image_path) "
-                        "SELECT record_id, created_at, ?, payload_json, image_path FROM sync_dead_letter "
+    Statement move(db_, "INSERT OR IGNORE INTO sync_outbox(record_id, created_at, enqueued_unix_ms, payload, "
+                        "image_path, kind) "
+                        "SELECT record_id, created_at, ?, payload_json, image_path, kind FROM sync_dead_letter "
                         "ORDER BY failed_at, record_id");
     move.bind(1, unix_now_ms());
     move.step();

@@ -24,6 +24,11 @@ const char* outbox_migration_sql();
 // `edgeocr sync backfill` never re-sends what head office already acknowledged).
 const char* outbox_dead_letter_migration_sql();
 
+// Third outbox migration: a `kind` column on the outbox and dead-letter rows ('record' or
+// 'tombstone': the record was deleted at the shop and head office must delete its copy).
+// Idempotent: the Outbox connection also runs it on archives no current serve has opened.
+void outbox_kind_migration(sqlite3* db);
+
 struct OutboxItem {
   std::string record_id;
   std::string created_at;     // ISO 8601 UTC, as stored in the archive
@@ -36,11 +41,18 @@ struct OutboxItem {
 // Throws std::runtime_error on SQLite errors.
 void enqueue_in_transaction(sqlite3* db, const OutboxItem& item);
 
+// The record `record_id` was deleted from the archive (call inside the deletion's transaction):
+// a send still pending is dropped, a dead-lettered copy forgotten, and when head office has or
+// may have the record (delivered, or in a batch already on its way) a tombstone is queued so that
+// head office deletes it too.
+void remove_in_transaction(sqlite3* db, const std::string& record_id);
+
 struct PendingRecord {
   std::string record_id;
-  std::string created_at;
+  std::string created_at;    // the record's; for a tombstone, when it was deleted
   std::string payload_json;
   std::string image_path;
+  bool tombstone = false;
 };
 
 struct Batch {

@@ -17,6 +17,9 @@
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
+#include "sync/archive_link.h"
+#include "sync/sender_lock.h"
+
 namespace edgeocr::sync {
 namespace {
 
@@ -103,6 +106,10 @@ const char* image_mode_name(ImageMode mode) {
 }
 
 std::map<std::string, std::string> read_sync_keys(const std::filesystem::path& config_file) {
+  return read_config_keys(config_file, "sync.");
+}
+
+std::map<std::string, std::string> read_config_keys(const std::filesystem::path& config_file, const std::string& prefix) {
   std::ifstream in(config_file);
   if (!in) throw std::invalid_argument("cannot read config file " + config_file.string());
   std::map<std::string, std::string> keys;
@@ -135,7 +142,7 @@ std::map<std::string, std::string> read_sync_keys(const std::filesystem::path& c
       if (hash != std::string::npos) value = trim(value.substr(0, hash));
     }
     std::string full = section.empty() ? key : section + "." + key;
-    if (full.rfind("sync.", 0) == 0) keys[full] = value;
+    if (full.rfind(prefix, 0) == 0) keys[full] = value;
   }
   return keys;
 }
@@ -235,6 +242,10 @@ int64_t SyncClient::image_file_size(const std::string& image_path) const {
 std::string SyncClient::build_plaintext(const Batch& batch) const {
   nlohmann::json records = nlohmann::json::array();
   for (const PendingRecord& pending : batch.records) {
+    if (pending.tombstone) {  // deleted at the shop: head office deletes its copy
+      records.push_back({{"record_id", pending.record_id}, {"deleted", true}, {"deleted_at", pending.created_at}});
+      continue;
+    }
     nlohmann::json record = {{"record_id", pending.record_id}, {"created_at", pending.created_at}};
     nlohmann::json payload = nlohmann::json::parse(pending.payload_json, nullptr, false);
     record["record"] = payload.is_discarded() ? nlohmann::json(pending.payload_json) : std::move(payload);
@@ -291,6 +302,13 @@ PushResult SyncClient::push(const Batch& batch) {
     return result;
   }
   result.http_status = response->status;
+  if (response->has_header("Retry-After")) {
+    try {
+      result.retry_after_s = std::max(0.0, std::stod(response->get_header_value("Retry-After")));
+    } catch (const std::exception&) {
+      // an HTTP-date or junk: fall back to our own backoff
+    }
+  }
   if (response->status != 200) {
     result.error = "collector refused batch " + batch.batch_id + " with HTTP " + std::to_string(response->status) + ": " +
                    response->body.substr(0, 300);
@@ -329,9 +347,11 @@ Refusal classify_refusal(const PushResult& pushed, size_t batch_records) {
 DrainResult drain_outbox(Outbox& outbox, SyncClient& client, const std::atomic<bool>* stop) {
   DrainResult result;
   std::string renamed_batch;  // the batch id given after a 409: a second 409 on it stops the drain
+  double retry_after_s = 0;
   auto fail = [&](const std::string& error) {
     result.ok = false;
     result.error = error;
+    result.retry_after_s = retry_after_s;
     try {
       outbox.record_failure(error);
     } catch (const std::exception& e) {
@@ -361,6 +381,7 @@ DrainResult drain_outbox(Outbox& outbox, SyncClient& client, const std::atomic<b
       pushed.error = e.what();
     }
     result.wire_bytes += pushed.wire_bytes;
+    retry_after_s = pushed.retry_after_s;
     if (pushed.ok) {
       outbox.acknowledge(batch->batch_id, static_cast<int64_t>(batch->records.size()));
       ++result.batches;
@@ -466,39 +487,68 @@ void SyncWorker::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+double retry_delay_s(int failures, const SyncConfig& config, double retry_after_s) {
+  constexpr double kMaxRetryAfterS = 3600;
+  const double backoff = backoff_delay_s(failures, std::min(config.interval_s, 1.0), config.max_backoff_s);
+  return std::max(backoff, std::min(retry_after_s, kMaxRetryAfterS));
+}
+
 void SyncWorker::run() {
   int failures = 0;
+  std::optional<SenderLock> lock;
+  bool said_waiting = false;
+  bool backfilled = false;
   std::unique_ptr<Outbox> outbox;
   std::unique_ptr<SyncClient> client;
   while (!stop_) {
     double wait_s = config_.interval_s;
     try {
-      if (!outbox) outbox = std::make_unique<Outbox>(database_file_);
-      if (!client) client = std::make_unique<SyncClient>(config_, data_dir_);
-      DrainResult drained = drain_outbox(*outbox, *client, &stop_);
-      records_sent_total_ += drained.records;
-      if (drained.records > 0) {
-        spdlog::info("sync: delivered {} records in {} batches ({} bytes)", drained.records, drained.batches,
-                     drained.wire_bytes);
+      if (!lock) {
+        std::string holder;
+        lock = SenderLock::try_acquire(data_dir_, &holder);
+        if (!lock && !said_waiting) {
+          spdlog::warn("sync: {} already sends from {} ({} is locked); this one does not send while it does",
+                       holder, data_dir_.string(), SenderLock::file(data_dir_).string());
+          said_waiting = true;
+        }
+        if (lock && said_waiting) spdlog::info("sync: the other syncer is gone; sending from {}", data_dir_.string());
+        sending_ = lock.has_value();
       }
-      if (drained.ok) {
-        failures = 0;
-      } else {
-        ++failures;
-        ++failures_total_;
-        wait_s = backoff_delay_s(failures, std::min(config_.interval_s, 1.0), config_.max_backoff_s);
-        spdlog::warn("sync: {} (retry in {:.1f} s)", drained.error, wait_s);
+      if (lock) {
+        if (!backfilled) {
+          // Records archived while sync was off (or by an instance without sync) go out too.
+          const int64_t enqueued = backfill_outbox(data_dir_, "");
+          if (enqueued > 0) spdlog::info("sync: enqueued {} archived records that were never sent", enqueued);
+          backfilled = true;
+        }
+        if (!outbox) outbox = std::make_unique<Outbox>(database_file_);
+        if (!client) client = std::make_unique<SyncClient>(config_, data_dir_);
+        DrainResult drained = drain_outbox(*outbox, *client, &stop_);
+        records_sent_total_ += drained.records;
+        if (drained.records > 0) {
+          spdlog::info("sync: delivered {} records in {} batches ({} bytes)", drained.records, drained.batches,
+                       drained.wire_bytes);
+        }
+        if (drained.ok) {
+          failures = 0;
+        } else {
+          ++failures;
+          ++failures_total_;
+          wait_s = retry_delay_s(failures, config_, drained.retry_after_s);
+          spdlog::warn("sync: {} (retry in {:.1f} s)", drained.error, wait_s);
+        }
       }
     } catch (const std::exception& e) {
       ++failures;
       ++failures_total_;
-      wait_s = backoff_delay_s(failures, std::min(config_.interval_s, 1.0), config_.max_backoff_s);
+      wait_s = retry_delay_s(failures, config_, 0);
       spdlog::error("sync: {} (retry in {:.1f} s)", e.what(), wait_s);
       client.reset();
     }
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, std::chrono::duration<double>(wait_s), [this] { return stop_.load(); });
+    std::unique_lock wait_lock(mutex_);
+    wake_.wait_for(wait_lock, std::chrono::duration<double>(wait_s), [this] { return stop_.load(); });
   }
+  sending_ = false;
 }
 
 std::string SyncWorker::metrics_text() {

@@ -46,6 +46,8 @@ struct SyncConfig {
 // Reads the "sync.*" keys of a config file: TOML-style `[sync]` section with `key = value`
 // lines, or dotted `sync.key = value` lines; # comments; quoted or bare values.
 std::map<std::string, std::string> read_sync_keys(const std::filesystem::path& config_file);
+// The same for the keys starting with `prefix` (e.g. "retention.").
+std::map<std::string, std::string> read_config_keys(const std::filesystem::path& config_file, const std::string& prefix);
 ImageMode parse_image_mode(const std::string& text);
 const char* image_mode_name(ImageMode mode);
 // "2026-01-31T12:00:00Z"
@@ -56,6 +58,7 @@ struct PushResult {
   int http_status = 0;        // 0 when no response (connection failed)
   std::string error;          // for the log and `sync status`
   int64_t wire_bytes = 0;     // request body size
+  double retry_after_s = 0;   // the collector's Retry-After (seconds; 0: none)
 };
 
 // Seals batches and posts them to the collector over verified HTTPS.
@@ -89,6 +92,7 @@ struct DrainResult {
   int64_t wire_bytes = 0;
   int64_t splits = 0;           // refused batches split in two
   int64_t dead_lettered = 0;    // records moved to the dead-letter table
+  double retry_after_s = 0;     // the failed push's Retry-After, if the collector sent one
   std::string error;
 };
 
@@ -107,7 +111,14 @@ DrainResult drain_outbox(Outbox& outbox, SyncClient& client, const std::atomic<b
 // jitter" in [delay/2, delay] so that many shops coming back online do not retry in lock-step.
 double backoff_delay_s(int attempt, double base_s, double max_s);
 
-// Background worker for `edgeocr serve`: drains every sync.interval seconds, backs off on failure.
+// Delay before the next round after `failures` failed rounds in a row: the backoff, but never
+// sooner than the collector asked (Retry-After, capped at an hour).
+double retry_delay_s(int failures, const SyncConfig& config, double retry_after_s);
+
+// Background worker for `edgeocr serve` and `sync --watch`: sends only while it holds the data
+// folder's SenderLock (waiting, and saying so, while another syncer has it); enqueues archived
+// records that never went to the outbox (backfill) once it holds it; then drains every
+// sync.interval seconds and backs off on failure.
 class SyncWorker {
  public:
   SyncWorker(SyncConfig config, std::filesystem::path data_dir, std::filesystem::path database_file);
@@ -116,6 +127,7 @@ class SyncWorker {
   SyncWorker& operator=(const SyncWorker&) = delete;
   void start();
   void stop();
+  bool sending() const { return sending_; }  // false while another syncer holds the folder's lock
   // Prometheus text lines: pending, oldest pending age, last success, last error, delivered.
   std::string metrics_text();
   // The same as gauges: name -> (help, value), the shape of serve::Metrics' gauge source.
@@ -132,6 +144,7 @@ class SyncWorker {
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> failures_total_{0};
   std::atomic<int64_t> records_sent_total_{0};
+  std::atomic<bool> sending_{false};  // holds the sender lock
 };
 
 // The same gauges from an outbox status; shared by the worker and `edgeocr sync status`.

@@ -13,6 +13,7 @@
 #include "sync/collector.h"
 #include "sync/envelope.h"
 #include "sync/outbox.h"
+#include "sync/sender_lock.h"
 #include "sync/sync_client.h"
 
 namespace edgeocr::cli {
@@ -89,6 +90,16 @@ int run_once(const SyncArgs& args) {
   sync::SyncConfig config = sync::SyncConfig::from_keys(sync::read_sync_keys(args.config_file));
   std::filesystem::path db = sync::archive_database_file(args.data_dir);
   if (!std::filesystem::exists(db)) throw std::invalid_argument("no archive database at " + db.string());
+  std::string holder;
+  std::optional<sync::SenderLock> lock = sync::SenderLock::try_acquire(args.data_dir, &holder);
+  if (!lock) {
+    std::cerr << "edgeocr sync: " << holder << " already sends from " << args.data_dir << " ("
+              << sync::SenderLock::file(args.data_dir).string()
+              << " is locked, e.g. by `edgeocr serve` with sync configured); not sending\n";
+    return 1;
+  }
+  const int64_t backfilled = sync::backfill_outbox(args.data_dir, "");
+  if (backfilled > 0) std::cout << "enqueued " << backfilled << " archived records that were never sent\n";
   sync::Outbox outbox(db);
   sync::SyncClient client(config, args.data_dir);
   sync::DrainResult result = sync::drain_outbox(outbox, client);

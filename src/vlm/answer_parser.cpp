@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 namespace edgeocr::vlm {
 namespace {
@@ -228,7 +229,21 @@ std::string trim_repeated_tail(std::string_view s) {
     while (run + p < n && s[n - 1 - run] == s[n - 1 - run - p]) ++run;
     const size_t periodic = run + p;  // bytes covered by the periodic region
     if (periodic < kMinRepeats * p || periodic < kMinBytes) continue;
-    size_t cut = n - run;  // keep the region's first period
+    // The region may begin inside the text before the loop (when that text ends the way a copy
+    // does), so its first period can be a rotation that cuts the real copy short. Keep one period
+    // plus the few bytes up to where a copy ends: a line end, else a closing </quad>, else the
+    // ")" closing a tag-less box; without any, exactly one period.
+    const size_t start = n - periodic;
+    const size_t from = start + p, to = std::min(n, start + 2 * p - 1);
+    auto first_end = [&](auto&& ends_here) -> std::optional<size_t> {
+      for (size_t c = from; c <= to; ++c)
+        if (ends_here(c)) return c;
+      return std::nullopt;
+    };
+    const auto line_end = first_end([&](size_t c) { return s[c - 1] == '\n'; });
+    const auto quad_end = first_end([&](size_t c) { return c >= 7 && s.substr(c - 7, 7) == "</quad>"; });
+    const auto box_end = first_end([&](size_t c) { return s[c - 1] == ')' && (c == n || s[c] != ','); });
+    size_t cut = line_end ? *line_end : quad_end ? *quad_end : box_end ? *box_end : from;
     while (cut < n && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) ++cut;  // UTF-8 boundary
     return std::string(s.substr(0, cut));
   }
@@ -241,7 +256,7 @@ std::optional<std::vector<ocr::TextLine>> parse_spotting(std::string_view answer
   if (!t.empty() && t.front() == '[' ) {
     if (auto lines = parse_spotting_json(t, g)) return lines;
   }
-  if (t.rfind("```", 0) == 0) {
+  if (t.find("```") != std::string_view::npos) {  // a fenced JSON list, maybe after some prose
     if (auto lines = parse_spotting_json(t, g)) return lines;
   }
   // Tagged and tag-less forms become the same "TEXT(x1,y1),(x2,y2)" run.

@@ -109,7 +109,7 @@ nlohmann::json VlmBackend::run_prepared(const PreparedImage& image, const VlmReq
   const auto start = Clock::now();
   ChatResult chat;
   try {
-    chat = client_.complete(image.data_url, prompt);
+    chat = client_.complete(image.data_url, prompt, request.deadline);
   } catch (const VlmError& e) {
     metrics_->record_request(task, to_string(e.kind()), std::chrono::duration<double>(Clock::now() - start).count());
     throw;

@@ -37,6 +37,8 @@ struct VlmRequest {
   std::vector<std::string> fields;  // explicit field names for extraction
   std::string schema;               // "receipt" -> the receipt field list
   std::string target_language;      // translate: "en" | "zh"; "" = from the instruction (default en)
+  // Every VLM attempt, wait and backoff ends by then (the caller keeps time to answer after it).
+  std::optional<Clock::time_point> deadline;
 };
 
 // Builds a request from API parameters; task "" = spot. Throws std::invalid_argument for an

@@ -1,5 +1,6 @@
 #include "vlm/client.h"
 
+#include <condition_variable>
 #include <thread>
 
 #include <httplib.h>
@@ -83,6 +84,8 @@ std::string OpenAiClient::request_body(const std::string& image_data_url, const 
              {"content", nlohmann::json::array({{{"type", "image_url"}, {"image_url", {{"url", image_data_url}}}},
                                                 {{"type", "text"}, {"text", prompt}}})}}})},
       {"temperature", 0},
+      {"top_k", options_.top_k},
+      {"repetition_penalty", options_.repetition_penalty},
       {"max_tokens", options_.max_tokens},
       {"stream", false},
   };
@@ -99,33 +102,98 @@ void OpenAiClient::publish_gauges() {
   metrics_->set_breaker_state(breaker_gauge(breaker_.state()));
 }
 
-ChatResult OpenAiClient::complete(const std::string& image_data_url, const std::string& prompt) {
+namespace {
+
+// Ends an HTTP exchange at a fixed time: the client's own timeouts restart with every byte read,
+// so a server trickling its answer would otherwise hold an attempt open indefinitely.
+class AttemptDeadline {
+ public:
+  AttemptDeadline(httplib::Client& http, Clock::time_point at) : watcher_([this, &http, at] {
+    std::unique_lock lock(mutex_);
+    if (!cv_.wait_until(lock, at, [this] { return done_; })) {
+      expired_ = true;
+      http.stop();
+    }
+  }) {}
+  ~AttemptDeadline() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    watcher_.join();
+  }
+  AttemptDeadline(const AttemptDeadline&) = delete;
+  AttemptDeadline& operator=(const AttemptDeadline&) = delete;
+  bool expired() {
+    std::lock_guard lock(mutex_);
+    return expired_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false, expired_ = false;
+  std::thread watcher_;  // last: starts after the members it uses
+};
+
+std::pair<time_t, time_t> seconds_and_micros(std::chrono::milliseconds d) {
+  const auto ms = std::max<long long>(1, d.count());
+  return {static_cast<time_t>(ms / 1000), static_cast<time_t>((ms % 1000) * 1000)};
+}
+
+}  // namespace
+
+ChatResult OpenAiClient::complete(const std::string& image_data_url, const std::string& prompt,
+                                  std::optional<Clock::time_point> deadline) {
   const auto start = Clock::now();
-  if (breaker_.state() == BreakerState::open) {  // fail fast, without waiting for a slot
+  // The breaker judges requests, not attempts: one request's retries are one failure.
+  if (!breaker_.allow()) {  // fail fast, without waiting for a slot
     metrics_->record_error("breaker_open");
     publish_gauges();
     throw VlmError(VlmError::Kind::unavailable, "VLM circuit breaker is open (the server failed repeatedly)");
   }
-  InflightLimiter::Slot slot = limiter_.acquire_for(options_.timeout);
-  if (!slot) {
-    metrics_->record_error("overloaded");
-    throw VlmError(VlmError::Kind::overloaded,
-                   "VLM busy: no in-flight slot freed up within the timeout (--vlm-max-inflight " +
-                       std::to_string(limiter_.capacity()) + ")");
-  }
-  publish_gauges();
-  const std::string body = request_body(image_data_url, prompt);
-  const auto timeout_s = options_.timeout.count() / 1000;
-  const auto timeout_us = (options_.timeout.count() % 1000) * 1000;
-  std::string last_error = "no attempt made";
-
-  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-    if (!breaker_.allow()) {
-      metrics_->record_error("breaker_open");
-      publish_gauges();
-      throw VlmError(VlmError::Kind::unavailable,
-                     "VLM circuit breaker is open (the server failed repeatedly); last error: " + last_error);
+  auto slot_wait = options_.timeout;
+  if (deadline) slot_wait = std::min(slot_wait, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - start));
+  std::optional<ChatResult> result;
+  std::exception_ptr error;
+  {
+    InflightLimiter::Slot slot = limiter_.acquire_for(std::max(std::chrono::milliseconds(0), slot_wait));
+    if (!slot) {
+      breaker_.abandon();  // not the server's fault
+      metrics_->record_error("overloaded");
+      throw VlmError(VlmError::Kind::overloaded,
+                     "VLM busy: no in-flight slot freed up within the timeout (--vlm-max-inflight " +
+                         std::to_string(limiter_.capacity()) + ")");
     }
+    publish_gauges();
+    try {
+      result = attempts_in_slot(request_body(image_data_url, prompt), start, deadline);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  publish_gauges();  // after the slot is released, so the in-flight gauge returns to 0
+  if (error) std::rethrow_exception(error);
+  return std::move(*result);
+}
+
+ChatResult OpenAiClient::attempts_in_slot(const std::string& body, Clock::time_point start,
+                                          std::optional<Clock::time_point> deadline) {
+  using std::chrono::milliseconds;
+  std::string last_error = "no attempt made";
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    const auto now = Clock::now();
+    auto attempt_end = now + options_.timeout;
+    if (deadline) {
+      if (*deadline <= now) {
+        last_error += "; no time left in the request's budget";
+        break;
+      }
+      attempt_end = std::min(attempt_end, *deadline);
+    }
+    const auto budget = std::chrono::duration_cast<milliseconds>(attempt_end - now);
+    const auto [timeout_s, timeout_us] = seconds_and_micros(budget);
     httplib::Client http(scheme_host_port_);
     http.set_connection_timeout(timeout_s, timeout_us);
     http.set_read_timeout(timeout_s, timeout_us);
@@ -133,21 +201,25 @@ ChatResult OpenAiClient::complete(const std::string& image_data_url, const std::
     http.set_keep_alive(false);
     http.enable_server_certificate_verification(options_.verify_tls);
     if (!options_.api_key.empty()) http.set_bearer_token_auth(options_.api_key);
-    const httplib::Result res = http.Post(path_, body, "application/json");
-
-    std::optional<std::chrono::milliseconds> retry_after;
-    if (!res) {
-      const auto err = res.error();
-      const bool timed_out = err == httplib::Error::Read || err == httplib::Error::Write ||
+    httplib::Result res{nullptr, httplib::Error::Unknown};
+    bool expired = false;
+    {
+      AttemptDeadline watch(http, attempt_end);
+      res = http.Post(path_, body, "application/json");
+      expired = watch.expired();
+    }
+    std::optional<milliseconds> retry_after;
+    if (expired || !res) {
+      const auto err = res ? httplib::Error::Success : res.error();
+      const bool timed_out = expired || err == httplib::Error::Read || err == httplib::Error::Write ||
                              err == httplib::Error::ConnectionTimeout;
       metrics_->record_error(timed_out ? "timeout" : "connection");
-      breaker_.record_failure();
-      publish_gauges();
-      last_error = (timed_out ? "timed out after " + std::to_string(options_.timeout.count()) + " ms"
-                              : "connection failed") +
-                   std::string(" (") + httplib::to_string(err) + ") to " + scheme_host_port_;
+      last_error = timed_out ? "timed out after " + std::to_string(budget.count()) + " ms (" +
+                                   (expired ? std::string("attempt deadline") : httplib::to_string(err)) + ") to " +
+                                   scheme_host_port_
+                             : "connection failed (" + httplib::to_string(err) + ") to " + scheme_host_port_;
       // A timed-out generation is probably still running on the server: retrying only adds load.
-      if (err == httplib::Error::Read) break;
+      if (timed_out && err != httplib::Error::ConnectionTimeout) break;
     } else if (res->status == 200) {
       const auto json = nlohmann::json::parse(res->body, nullptr, false);
       std::optional<std::string> content;
@@ -155,7 +227,6 @@ ChatResult OpenAiClient::complete(const std::string& image_data_url, const std::
         content = message_content(json["choices"][0].value("message", nlohmann::json()));
       }
       breaker_.record_success();  // the server is alive and answering
-      publish_gauges();
       if (!content) {
         metrics_->record_error("bad_response");
         throw VlmError(VlmError::Kind::bad_response,
@@ -176,25 +247,24 @@ ChatResult OpenAiClient::complete(const std::string& image_data_url, const std::
       return result;
     } else if (res->status == 429 || res->status >= 500) {
       metrics_->record_error(res->status == 429 ? "http_429" : "http_5xx");
-      breaker_.record_failure();
-      publish_gauges();
       last_error = "HTTP " + std::to_string(res->status) + " from the VLM server: " + snippet(res->body);
       if (res->has_header("Retry-After")) retry_after = parse_retry_after(res->get_header_value("Retry-After"));
       if (retry_after && *retry_after > options_.max_retry_after) break;  // the server asks for longer than we wait
     } else {
       metrics_->record_error("http_4xx");
       breaker_.record_success();  // alive; the request itself is wrong, retrying will not help
-      publish_gauges();
       throw VlmError(VlmError::Kind::rejected,
                      "the VLM server rejected the request: HTTP " + std::to_string(res->status) + ": " +
                          snippet(res->body));
     }
     if (attempt + 1 < options_.max_attempts) {
+      const milliseconds wait = retry_after ? *retry_after : next_delay(attempt);
+      if (deadline && Clock::now() + wait >= *deadline) break;  // no time for another attempt
       metrics_->record_retry();
-      std::this_thread::sleep_for(retry_after ? *retry_after : next_delay(attempt));
+      std::this_thread::sleep_for(wait);
     }
   }
-  publish_gauges();
+  breaker_.record_failure();
   throw VlmError(VlmError::Kind::unavailable, "VLM request failed: " + last_error);
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -22,15 +23,19 @@ struct ClientOptions {
   std::string base_url = "http://127.0.0.1:8001/v1";  // ".../v1"; /chat/completions is appended
   std::string model = "tencent/HunyuanOCR";
   std::string api_key;                                 // sent as "Authorization: Bearer ..." when set
-  std::chrono::milliseconds timeout{60'000};           // per attempt (connect + send + read)
+  std::chrono::milliseconds timeout{60'000};           // deadline per attempt (connect + send + whole answer)
   int max_inflight = 4;                                // requests to the server at once
   int max_attempts = 3;                                // 1 = no retries
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_cap{8'000};
   std::chrono::milliseconds max_retry_after{30'000};   // a longer Retry-After gives up instead
-  int breaker_failure_threshold = 5;                   // consecutive failed attempts that open it
+  int breaker_failure_threshold = 5;                   // consecutive failed requests that open it
   std::chrono::milliseconds breaker_cool_down{30'000};
   int max_tokens = 16384;
+  // Sampling the model card recommends with temperature 0 (HunyuanOCR v1.0; v1.5 wants
+  // repetition_penalty 1.08).
+  int top_k = 1;
+  double repetition_penalty = 1.0;
   bool verify_tls = true;
 };
 
@@ -63,8 +68,10 @@ class OpenAiClient {
  public:
   explicit OpenAiClient(ClientOptions options, VlmMetrics* metrics = &global_metrics());
 
-  // Throws VlmError. Thread-safe.
-  ChatResult complete(const std::string& image_data_url, const std::string& prompt);
+  // Throws VlmError. Thread-safe. Each attempt ends by its deadline (options.timeout) however the
+  // server trickles its answer; with `deadline`, every attempt, wait and backoff also ends by it.
+  ChatResult complete(const std::string& image_data_url, const std::string& prompt,
+                      std::optional<Clock::time_point> deadline = std::nullopt);
 
   // The exact JSON body sent for a request (exposed for tests and --dry-run).
   std::string request_body(const std::string& image_data_url, const std::string& prompt) const;
@@ -76,6 +83,7 @@ class OpenAiClient {
 
  private:
   std::chrono::milliseconds next_delay(int attempt);
+  ChatResult attempts_in_slot(const std::string& body, Clock::time_point start, std::optional<Clock::time_point> deadline);
   void publish_gauges();
 
   ClientOptions options_;

@@ -116,6 +116,15 @@ void add_vlm_cli_options(CLI::App& app, VlmSettings& s, bool with_backend_flag) 
       ->envname("EDGEOCR_VLM_MAX_TOKENS")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--vlm-top-k", s.client.top_k, "top_k sent with each request (model card: 1)")
+      ->envname("EDGEOCR_VLM_TOP_K")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--vlm-repetition-penalty", s.client.repetition_penalty,
+                 "repetition_penalty sent with each request (model card: 1.0 for v1.0, 1.08 for v1.5)")
+      ->envname("EDGEOCR_VLM_REPETITION_PENALTY")
+      ->check(CLI::Range(0.5, 2.0))
+      ->capture_default_str();
   app.add_option("--vlm-language", s.prompt_language, "prompt language when the request has no text: zh | en")
       ->envname("EDGEOCR_VLM_LANGUAGE")
       ->check(CLI::IsMember({"zh", "en"}))
@@ -135,7 +144,12 @@ bool apply_vlm_setting(VlmSettings& s, std::string_view key, std::string_view va
     s.min_confidence = c;
   } else if (key == "vlm.retries") s.client.max_attempts = to_positive_int(key, value);
   else if (key == "vlm.max_tokens") s.client.max_tokens = to_positive_int(key, value);
-  else if (key == "vlm.low_confidence_routing") s.route_low_confidence = to_bool(key, value);
+  else if (key == "vlm.top_k") s.client.top_k = to_positive_int(key, value);
+  else if (key == "vlm.repetition_penalty") {
+    const double r = to_double(key, value);
+    if (r < 0.5 || r > 2.0) throw std::invalid_argument("vlm.repetition_penalty must be within 0.5..2.0");
+    s.client.repetition_penalty = r;
+  } else if (key == "vlm.low_confidence_routing") s.route_low_confidence = to_bool(key, value);
   else if (key == "vlm.language") { s.prompt_language = lower(value); check_language(s.prompt_language); }
   else if (key == "vlm.breaker_threshold") s.client.breaker_failure_threshold = to_positive_int(key, value);
   else if (key == "vlm.breaker_cooldown") s.client.breaker_cool_down = seconds(key, value);
@@ -146,7 +160,8 @@ bool apply_vlm_setting(VlmSettings& s, std::string_view key, std::string_view va
 void apply_vlm_environment(VlmSettings& s) {
   static constexpr std::string_view keys[] = {"url", "model", "key_file", "timeout", "max_inflight",
                                               "min_confidence", "retries", "max_tokens", "low_confidence_routing",
-                                              "language", "breaker_threshold", "breaker_cooldown"};
+                                              "language", "breaker_threshold", "breaker_cooldown", "top_k",
+                                              "repetition_penalty"};
   if (const char* v = std::getenv("EDGEOCR_BACKEND")) apply_vlm_setting(s, "backend", v);
   for (const auto key : keys) {
     std::string env = "EDGEOCR_VLM_";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <stdexcept>
 
 namespace edgeocr::vlm {
@@ -144,10 +145,30 @@ std::string build_prompt(const PromptRequest& r) {
 
 std::string translation_target(std::string_view instruction) {
   const std::string l = lower_ascii(instruction);
-  const bool to_zh = l.find("chinese") != std::string::npos || l.find("中文") != std::string::npos ||
-                     l.find("汉语") != std::string::npos || l.find("漢語") != std::string::npos ||
-                     l.find("简体") != std::string::npos;
-  return to_zh ? "zh" : "en";
+  struct Name {
+    const char* text;
+    const char* language;
+  };
+  static const Name names[] = {{"chinese", "zh"}, {"mandarin", "zh"}, {"中文", "zh"}, {"汉语", "zh"}, {"漢語", "zh"},
+                               {"简体", "zh"},    {"繁体", "zh"},     {"繁體", "zh"}, {"華語", "zh"}, {"华语", "zh"},
+                               {"english", "en"}, {"英文", "en"},     {"英语", "en"}, {"英語", "en"}};
+  // A language right after a direction word is the target ("into English", "翻译成英文"); a language
+  // named elsewhere is the source ("this Chinese menu", "把这张中文菜单").
+  static const char* markers[] = {"into ", "to ", "成", "为", "為", "到"};
+  std::optional<std::string> target, source;
+  for (const Name& name : names) {
+    for (size_t at = l.find(name.text); at != std::string::npos; at = l.find(name.text, at + 1)) {
+      bool after_marker = false;
+      for (const char* marker : markers) {
+        const std::string_view m(marker);
+        if (at >= m.size() && std::string_view(l).substr(at - m.size(), m.size()) == m) after_marker = true;
+      }
+      (after_marker ? target : source) = name.language;
+    }
+  }
+  if (target) return *target;
+  if (source) return *source == "zh" ? "en" : "zh";  // only the source is named: the other one
+  return "en";
 }
 
 bool is_translation_instruction(std::string_view instruction) {

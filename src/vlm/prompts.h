@@ -46,7 +46,9 @@ struct PromptRequest {
 // or vqa without a question.
 std::string build_prompt(const PromptRequest& request);
 
-// "translate this menu into Chinese" / "翻译成中文" -> "zh"; otherwise "en".
+// The language a translation instruction asks for: the one named after "into/to" or "成/为/到"
+// ("translate this Chinese menu into English" / "把这张中文菜单翻译成英文" -> "en"); when only a
+// source language is named, the other one; when none is named, "en".
 std::string translation_target(std::string_view instruction);
 
 // Whether a free-form instruction asks for translation ("translate", "翻译", "譯").

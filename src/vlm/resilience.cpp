@@ -91,6 +91,18 @@ BreakerState CircuitBreaker::state() const {
   return state_;
 }
 
+void CircuitBreaker::abandon() {
+  std::lock_guard lock(mutex_);
+  trial_in_flight_ = false;
+}
+
+std::chrono::milliseconds CircuitBreaker::retry_in() const {
+  std::lock_guard lock(mutex_);
+  if (state_ != BreakerState::open) return std::chrono::milliseconds(0);
+  const auto left = cool_down_ - std::chrono::duration_cast<std::chrono::milliseconds>(now_() - opened_at_);
+  return std::max(std::chrono::milliseconds(0), left);
+}
+
 int CircuitBreaker::consecutive_failures() const {
   std::lock_guard lock(mutex_);
   return failures_;

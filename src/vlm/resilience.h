@@ -67,7 +67,9 @@ class CircuitBreaker {
   bool allow();            // may move open -> half_open and admit the one trial request
   void record_success();
   void record_failure();
+  void abandon();          // the admitted request never reached the server: no verdict
   BreakerState state() const;     // open -> half_open transition is reported once cool-down is over
+  std::chrono::milliseconds retry_in() const;  // rest of the cool-down while open, else 0
   int consecutive_failures() const;
   long long times_opened() const;
 

@@ -1,5 +1,9 @@
 #include "vlm/serve_engine.h"
 
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+
 #include <opencv2/imgcodecs.hpp>
 
 #include "extract/extract.h"
@@ -7,9 +11,18 @@
 namespace edgeocr::vlm {
 namespace {
 
-serve::ApiError to_api_error(const VlmError& e) {
+// Time kept back from the request's deadline for answering after the VLM gave up (native
+// result + vlm_unavailable, or the 503), so a hanging VLM never turns into the server's 504.
+constexpr std::chrono::milliseconds kAnswerReserve{1000};
+
+serve::ApiError to_api_error(const VlmError& e, const CircuitBreaker* breaker) {
   switch (e.kind()) {
-    case VlmError::Kind::unavailable: return serve::ApiError(503, "vlm_unavailable", e.what());
+    case VlmError::Kind::unavailable: {
+      // While the breaker is open, tell clients when it will let a request through again.
+      const auto wait = breaker ? breaker->retry_in() : std::chrono::milliseconds(0);
+      const int retry_after_s = wait.count() > 0 ? static_cast<int>((wait.count() + 999) / 1000) : 0;
+      return serve::ApiError(503, "vlm_unavailable", e.what(), retry_after_s);
+    }
     case VlmError::Kind::overloaded: return serve::ApiError(503, "vlm_busy", e.what());
     case VlmError::Kind::rejected: return serve::ApiError(502, "vlm_rejected", e.what());
     case VlmError::Kind::bad_response: return serve::ApiError(502, "vlm_bad_response", e.what());
@@ -34,9 +47,57 @@ bool native_can_extract(const serve::OcrRequest& request) {
   }
 }
 
+// The native engines, shared by the job workers; a worker holds one only while native OCR runs.
+class NativePool {
+ public:
+  NativePool(serve::EngineFactory factory, int size) : factory_(std::move(factory)), size_(std::max(1, size)) {}
+
+  // Called from each job worker's engine factory: the first `size` calls build an engine, on
+  // that worker's thread at start-up, so a bad model folder fails the start as before.
+  void build_one() {
+    {
+      std::lock_guard lock(mutex_);
+      if (reserved_ >= size_) return;
+      ++reserved_;
+    }
+    auto engine = factory_();
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(engine));
+    available_.notify_one();
+  }
+
+  nlohmann::json recognize(const serve::OcrRequest& request) {
+    std::unique_ptr<serve::OcrEngine> engine;
+    {
+      std::unique_lock lock(mutex_);
+      available_.wait(lock, [this] { return !idle_.empty(); });
+      engine = std::move(idle_.back());
+      idle_.pop_back();
+    }
+    struct GiveBack {
+      NativePool& pool;
+      std::unique_ptr<serve::OcrEngine>& engine;
+      ~GiveBack() {
+        std::lock_guard lock(pool.mutex_);
+        pool.idle_.push_back(std::move(engine));
+        pool.available_.notify_one();
+      }
+    } give_back{*this, engine};
+    return engine->recognize(request);
+  }
+
+ private:
+  serve::EngineFactory factory_;
+  const int size_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  int reserved_ = 0;
+  std::vector<std::unique_ptr<serve::OcrEngine>> idle_;
+};
+
 class VlmEngine : public serve::OcrEngine {
  public:
-  VlmEngine(const VlmSettings& settings, std::shared_ptr<VlmBackend> backend, std::unique_ptr<serve::OcrEngine> native)
+  VlmEngine(const VlmSettings& settings, std::shared_ptr<VlmBackend> backend, std::shared_ptr<NativePool> native)
       : router_(settings, std::move(backend)), native_(std::move(native)) {}
 
   nlohmann::json recognize(const serve::OcrRequest& request) override {
@@ -46,6 +107,7 @@ class VlmEngine : public serve::OcrEngine {
     } catch (const std::invalid_argument& e) {
       throw serve::ApiError(400, "bad_parameter", e.what());
     }
+    if (request.deadline) vlm_request.deadline = *request.deadline - kAnswerReserve;
     const auto bytes = request.image();
     if (bytes.empty()) throw serve::ApiError(400, "bad_image", "the image is empty");
     const cv::Mat image = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8U, const_cast<uint8_t*>(bytes.data())),
@@ -80,7 +142,7 @@ class VlmEngine : public serve::OcrEngine {
     try {
       return router_.run(image, vlm_request, native);
     } catch (const VlmError& e) {
-      throw to_api_error(e);
+      throw to_api_error(e, router_.vlm() ? &router_.vlm()->client().breaker() : nullptr);
     } catch (const std::invalid_argument& e) {
       throw serve::ApiError(400, "bad_parameter", e.what());
     }
@@ -88,7 +150,7 @@ class VlmEngine : public serve::OcrEngine {
 
  private:
   Router router_;
-  std::unique_ptr<serve::OcrEngine> native_;
+  std::shared_ptr<NativePool> native_;
 };
 
 }  // namespace
@@ -97,7 +159,7 @@ const std::vector<std::string>& serve_setting_keys() {
   static const std::vector<std::string> keys{"vlm.url",         "vlm.model",       "vlm.key_file",
                                              "vlm.timeout",     "vlm.max_inflight", "vlm.min_confidence",
                                              "vlm.retries",     "vlm.max_tokens",  "vlm.low_confidence_routing",
-                                             "vlm.language"};
+                                             "vlm.language",    "vlm.top_k",       "vlm.repetition_penalty"};
   return keys;
 }
 
@@ -111,14 +173,21 @@ VlmSettings settings_from(const std::string& backend, const std::function<std::s
   return s;
 }
 
-serve::EngineFactory make_serve_engine_factory(const VlmSettings& settings, serve::EngineFactory native_factory) {
+int job_workers(const VlmSettings& settings, int native_engines) {
+  return std::max(1, native_engines) + (settings.backend == BackendKind::native ? 0 : settings.client.max_inflight);
+}
+
+serve::EngineFactory make_serve_engine_factory(const VlmSettings& settings, serve::EngineFactory native_factory,
+                                               int native_engines) {
   if (settings.backend == BackendKind::native) throw std::invalid_argument("make_serve_engine_factory: native backend");
   if (settings.backend == BackendKind::hybrid && !native_factory) {
     throw std::invalid_argument("--backend hybrid needs the native pipeline, which this build does not have");
   }
   auto backend = std::make_shared<VlmBackend>(settings);  // reads the key file now: errors at start
-  return [settings, backend, native_factory]() -> std::unique_ptr<serve::OcrEngine> {
-    return std::make_unique<VlmEngine>(settings, backend, native_factory ? native_factory() : nullptr);
+  auto pool = native_factory ? std::make_shared<NativePool>(native_factory, native_engines) : nullptr;
+  return [settings, backend, pool]() -> std::unique_ptr<serve::OcrEngine> {
+    if (pool) pool->build_one();
+    return std::make_unique<VlmEngine>(settings, backend, pool);
   };
 }
 

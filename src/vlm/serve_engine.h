@@ -20,9 +20,16 @@ const std::vector<std::string>& serve_setting_keys();
 // Throws std::invalid_argument for a bad value or backend name.
 VlmSettings settings_from(const std::string& backend, const std::function<std::string(const std::string&)>& get);
 
-// One engine per worker. `native_factory` builds the worker's native engine: required for
-// hybrid, optional for openai (then a VLM failure is an HTTP error instead of a native fallback).
-// VLM failures without fallback become ApiError 503 vlm_unavailable / 502 vlm_rejected.
-serve::EngineFactory make_serve_engine_factory(const VlmSettings& settings, serve::EngineFactory native_factory);
+// One engine per job worker. VLM calls wait on the network, so the server runs more job workers
+// than native engines (job_workers): `native_factory` builds `native_engines` native engines,
+// shared by all job workers and held only while native OCR runs, so a VLM call never keeps the
+// OCR engine from other requests. Required for hybrid, optional for openai (then a VLM failure
+// is an HTTP error instead of a native fallback). VLM failures without fallback become ApiError
+// 503 vlm_unavailable (with Retry-After while the breaker is open) / 502 vlm_rejected.
+serve::EngineFactory make_serve_engine_factory(const VlmSettings& settings, serve::EngineFactory native_factory,
+                                               int native_engines = 1);
+
+// Job workers for a VLM backend: the native engines plus one per VLM request allowed in flight.
+int job_workers(const VlmSettings& settings, int native_engines);
 
 }  // namespace edgeocr::vlm

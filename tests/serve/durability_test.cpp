@@ -118,7 +118,7 @@ TEST(Durability, KillDashNineDuringBurstKeepsEveryAcknowledgedRecord) {
   sqlite3_close(db);
 
   // The archive reopens, and every acknowledged record has its image file.
-  edgeocr::store::Archive archive({data_dir, {}, {}});
+  edgeocr::store::Archive archive({data_dir, {}, {}, {}, {}});
   for (const auto& id : acked) {
     const auto r = archive.get(id);
     ASSERT_TRUE(r);

@@ -45,11 +45,17 @@ NewRecord record_with(const std::vector<uint8_t>& image, const std::string& text
   return r;
 }
 
+ArchiveOptions options_at(const std::filesystem::path& dir) {
+  ArchiveOptions options;
+  options.data_dir = dir;
+  return options;
+}
+
 }  // namespace
 
 TEST(Archive, InsertGetAndStoreImageUnderItsHash) {
   TempDir dir;
-  Archive archive(ArchiveOptions{dir.path(), {}, {}});
+  Archive archive(options_at(dir.path()));
   const auto image = bytes("fake jpeg bytes");
   const auto rec = archive.insert(record_with(image, "TOTAL 36.80"));
   EXPECT_EQ(rec.id.size(), 36u);
@@ -71,7 +77,7 @@ TEST(Archive, InsertGetAndStoreImageUnderItsHash) {
 
 TEST(Archive, DeduplicatesImagesAndDeletesOnlyWhenUnreferenced) {
   TempDir dir;
-  Archive archive(ArchiveOptions{dir.path(), {}, {}});
+  Archive archive(options_at(dir.path()));
   const auto image = bytes("same image");
   const auto a = archive.insert(record_with(image, "a"));
   const auto b = archive.insert(record_with(image, "b"));
@@ -91,7 +97,7 @@ TEST(Archive, DeduplicatesImagesAndDeletesOnlyWhenUnreferenced) {
 
 TEST(Archive, ListsNewestFirstWithOffsetCursorSearchAndDates) {
   TempDir dir;
-  Archive archive(ArchiveOptions{dir.path(), {}, {}});
+  Archive archive(options_at(dir.path()));
   std::vector<std::string> ids;
   for (int i = 0; i < 7; ++i) ids.push_back(archive.insert(record_with({}, i % 2 ? "odd receipt" : "even 100%")).id);
   ListQuery q;
@@ -146,7 +152,7 @@ TEST(Archive, ListsNewestFirstWithOffsetCursorSearchAndDates) {
 
 TEST(Archive, CsvExportQuotesFields) {
   TempDir dir;
-  Archive archive(ArchiveOptions{dir.path(), {}, {}});
+  Archive archive(options_at(dir.path()));
   archive.insert(record_with({}, "say \"hi\", ok"));
   std::ostringstream out;
   archive.write_csv(out, {});
@@ -159,10 +165,10 @@ TEST(Archive, ReopenKeepsRecordsAndRunsMigrationsOnce) {
   TempDir dir;
   std::string id;
   {
-    Archive archive(ArchiveOptions{dir.path(), {}, {}});
+    Archive archive(options_at(dir.path()));
     id = archive.insert(record_with(bytes("x"), "kept")).id;
   }
-  Archive again(ArchiveOptions{dir.path(), {}, {}});
+  Archive again(options_at(dir.path()));
   EXPECT_TRUE(again.get(id));
   EXPECT_EQ(again.count(), 1);
   EXPECT_EQ(again.schema_version(), 1);
@@ -170,7 +176,7 @@ TEST(Archive, ReopenKeepsRecordsAndRunsMigrationsOnce) {
 
 TEST(Archive, InsertHookRunsInTheSameTransaction) {
   TempDir dir;
-  ArchiveOptions options{dir.path(), {{1000, "CREATE TABLE outbox_test (record_id TEXT NOT NULL)"}}, {}};
+  ArchiveOptions options{dir.path(), {{1000, "CREATE TABLE outbox_test (record_id TEXT NOT NULL)"}}, {}, {}, {}};
   bool fail_next = false;
   options.insert_hooks.push_back([&](sqlite3* db, const edgeocr::store::Record& r) {
     const std::string sql = "INSERT INTO outbox_test VALUES ('" + r.id + "')";
@@ -190,7 +196,80 @@ TEST(Archive, InsertHookRunsInTheSameTransaction) {
   EXPECT_EQ(sqlite3_column_int(st, 0), 1);
   sqlite3_finalize(st);
   sqlite3_close(db);
-  EXPECT_THROW(Archive(ArchiveOptions{dir.path(), {{5, "SELECT 1"}}, {}}), edgeocr::store::StoreError);
+  EXPECT_THROW(Archive(ArchiveOptions{dir.path(), {{5, "SELECT 1"}}, {}, {}, {}}), edgeocr::store::StoreError);
+}
+
+namespace {
+
+// Moves a record's creation time back by `days` (the archive stamps records with the current time).
+void age_record(const std::filesystem::path& data_dir, const std::string& id, int days) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(Archive::database_file(data_dir).c_str(), &db), SQLITE_OK);
+  const std::string sql = "UPDATE records SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" +
+                          std::to_string(days) + " days') WHERE id = '" + id + "'";
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+}
+
+}  // namespace
+
+TEST(Archive, RemoveHooksRunInTheDeletionTransaction) {
+  TempDir dir;
+  ArchiveOptions options = options_at(dir.path());
+  std::vector<std::string> removed;
+  bool fail = true;
+  options.remove_hooks.push_back([&](sqlite3* db, const edgeocr::store::Record& r) {
+    EXPECT_EQ(sqlite3_get_autocommit(db), 0);  // inside the transaction
+    if (fail) throw std::runtime_error("hook failed");
+    removed.push_back(r.id + " " + r.text);
+  });
+  Archive archive(options);
+  const auto rec = archive.insert(record_with(bytes("img"), "TOTAL 1.00"));
+  EXPECT_THROW(archive.remove(rec.id), std::runtime_error);
+  EXPECT_TRUE(archive.get(rec.id).has_value());  // rolled back with the hook
+  fail = false;
+  EXPECT_TRUE(archive.remove(rec.id));
+  EXPECT_FALSE(archive.get(rec.id).has_value());
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(removed[0], rec.id + " TOTAL 1.00");
+}
+
+TEST(Archive, PruneDropsOldImagesAndRecordsButKeepsHeldOnes) {
+  TempDir dir;
+  ArchiveOptions options = options_at(dir.path());
+  options.extra_migrations.push_back({1000, "CREATE TABLE held (record_id TEXT PRIMARY KEY)"});
+  options.retention_holds.push_back("EXISTS (SELECT 1 FROM held h WHERE h.record_id = records.id)");
+  Archive archive(options);
+  const auto fresh = archive.insert(record_with(bytes("fresh image"), "fresh"));
+  const auto week = archive.insert(record_with(bytes("week image"), "week"));
+  const auto old = archive.insert(record_with(bytes("old image"), "old"));
+  const auto old_held = archive.insert(record_with(bytes("held image"), "held"));
+  age_record(dir.path(), week.id, 8);
+  age_record(dir.path(), old.id, 40);
+  age_record(dir.path(), old_held.id, 40);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Archive::database_file(dir.path()).c_str(), &db), SQLITE_OK);
+    const std::string sql = "INSERT INTO held VALUES ('" + old_held.id + "')";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const auto week_image = archive.image_path(*archive.get(week.id));
+  const auto old_image = archive.image_path(*archive.get(old.id));
+  EXPECT_EQ(archive.prune({}).records_removed, 0);  // default: keep everything
+  const auto result = archive.prune({/*images_days=*/7, /*records_days=*/30});
+  EXPECT_EQ(result.records_removed, 1);
+  EXPECT_EQ(result.images_cleared, 1);
+  EXPECT_EQ(result.files_removed, 2);
+  EXPECT_FALSE(archive.get(old.id).has_value());
+  EXPECT_FALSE(std::filesystem::exists(old_image));
+  ASSERT_TRUE(archive.get(week.id).has_value());
+  EXPECT_EQ(archive.get(week.id)->text, "week");
+  EXPECT_TRUE(archive.image_path(*archive.get(week.id)).empty());
+  EXPECT_FALSE(std::filesystem::exists(week_image));
+  ASSERT_TRUE(archive.get(old_held.id).has_value());  // held: record and image stay
+  EXPECT_TRUE(std::filesystem::exists(archive.image_path(*archive.get(old_held.id))));
+  EXPECT_TRUE(std::filesystem::exists(archive.image_path(*archive.get(fresh.id))));
 }
 
 TEST(Archive, CsvForSpreadsheetsHasBomFieldColumnsAndNoFormulas) {

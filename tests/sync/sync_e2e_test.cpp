@@ -527,9 +527,6 @@ TEST_F(SyncE2E, BackfillSendsRecordsArchivedBeforeSyncWasConfiguredExactlyOnce) 
   Edge edge = make_edge("shop-backfill", 8);
   seed_with(edge, 25, 0, {"--without-sync"});  // serve without sync.url: no outbox rows
   EXPECT_EQ(sync_status(edge)["pending"], 0);
-  ASSERT_EQ(sync_once(edge).exit_code, 0);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM sync_records"), 0);
-
   ASSERT_EQ(sync_command(edge, {"backfill"}, "backfill1"), 0) << read_text(log("backfill1"));
   EXPECT_NE(read_text(log("backfill1")).find("enqueued 25 "), std::string::npos) << read_text(log("backfill1"));
   ASSERT_EQ(sync_command(edge, {"backfill"}, "backfill2"), 0);
@@ -553,11 +550,98 @@ TEST_F(SyncE2E, BackfillSendsRecordsArchivedBeforeSyncWasConfiguredExactlyOnce) 
   EXPECT_NE(read_text(log("backfill6")).find("YYYY-MM-DD"), std::string::npos) << read_text(log("backfill6"));
   ASSERT_EQ(sync_once(edge, "sync3").exit_code, 0) << read_text(log("sync3"));
   expect_exactly_once("shop-backfill", 35);
+  // Without the explicit command: `sync --once` back-fills what was archived while sync was off.
+  seed_with(edge, 4, 35, {"--without-sync"});
+  ASSERT_EQ(sync_once(edge, "sync4").exit_code, 0) << read_text(log("sync4"));
+  EXPECT_NE(read_text(log("sync4")).find("enqueued 4 archived records"), std::string::npos) << read_text(log("sync4"));
+  expect_exactly_once("shop-backfill", 39);
   std::string metrics = collector_metrics();
   EXPECT_NE(metrics.find("edgeocr_collect_records_duplicate_total 0"), std::string::npos) << metrics;
   EXPECT_EQ(sync_status(edge)["pending"], 0);
 }
 
+
+TEST_F(SyncE2E, OneSenderPerDataFolderTheSecondSaysSoAndDoesNotSend) {
+  auto collector = start_collector();
+  Edge edge = make_edge("shop-lock", 10);
+  seed(edge, 30);
+  SyncWorker first(SyncConfig::from_keys(read_sync_keys(edge.config)), edge.data_dir, archive_database_file(edge.data_dir));
+  first.start();
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline && !first.sending()) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(first.sending());
+  // A cron `sync --once` beside the running worker: refused, with the reason.
+  ExitInfo second = sync_once(edge, "second");
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(read_text(log("second")).find("already sends from"), std::string::npos) << read_text(log("second"));
+  EXPECT_EQ(read_text(log("second")).find("delivered"), std::string::npos);
+  // A second worker (another serve on the same folder) waits instead of sending.
+  SyncWorker third(SyncConfig::from_keys(read_sync_keys(edge.config)), edge.data_dir, archive_database_file(edge.data_dir));
+  third.start();
+  std::this_thread::sleep_for(600ms);
+  EXPECT_FALSE(third.sending());
+  deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline && sync_status(edge)["pending"] != 0) std::this_thread::sleep_for(100ms);
+  first.stop();
+  // Once the first is gone the waiting one takes over.
+  deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline && !third.sending()) std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(third.sending());
+  seed(edge, 5, 30);
+  deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline && sync_status(edge)["pending"] != 0) std::this_thread::sleep_for(100ms);
+  third.stop();
+  expect_exactly_once("shop-lock", 35);
+  EXPECT_EQ(sync_status(edge)["delivered_total"], 35);  // counted once, not per syncer
+  EXPECT_NE(collector_metrics().find("edgeocr_collect_records_duplicate_total 0"), std::string::npos);
+}
+
+TEST_F(SyncE2E, WorkerWaitsAsLongAsTheCollectorsRetryAfterAsks) {
+  auto collector = start_collector();
+  Edge edge = make_edge("shop-retry-after", 10);  // interval 0.2 s, max_backoff 1 s
+  seed(edge, 3);
+  // A database failure at head office: the collector answers 503 with Retry-After: 5.
+  pg_query(pg(), "ALTER TABLE sync_batches RENAME TO sync_batches_away");
+  SyncWorker worker(SyncConfig::from_keys(read_sync_keys(edge.config)), edge.data_dir, archive_database_file(edge.data_dir));
+  worker.start();
+  std::this_thread::sleep_for(3500ms);
+  const std::string metrics = collector_metrics();
+  worker.stop();
+  // Without Retry-After the 1 s backoff cap would have allowed several attempts by now.
+  EXPECT_NE(metrics.find("edgeocr_collect_batches_rejected_total{reason=\"database_unavailable\"} 1\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_EQ(sync_status(edge)["pending"], 3);
+  SyncConfig config;
+  config.max_backoff_s = 1;
+  EXPECT_GE(retry_delay_s(1, config, 5), 5.0);
+  EXPECT_LE(retry_delay_s(1, config, 0), 1.0);
+}
+
+TEST_F(SyncE2E, RetentionPrunesOnlyDeliveredRecordsWhileSyncIsOn) {
+  auto collector = start_collector();
+  Edge edge = make_edge("shop-retention", 10, "none", "[retention]\nrecords_days = 30\nimages_days = 7\n");
+  seed(edge, 3, 0, 200, 1);
+  ASSERT_EQ(sync_once(edge).exit_code, 0) << read_text(log("sync"));
+  seed(edge, 3, 3, 200, 1);  // not delivered yet
+  edge_sql(edge, "UPDATE records SET created_at = '2001-01-01T00:00:00.000Z'");
+  std::vector<std::string> prune = {kTestBin, "archive", "prune", "--data-dir", edge.data_dir.string(), "--config",
+                                    edge.config.string()};
+  ExitInfo r = run_process(prune, log("prune1"), 60s);
+  ASSERT_EQ(r.exit_code, 0) << read_text(log("prune1"));
+  EXPECT_NE(read_text(log("prune1")).find("pruned 3 records"), std::string::npos) << read_text(log("prune1"));
+  EXPECT_EQ(edge_sql(edge, "SELECT COUNT(*) FROM records"), "3");
+  EXPECT_EQ(edge_sql(edge, "SELECT COUNT(*) FROM records WHERE image_sha256 != ''"), "3");  // held with their images
+  ASSERT_EQ(sync_once(edge, "sync2").exit_code, 0) << read_text(log("sync2"));
+  ASSERT_EQ(run_process(prune, log("prune2"), 60s).exit_code, 0);
+  EXPECT_EQ(edge_sql(edge, "SELECT COUNT(*) FROM records"), "0");
+  int image_files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(edge.data_dir / "images"))
+    image_files += entry.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(image_files, 0);
+  // Retention frees space at the shop only: head office keeps its copies.
+  expect_exactly_once("shop-retention", 6);
+}
 }  // namespace
 }  // namespace edgeocr::sync::testing
 
@@ -568,6 +652,7 @@ TEST_F(SyncE2E, BackfillSendsRecordsArchivedBeforeSyncWasConfiguredExactlyOnce) 
 
 #include "serve/engine.h"
 #include "serve/server.h"
+#include "serve/settings.h"
 #include "sync/archive_link.h"
 #include "sync/sync_client.h"
 
@@ -581,9 +666,104 @@ class FakeEngine : public serve::OcrEngine {
   }
 };
 
+
+// POSTs one image to the running server and returns the record id.
+std::string post_receipt(httplib::Client& client, int shade) {
+  cv::Mat image(64, 80, CV_8UC3, cv::Scalar(shade, 120, 40));
+  std::vector<uint8_t> jpeg;
+  cv::imencode(".jpg", image, jpeg);
+  httplib::MultipartFormDataItems files = {{"file", std::string(jpeg.begin(), jpeg.end()), "r.jpg", "image/jpeg"}};
+  auto res = client.Post("/v1/ocr", files);
+  if (!res || res->status != 200) return "";
+  return nlohmann::json::parse(res->body).value("record_id", "");
+}
+
+TEST_F(SyncE2E, DeletingARecordStopsItsPendingSendAndDeletesTheDeliveredCopyAtHeadOfficeOnce) {
+  auto collector = start_collector();
+  Edge edge = make_edge("shop-delete", 50, "full");
+  serve::ServerOptions options;
+  options.port = 0;
+  options.engine_factory = [] { return std::make_unique<FakeEngine>(); };
+  options.archive.data_dir = edge.data_dir;
+  add_outbox_to(options.archive);
+  serve::Server server(std::move(options));
+  const int port = server.bind();
+  std::thread serving([&server] { server.run(); });
+  auto worker = std::make_unique<SyncWorker>(SyncConfig::from_keys(read_sync_keys(edge.config)), edge.data_dir,
+                                             archive_database_file(edge.data_dir));
+  worker->start();
+  httplib::Client client("127.0.0.1", port);
+  const std::string delivered = post_receipt(client, 10);
+  const std::string kept = post_receipt(client, 20);
+  ASSERT_FALSE(delivered.empty());
+  ASSERT_FALSE(kept.empty());
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline && sync_status(edge)["delivered_total"] != 2)
+    std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(count("SELECT COUNT(*) FROM sync_records"), 2);
+
+  // Head office is down: a new record waits in the outbox, then both deletions happen.
+  collector.reset();
+  const std::string pending = post_receipt(client, 30);
+  ASSERT_FALSE(pending.empty());
+  EXPECT_EQ(edge_sql(edge, "SELECT COUNT(*) FROM sync_outbox WHERE record_id = '" + pending + "'"), "1");
+  for (const std::string& id : {pending, delivered}) {
+    auto res = client.Delete(("/v1/records/" + id).c_str());
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+  }
+  // The pending send is gone with the record (same transaction); the delivered one has a tombstone.
+  EXPECT_EQ(edge_sql(edge, "SELECT COUNT(*) FROM sync_outbox WHERE record_id = '" + pending + "'"), "0");
+  EXPECT_EQ(edge_sql(edge, "SELECT kind FROM sync_outbox WHERE record_id = '" + delivered + "'"), "tombstone");
+  EXPECT_EQ(edge_sql(edge, "SELECT COUNT(*) FROM sync_outbox"), "1");
+
+  collector = start_collector();
+  deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline && sync_status(edge)["pending"] != 0)
+    std::this_thread::sleep_for(100ms);
+  worker.reset();
+  server.stop();
+  serving.join();
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sync_records WHERE store_id = 'shop-delete'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sync_records WHERE record_id = '" + kept + "'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sync_records WHERE record_id IN ('" + pending + "', '" + delivered + "')"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sync_tombstones WHERE store_id = 'shop-delete' AND record_id = '" +
+                  delivered + "'"),
+            1);
+
+  // Exactly once: the same tombstone again, and a stale copy of the record (an old batch re-sent),
+  // change nothing at head office.
+  edge_sql(edge, "INSERT INTO sync_outbox(record_id, created_at, enqueued_unix_ms, payload, kind) VALUES ('" +
+                     delivered + "', '2026-01-01T00:00:00.000Z', 0, '{}', 'tombstone')");
+  ASSERT_EQ(sync_once(edge, "replay1").exit_code, 0) << read_text(log("replay1"));
+  edge_sql(edge, "INSERT INTO sync_outbox(record_id, created_at, enqueued_unix_ms, payload) VALUES ('" + delivered +
+                     "', '2026-01-01T00:00:00.000Z', 0, '{\"text\":\"stale\"}')");
+  ASSERT_EQ(sync_once(edge, "replay2").exit_code, 0) << read_text(log("replay2"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sync_records WHERE record_id = '" + delivered + "'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sync_tombstones"), 1);
+  const std::string metrics = collector_metrics();  // counted since the collector restarted
+  EXPECT_NE(metrics.find("edgeocr_collect_tombstones_applied_total 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("edgeocr_collect_records_deleted_total 1\n"), std::string::npos) << metrics;
+}
+
+TEST_F(SyncE2E, ServeAcceptsEverySyncKeyThatSyncOnceAccepts) {
+  Edge edge = make_edge("shop-keys", 10, "\"none\"", "batch_bytes = 65536\n[retention]\nimages_days = 7\n");
+  const std::string config = edge.config.string();
+  const serve::Settings settings =
+      serve::resolve_settings({{"config", config}}, [](const char*) -> const char* { return nullptr; });
+  std::map<std::string, std::string> keys;
+  for (const auto& [key, value] : read_sync_keys(edge.config)) keys[key] = settings.get(key);
+  const SyncConfig config_from_serve = SyncConfig::from_keys(keys);
+  EXPECT_EQ(config_from_serve.max_backoff_s, 1);
+  EXPECT_EQ(config_from_serve.timeout_s, 5);
+  EXPECT_EQ(config_from_serve.batch_bytes, 65536);
+  EXPECT_EQ(settings.get_double("retention.images_days"), 7);
+}
+
 TEST_F(SyncE2E, ServeArchivesEachRecordWithItsOutboxRowAndItsWorkerDeliversIt) {
   auto collector = start_collector();
   Edge edge = make_edge("shop-serve", 50, "full");
+  seed_with(edge, 3, 100, {"--without-sync"});  // archived while sync was off
   serve::ServerOptions options;
   options.port = 0;
   options.engine_factory = [] { return std::make_unique<FakeEngine>(); };
@@ -609,7 +789,7 @@ TEST_F(SyncE2E, ServeArchivesEachRecordWithItsOutboxRowAndItsWorkerDeliversIt) {
     ASSERT_EQ(res->status, 200) << res->body;
   }
   auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < deadline && count("SELECT COUNT(*) FROM sync_records") < 5) {
+  while (std::chrono::steady_clock::now() < deadline && count("SELECT COUNT(*) FROM sync_records") < 8) {
     std::this_thread::sleep_for(100ms);
   }
   // The outbox row is deleted only after the acknowledgement, which can trail the collector's
@@ -629,6 +809,7 @@ TEST_F(SyncE2E, ServeArchivesEachRecordWithItsOutboxRowAndItsWorkerDeliversIt) {
                   "AND record->'result'->>'text' = 'FAKE RECEIPT 42.00' "
                   "AND encode(sha256(image), 'hex') = record->>'image_sha256'"),
             5);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sync_records WHERE store_id = 'shop-serve'"), 8);  // + the back-filled 3
   EXPECT_NE(metrics.find("edgeocr_sync_pending_records 0"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("edgeocr_sync_last_success_timestamp_seconds"), std::string::npos);
   EXPECT_NE(metrics.find("edgeocr_sync_oldest_pending_age_seconds"), std::string::npos);

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   edgeocr::cli::register_sync_command(app, exit_code);
   edgeocr::cli::register_collect_command(app, exit_code);
+  edgeocr::cli::register_archive_command(app, exit_code);
 
   edgeocr::sync::testing::SeedOptions seed;
   CLI::App* cmd = app.add_subcommand("seed", "Archive synthetic records (with their outbox rows)");

@@ -85,6 +85,14 @@ TEST(VlmBackendTasks, EveryTaskSendsItsDocumentedPromptAndParsesTheAnswer) {
        "header and footer. Formulas should be represented in LaTeX format, and tables should be represented in HTML "
        "format.",
        answers::kTranslation, "translation"},
+      {"", "translate this Chinese menu into English", {},
+       "First extract the text, then translate the text content into English. If it is a document, ignore the "
+       "header and footer. Formulas should be represented in LaTeX format, and tables should be represented in HTML "
+       "format.",
+       answers::kTranslation, "translation"},
+      {"", "把这张中文菜单翻译成英文", {},
+       "先提取文字，再将文字内容翻译为英文。若是文档，则其中页眉、页脚忽略。公式用latex格式表示，表格用html格式表示。",
+       answers::kTranslation, "translation"},
       {"vqa", "这家店的总金额是多少？", {}, "这家店的总金额是多少？", answers::kVqaAnswer, "answer"},
   };
   StandInServer server;
@@ -106,7 +114,7 @@ TEST(VlmBackendTasks, EveryTaskSendsItsDocumentedPromptAndParsesTheAnswer) {
   }
   EXPECT_EQ(server.request_count(), static_cast<int>(cases.size()));
   EXPECT_EQ(metrics.requests("spot", "ok"), 1u);
-  EXPECT_EQ(metrics.requests("translate", "ok"), 2u);
+  EXPECT_EQ(metrics.requests("translate", "ok"), 4u);
   EXPECT_GT(metrics.prompt_tokens(), 0);
   EXPECT_GT(metrics.completion_tokens(), 0);
 }
@@ -151,6 +159,45 @@ TEST(VlmBackendTasks, TruncatedLoopingAnswerIsTrimmedAndFlagged) {
   EXPECT_EQ(out["text"], "合计 ¥36.8\n谢谢惠顾 ");
   EXPECT_TRUE(out["truncated"].get<bool>());
   EXPECT_TRUE(out["repetition_trimmed"].get<bool>());
+}
+
+TEST(VlmBackendTasks, LoopingSpottingAnswerKeepsOneWholeCopyOfTheRepeatedLine) {
+  const std::string a = "<ref>合计 ¥36.8</ref><quad>(100,800),(500,860)</quad>";
+  const std::string b = "<ref>谢谢惠顾</ref><quad>(100,900),(400,950)</quad>";  // ends like `a` does
+  std::string forty;
+  for (int i = 0; i < 40; ++i) forty += b;
+  std::string five;
+  for (int i = 0; i < 5; ++i) five += b;
+  Reply cut_off = answer(a + forty + b.substr(0, 17));  // hit max_tokens inside a copy
+  cut_off.finish_reason = "length";
+  const std::string tagless_b = "谢谢惠顾(100,900),(400,950)\n";
+  std::string tagless = "合计 ¥36.8(100,800),(500,860)\n";
+  for (int i = 0; i < 8; ++i) tagless += tagless_b;
+  StandInServer server;
+  server.script({cut_off, answer(a + five), answer(tagless)});
+  VlmMetrics metrics;
+  VlmBackend backend(settings_for(server), &metrics);
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE(round);
+    const auto out = backend.run(receipt_image(1000, 1000), make_request("spot"));
+    EXPECT_FALSE(out["parse_error"].get<bool>());
+    EXPECT_TRUE(out["repetition_trimmed"].get<bool>());
+    ASSERT_EQ(out["lines"].size(), 2u) << out.dump();
+    EXPECT_EQ(out["lines"][0]["text"], "合计 ¥36.8");
+    EXPECT_EQ(out["lines"][1]["text"], "谢谢惠顾");
+    EXPECT_NEAR(out["lines"][1]["box"][2][1].get<double>(), 950.0, 1e-3);  // the kept copy's box is whole
+  }
+}
+
+TEST(VlmBackendTasks, FencedJsonSpottingAfterProseParses) {
+  StandInServer server;
+  server.script({answer("Here are the text lines I found:\n\n" + answers::kSpotJsonV15)});
+  VlmMetrics metrics;
+  VlmBackend backend(settings_for(server), &metrics);
+  const auto out = backend.run(receipt_image(1000, 1000), make_request("spot"));
+  EXPECT_FALSE(out["parse_error"].get<bool>()) << out.dump();
+  ASSERT_EQ(out["lines"].size(), 3u);
+  EXPECT_EQ(out["lines"][0]["text"], "老王面馆");
 }
 
 TEST(VlmBackendTasks, ApiKeyFromKeyFileIsSentAsBearer) {
@@ -265,6 +312,89 @@ TEST(VlmClientResilience, SlowServerTimesOutWithoutRetrying) {
   EXPECT_LT(Clock::now() - start, 2s);
   EXPECT_EQ(metrics.errors("timeout"), 1u);
   EXPECT_EQ(server.request_count(), 0);  // still "running" on the server when we gave up
+}
+
+TEST(VlmClientResilience, TimeoutIsADeadlinePerAttemptEvenForATricklingServer) {
+  StandInServer server;
+  Reply trickling = answer("a long answer that arrives one byte at a time");
+  trickling.trickle = 200ms;  // never idle for the whole timeout
+  server.set_fallback(trickling);
+  VlmSettings s = settings_for(server);
+  s.client.timeout = 1s;
+  VlmMetrics metrics;
+  OpenAiClient client(resolved_client_options(s), &metrics);
+  const auto start = Clock::now();
+  try {
+    client.complete(prepare_image(receipt_image(320, 240)).data_url, "x");
+    FAIL() << "expected VlmError";
+  } catch (const VlmError& e) {
+    EXPECT_EQ(e.kind(), VlmError::Kind::unavailable);
+    EXPECT_NE(std::string(e.what()).find("timed out"), std::string::npos) << e.what();
+  }
+  const auto took = Clock::now() - start;
+  EXPECT_GE(took, 900ms);
+  EXPECT_LT(took, 1800ms);
+  EXPECT_EQ(metrics.errors("timeout"), 1u);
+}
+
+TEST(VlmClientResilience, RequestDeadlineBoundsAttemptsAndBackoff) {
+  StandInServer server;
+  Reply slow = answer("late");
+  slow.delay = 5s;
+  server.set_fallback(slow);
+  VlmSettings s = settings_for(server);
+  s.client.timeout = 60s;
+  VlmMetrics metrics;
+  OpenAiClient client(resolved_client_options(s), &metrics);
+  const auto start = Clock::now();
+  EXPECT_THROW(client.complete(prepare_image(receipt_image(320, 240)).data_url, "x", start + 700ms), VlmError);
+  EXPECT_LT(Clock::now() - start, 1500ms);
+}
+
+TEST(VlmClientResilience, InFlightGaugeReturnsToZeroAfterEveryRequest) {
+  StandInServer server;
+  server.script({answer("ok"), status(400)});
+  VlmMetrics metrics;
+  OpenAiClient client(resolved_client_options(settings_for(server)), &metrics);
+  const std::string url = prepare_image(receipt_image(320, 240)).data_url;
+  EXPECT_EQ(client.complete(url, "x").content, "ok");
+  EXPECT_NE(metrics.prometheus_text().find("edgeocr_vlm_in_flight 0\n"), std::string::npos) << metrics.prometheus_text();
+  EXPECT_THROW(client.complete(url, "x"), VlmError);
+  EXPECT_NE(metrics.prometheus_text().find("edgeocr_vlm_in_flight 0\n"), std::string::npos) << metrics.prometheus_text();
+}
+
+TEST(VlmClientResilience, BreakerCountsRequestsNotAttempts) {
+  StandInServer server;
+  server.set_fallback(status(500));
+  VlmSettings s = settings_for(server);
+  s.client.max_attempts = 3;
+  s.client.breaker_failure_threshold = 2;
+  s.client.breaker_cool_down = 10s;
+  VlmMetrics metrics;
+  OpenAiClient client(resolved_client_options(s), &metrics);
+  const std::string url = prepare_image(receipt_image(320, 240)).data_url;
+  EXPECT_THROW(client.complete(url, "x"), VlmError);
+  EXPECT_EQ(server.request_count(), 3);  // every attempt of the first request went out
+  EXPECT_EQ(client.breaker_state(), BreakerState::closed);
+  EXPECT_THROW(client.complete(url, "x"), VlmError);
+  EXPECT_EQ(server.request_count(), 6);
+  EXPECT_EQ(client.breaker_state(), BreakerState::open);
+  EXPECT_GT(client.breaker().retry_in(), 9s);
+}
+
+TEST(VlmClientResilience, SendsTheModelCardsSamplingSettings) {
+  StandInServer server;
+  VlmSettings s = settings_for(server);
+  EXPECT_TRUE(apply_vlm_setting(s, "vlm.repetition_penalty", "1.08"));
+  EXPECT_THROW(apply_vlm_setting(s, "vlm.top_k", "0"), std::invalid_argument);
+  testing::Expectation card;
+  card.top_k = 1;
+  card.repetition_penalty = 1.08;
+  server.expect(card);
+  VlmMetrics metrics;
+  OpenAiClient client(resolved_client_options(s), &metrics);
+  EXPECT_NO_THROW(client.complete(prepare_image(receipt_image(320, 240)).data_url, "x"));
+  EXPECT_EQ(no_violations(server), "");
 }
 
 TEST(VlmClientResilience, ConnectionRefusedIsRetriedThenUnavailable) {

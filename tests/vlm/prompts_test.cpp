@@ -64,6 +64,13 @@ TEST(Prompts, TranslationTargetAndDetection) {
   EXPECT_FALSE(is_translation_instruction("提取总金额"));
   EXPECT_EQ(translation_target("translate this menu"), "en");
   EXPECT_EQ(translation_target("translate this into Chinese"), "zh");
+  // The target is the language after the direction word, not any language named.
+  EXPECT_EQ(translation_target("translate this Chinese menu into English"), "en");
+  EXPECT_EQ(translation_target("把这张中文菜单翻译成英文"), "en");
+  EXPECT_EQ(translation_target("把这张英文菜单翻译成中文"), "zh");
+  EXPECT_EQ(translation_target("Translate from English to Chinese"), "zh");
+  EXPECT_EQ(translation_target("translate the Chinese menu"), "en");
+  EXPECT_EQ(translation_target("翻译这份英文合同"), "zh");
   PromptRequest r;
   r.task = Task::translate;
   r.language = Language::en;

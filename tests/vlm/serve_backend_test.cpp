@@ -23,6 +23,7 @@
 namespace edgeocr::vlm {
 namespace {
 
+using testing::Reply;
 using testing::StandInServer;
 namespace answers = testing::answers;
 
@@ -37,20 +38,24 @@ std::string receipt_jpeg() {
 
 class RunningServer {
  public:
-  RunningServer(const std::string& backend, const std::string& vlm_url)
+  RunningServer(const std::string& backend, const std::string& vlm_url,
+                const std::map<std::string, std::string>& extra = {})
       : dir_(std::filesystem::temp_directory_path() /
              ("edgeocr-vlm-serve-" + std::to_string(::getpid()) + "-" + backend + "-" + std::to_string(counter_++))) {
     std::filesystem::create_directories(dir_);
-    const std::map<std::string, std::string> flags = {{"backend", backend},
-                                                      {"model_path", EDGEOCR_TEST_MODEL_DIR},
-                                                      {"data_dir", dir_.string()},
-                                                      {"vlm.url", vlm_url},
-                                                      {"vlm.timeout", "5"},
-                                                      {"vlm.retries", "1"}};
+    std::map<std::string, std::string> flags = {{"backend", backend},
+                                                {"model_path", EDGEOCR_TEST_MODEL_DIR},
+                                                {"data_dir", dir_.string()},
+                                                {"vlm.url", vlm_url},
+                                                {"vlm.timeout", "5"},
+                                                {"vlm.retries", "1"}};
+    for (const auto& [key, value] : extra) flags[key] = value;
     const serve::Settings settings = serve::resolve_settings(flags, [](const char*) -> const char* { return nullptr; });
     serve::ServerOptions options;
     options.backend_name = settings.get("backend");
     options.engine_factory = serve::make_engine_factory(settings);
+    options.workers = serve::job_workers(settings);  // as `edgeocr serve` sets them
+    options.request_timeout_s = settings.get_double("limits.request_timeout_s");
     options.archive.data_dir = dir_;
     options.port = 0;
     server_ = std::make_unique<serve::Server>(std::move(options));
@@ -185,6 +190,71 @@ TEST(ServeBackends, OpenAiBackendAnswersVlmTasksAndReportsAnOutage) {
   const auto out = server.post("/ocr", file_only(jpeg));
   EXPECT_EQ(out.value("http_status", 0), 503) << out.dump();
   EXPECT_EQ(out["error"]["code"], "vlm_unavailable");
+}
+
+TEST(ServeBackends, HybridAnswersNativeWithVlmUnavailableWithinTheRequestBudgetWhenTheVlmHangs) {
+  StandInServer vlm;
+  Reply hanging = testing::reply_content(answers::kTranslation);
+  hanging.delay = std::chrono::seconds(120);
+  vlm.set_fallback(hanging);
+  // The VLM's own timeout (60 s) is far beyond the request's 10 s budget.
+  RunningServer server("hybrid", vlm.base_url(),
+                       {{"vlm.timeout", "60"}, {"vlm.retries", "3"}, {"limits.request_timeout_s", "10"}});
+  httplib::MultipartFormDataItems translate = file_only(receipt_jpeg());
+  translate.push_back({"instruction", "translate this Chinese menu into English", "", ""});
+  const auto start = std::chrono::steady_clock::now();
+  const auto out = server.post("/v1/ocr", translate);
+  const auto took = std::chrono::steady_clock::now() - start;
+  // 200 (not the server's 504): the job finished inside the budget; storing the record and
+  // answering come after it.
+  ASSERT_EQ(out.value("http_status", 0), 200) << out.dump();
+  EXPECT_TRUE(out["vlm_unavailable"].get<bool>());
+  EXPECT_NE(out.value("vlm_error", "").find("timed out"), std::string::npos) << out.dump();
+  EXPECT_FALSE(out["text"].get<std::string>().empty());
+  EXPECT_LT(took, std::chrono::seconds(20));  // not the VLM's 3 x 60 s
+}
+
+TEST(ServeBackends, VlmRequestsDoNotWaitForTheSingleOcrWorker) {
+  StandInServer vlm;
+  Reply slow = testing::reply_content(answers::kTableHtml);
+  slow.delay = std::chrono::milliseconds(1500);
+  vlm.set_fallback(slow);
+  RunningServer server("openai", vlm.base_url(), {{"workers", "1"}, {"vlm.max_inflight", "4"}});
+  httplib::MultipartFormDataItems items = file_only(receipt_jpeg());
+  items.push_back({"task", "table", "", ""});
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> clients;
+  std::vector<int> statuses(3, 0);
+  for (int i = 0; i < 3; ++i) {
+    clients.emplace_back([&, i] { statuses[i] = server.post("/v1/ocr", items).value("http_status", 0); });
+  }
+  for (auto& c : clients) c.join();
+  const auto took = std::chrono::steady_clock::now() - start;
+  for (int status : statuses) EXPECT_EQ(status, 200);
+  EXPECT_EQ(vlm.max_concurrent(), 3);
+  EXPECT_LT(took, std::chrono::milliseconds(4000));  // one at a time would take 4.5 s
+}
+
+TEST(ServeBackends, OpenBreakerAnswers503WithRetryAfter) {
+  StandInServer vlm;
+  vlm.set_fallback(testing::reply_status(500));
+  RunningServer server("openai", vlm.base_url());  // 1 attempt per request; breaker opens after 5
+  const std::string jpeg = receipt_jpeg();
+  for (int i = 0; i < 5; ++i) {
+    const auto out = server.post("/ocr", file_only(jpeg));
+    EXPECT_EQ(out.value("http_status", 0), 503) << out.dump();
+  }
+  EXPECT_EQ(vlm.request_count(), 5);
+  httplib::Client client("127.0.0.1", server.port());
+  const auto res = client.Post("/ocr", file_only(jpeg));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_NE(res->body.find("vlm_unavailable"), std::string::npos) << res->body;
+  ASSERT_TRUE(res->has_header("Retry-After"));
+  const int retry_after = std::stoi(res->get_header_value("Retry-After"));
+  EXPECT_GE(retry_after, 25);  // the breaker's 30 s cool-down, just begun
+  EXPECT_LE(retry_after, 30);
+  EXPECT_EQ(vlm.request_count(), 5);  // refused without calling the VLM
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -15,10 +17,20 @@ StandInServer::StandInServer() : server_(std::make_unique<httplib::Server>()) {
     int status = 200;
     std::string body;
     std::optional<std::string> retry_after;
-    handle(req.body, req.get_header_value("Authorization"), status, body, retry_after);
+    std::chrono::milliseconds trickle{0};
+    handle(req.body, req.get_header_value("Authorization"), status, body, retry_after, trickle);
     res.status = status;
     if (retry_after) res.set_header("Retry-After", *retry_after);
-    res.set_content(body, "application/json");
+    if (trickle.count() == 0) {
+      res.set_content(body, "application/json");
+      return;
+    }
+    // A server that never goes quiet for long but never finishes either (bounded by stop()).
+    res.set_content_provider(body.size(), "application/json",
+                             [this, body, trickle](size_t offset, size_t, httplib::DataSink& sink) {
+                               if (!wait_or_stop(trickle)) return false;
+                               return sink.write(body.data() + offset, 1);
+                             });
   });
   port_ = server_->bind_to_any_port("127.0.0.1");
   if (port_ <= 0) throw std::runtime_error("stand-in VLM server: cannot bind 127.0.0.1");
@@ -81,7 +93,7 @@ bool StandInServer::wait_or_stop(std::chrono::milliseconds delay) {
 }
 
 void StandInServer::handle(const std::string& body, const std::string& authorization, int& status, std::string& out,
-                           std::optional<std::string>& retry_after) {
+                           std::optional<std::string>& retry_after, std::chrono::milliseconds& trickle) {
   Expectation expected;
   Reply reply;
   SeenRequest seen;
@@ -104,6 +116,11 @@ void StandInServer::handle(const std::string& body, const std::string& authoriza
   } else {
     if (request.value("model", "") != expected.model) problems.push_back("model is '" + request.value("model", "") + "'");
     if (!request.contains("temperature") || request["temperature"] != 0) problems.push_back("temperature is not 0");
+    if (request.value("top_k", 0) != expected.top_k) problems.push_back("top_k is not " + std::to_string(expected.top_k));
+    if (!request.contains("repetition_penalty") || !request["repetition_penalty"].is_number() ||
+        std::abs(request["repetition_penalty"].get<double>() - expected.repetition_penalty) > 1e-9) {
+      problems.push_back("repetition_penalty is not " + std::to_string(expected.repetition_penalty));
+    }
     if (!request.contains("max_tokens") || !request["max_tokens"].is_number_integer() || request["max_tokens"] <= 0) {
       problems.push_back("max_tokens missing or not positive");
     }
@@ -172,6 +189,7 @@ void StandInServer::handle(const std::string& body, const std::string& authoriza
   }
   status = reply.status;
   retry_after = reply.retry_after;
+  trickle = reply.trickle;
   if (!reply.raw_body.empty()) {
     out = reply.raw_body;
     return;

@@ -30,6 +30,7 @@ struct Reply {
   std::optional<std::string> retry_after;   // Retry-After header
   bool usage = true;                        // include a usage object
   std::string finish_reason = "stop";
+  std::chrono::milliseconds trickle{0};     // > 0: send the body one byte per interval
 };
 
 struct Expectation {
@@ -37,6 +38,8 @@ struct Expectation {
   std::optional<std::string> prompt;        // exact text part
   int image_width = -1, image_height = -1;  // decoded image size (-1 = any)
   std::optional<std::string> bearer;        // expected API key
+  int top_k = 1;                            // expected sampling (HunyuanOCR's card)
+  double repetition_penalty = 1.0;
 };
 
 // Builders (designated initializers would leave members uninitialized-looking to -Wextra).
@@ -86,7 +89,7 @@ class StandInServer {
 
  private:
   void handle(const std::string& body, const std::string& authorization, int& status, std::string& out,
-              std::optional<std::string>& retry_after);
+              std::optional<std::string>& retry_after, std::chrono::milliseconds& trickle);
   bool wait_or_stop(std::chrono::milliseconds delay);
 
   std::unique_ptr<httplib::Server> server_;
