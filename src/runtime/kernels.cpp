@@ -217,10 +217,23 @@ inline float fast_exp(float x) {
   return p * std::bit_cast<float>(scale);
 }
 
+// erf by Abramowitz & Stegun 7.1.26 (|error| < 2e-7), branch-free so loops vectorize.
+inline float fast_erf(float x) {
+  const float a = std::fabs(x);
+  const float t = 1.f / (1.f + 0.3275911f * a);
+  float p = 1.061405429f;
+  p = p * t - 1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t - 0.284496736f;
+  p = p * t + 0.254829592f;
+  const float r = 1.f - p * t * fast_exp(-a * a);
+  return std::copysign(r, x);
+}
+
 // ---------------------------------------------------------------------------------------
 // Elementwise
 
-enum class UnaryOp { Relu, Sigmoid, HardSigmoid, HardSwish, Erf, Clip, Sqrt, Identity, Abs, Neg, Exp, Tanh };
+enum class UnaryOp { Relu, Sigmoid, HardSigmoid, HardSwish, Erf, Gelu, Clip, Sqrt, Identity, Abs, Neg, Exp, Tanh };
 
 class UnaryKernel : public Kernel {
  public:
@@ -256,8 +269,12 @@ class UnaryKernel : public Kernel {
         for (int64_t k = 0; k < n; ++k) d[k] = s[k] * std::clamp(s[k] * (1.f / 6.f) + 0.5f, 0.f, 1.f);
         break;
       case UnaryOp::Erf:
-#pragma omp parallel for if (n > kParallelThreshold)
-        for (int64_t k = 0; k < n; ++k) d[k] = std::erf(s[k]);
+#pragma omp parallel for simd if (n > kParallelThreshold)
+        for (int64_t k = 0; k < n; ++k) d[k] = fast_erf(s[k]);
+        break;
+      case UnaryOp::Gelu:  // x/2 * (1 + erf(x / sqrt 2))
+#pragma omp parallel for simd if (n > kParallelThreshold)
+        for (int64_t k = 0; k < n; ++k) d[k] = 0.5f * s[k] * (1.f + fast_erf(s[k] * 0.70710678118654752f));
         break;
       case UnaryOp::Clip:
 #pragma omp parallel for simd if (n > kParallelThreshold)
@@ -1472,6 +1489,11 @@ std::unique_ptr<Kernel> make_kernel(const NodeInfo& n) {
   if (op == "Sqrt") { Attrs a(n, {}); return std::make_unique<UnaryKernel>(UnaryOp::Sqrt); }
   if (op == "HardSwish") { Attrs a(n, {}); return std::make_unique<UnaryKernel>(UnaryOp::HardSwish); }
   if (op == "Erf") { Attrs a(n, {}); return std::make_unique<UnaryKernel>(UnaryOp::Erf); }
+  if (op == "Gelu") {  // opset 20; also what the loader turns the exported erf formula into
+    Attrs a(n, {"approximate"});
+    if (a.s("approximate", "none") != "none") fail(n.describe() + ": only approximate='none' is supported");
+    return std::make_unique<UnaryKernel>(UnaryOp::Gelu);
+  }
   if (op == "Identity" || op == "Dropout") { Attrs a(n, {"ratio", "is_test", "seed"}); return std::make_unique<UnaryKernel>(UnaryOp::Identity); }
   if (op == "Abs") { Attrs a(n, {}); return std::make_unique<UnaryKernel>(UnaryOp::Abs); }
   if (op == "Neg") { Attrs a(n, {}); return std::make_unique<UnaryKernel>(UnaryOp::Neg); }

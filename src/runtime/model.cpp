@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -158,6 +159,7 @@ struct Model::Impl {
   std::map<std::string, std::string> metadata;
   std::vector<std::vector<int64_t>> input_dims;  // -1 = dynamic
   std::vector<Step> steps;
+  std::deque<onnx::NodeProto> synthetic_nodes;  // nodes the loader creates (fused patterns)
   std::vector<Value> slots;
   BufferPool pool;
   ExecContext ctx;
@@ -189,6 +191,7 @@ struct Model::Impl {
 
   void load(const std::filesystem::path& file);
   void bypass_identities(std::vector<PendingNode>& nodes);
+  void fuse_gelu(std::vector<PendingNode>& nodes);
   void fold_constants(std::vector<PendingNode>& nodes);
   void fuse_convolutions(std::vector<PendingNode>& nodes);
   std::vector<Tensor> run(const std::vector<Tensor>& in);
@@ -235,6 +238,7 @@ void Model::Impl::load(const std::filesystem::path& file) {
   }
   bypass_identities(nodes);
   fold_constants(nodes);
+  fuse_gelu(nodes);
   fuse_convolutions(nodes);
 
   // Kernels for what is left, in graph order, with each value released after its last use.
@@ -279,6 +283,7 @@ void Model::Impl::load(const std::filesystem::path& file) {
   for (size_t id = 0; id < constants.size(); ++id)
     if (constants[id] && !used[id]) constants[id].reset();
   proto.Clear();
+  synthetic_nodes.clear();
 }
 
 // Identity nodes (newer exporters insert one per weight) only copy: their readers read the
@@ -296,6 +301,56 @@ void Model::Impl::bypass_identities(std::vector<PendingNode>& nodes) {
     detail::make_kernel(info_for(n));  // validates its attributes like any other node
     source[n.out[0]] = n.in[0];
     n.removed = true;
+  }
+}
+
+// Exporters write GELU as x * (1 + erf(x / sqrt 2)) * 0.5: five passes over the tensor. The
+// chain becomes one Gelu node (one pass; a post-op when it follows a convolution).
+void Model::Impl::fuse_gelu(std::vector<PendingNode>& nodes) {
+  std::vector<std::vector<int>> consumers(value_names.size());
+  std::vector<int> producer(value_names.size(), -1);
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    if (nodes[k].removed) continue;
+    for (int id : nodes[k].in)
+      if (id >= 0) consumers[id].push_back(static_cast<int>(k));
+    for (int id : nodes[k].out) producer[id] = static_cast<int>(k);
+  }
+  std::vector<bool> is_output(value_names.size(), false);
+  for (int id : outputs) is_output[id] = true;
+  auto op_is = [&](int k, const char* op) { return k >= 0 && nodes[k].proto->op_type() == op; };
+  // The scalar constant operand of binary node k whose other operand is x.
+  auto scalar_with = [&](int k, int x, float& v) {
+    const auto& in = nodes[k].in;
+    if (in.size() != 2 || nodes[k].proto->attribute_size() != 0) return false;
+    const int c = in[0] == x ? in[1] : in[1] == x ? in[0] : -1;
+    if (c < 0 || !constants[c] || constants[c]->dtype != DType::Float || constants[c]->numel() != 1) return false;
+    v = constants[c]->f[0];
+    return true;
+  };
+  auto only_consumer = [&](int id) { return !is_output[id] && consumers[id].size() == 1 ? consumers[id][0] : -1; };
+  auto near = [](float a, float b) { return std::fabs(a - b) < 1e-4f; };
+  for (size_t e = 0; e < nodes.size(); ++e) {
+    if (nodes[e].removed || !op_is(static_cast<int>(e), "Erf") || nodes[e].in.size() != 1) continue;
+    const int div = producer[nodes[e].in[0]];
+    float v = 0;
+    if (!op_is(div, "Div") || only_consumer(nodes[div].out[0]) != static_cast<int>(e)) continue;
+    const int x = nodes[div].in[0];
+    if (!scalar_with(div, x, v) || nodes[div].in[1] == x || !near(v, 1.41421356f)) continue;
+    const int add = only_consumer(nodes[e].out[0]);
+    if (!op_is(add, "Add") || !scalar_with(add, nodes[e].out[0], v) || !near(v, 1.f)) continue;
+    const int mul = only_consumer(nodes[add].out[0]);
+    if (!op_is(mul, "Mul") || nodes[mul].in.size() != 2 || nodes[mul].proto->attribute_size() != 0) continue;
+    if (!((nodes[mul].in[0] == x && nodes[mul].in[1] == nodes[add].out[0]) ||
+          (nodes[mul].in[1] == x && nodes[mul].in[0] == nodes[add].out[0])))
+      continue;
+    const int half = only_consumer(nodes[mul].out[0]);
+    if (!op_is(half, "Mul") || !scalar_with(half, nodes[mul].out[0], v) || !near(v, 0.5f)) continue;
+    onnx::NodeProto& gelu = synthetic_nodes.emplace_back();
+    gelu.set_op_type("Gelu");
+    gelu.set_name(nodes[half].proto->name() + "/gelu");
+    for (int k : {div, static_cast<int>(e), add, mul}) nodes[k].removed = true;
+    nodes[half].proto = &gelu;
+    nodes[half].in = {x};
   }
 }
 
@@ -452,6 +507,11 @@ void Model::Impl::fuse_convolutions(std::vector<PendingNode>& nodes) {
         }
         if (op == "Relu") {
           spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_relu), 0, 0, {}});
+          absorb(k);
+          continue;
+        }
+        if (op == "Gelu") {
+          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_gelu_erf), 0, 0, {}});
           absorb(k);
           continue;
         }

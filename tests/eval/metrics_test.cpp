@@ -131,6 +131,40 @@ TEST(Dataset, EdgeocrLabelFormat) {
                DatasetError);
 }
 
+TEST(Metrics, OrderFreeCharacterCounts) {
+  // Order and whitespace do not matter; case, full-width forms and Arabic tashkeel are folded.
+  EXPECT_EQ(char_bag("Total ＲＭ 1"), U"TOTALRM1");
+  EXPECT_EQ(char_bag("كَتَبَ على"), U"كتبعلي");
+  EXPECT_EQ(char_bag_overlap(char_bag("BA A"), char_bag("aab")), 3u);
+  EXPECT_EQ(char_bag_overlap(char_bag("合计 36.8"), char_bag("36.8 合")), 5u);
+  EXPECT_EQ(char_bag_overlap(char_bag("xyz"), char_bag("abc")), 0u);
+
+  // Page text against all labelled lines (or the whole-image transcript), any order.
+  Sample page;
+  page.id = "p";
+  page.has_lines = true;
+  page.lines = {{rect(0, 0, 10, 5), "AB"}, {rect(0, 10, 10, 5), "CD"}};
+  ocr::OcrResult got;
+  got.lines.resize(2);
+  got.lines[0].text = "dc";
+  got.lines[0].box = rect(0, 10, 10, 5);
+  got.lines[1].text = "ABX";
+  got.lines[1].box = rect(0, 0, 10, 5);
+  EngineStats stats("native");
+  stats.add(page, got, nullptr, 0.1);
+  Sample line;
+  line.id = "l";
+  line.text = "EF";
+  ocr::OcrResult none;
+  stats.add(line, none, nullptr, 0.1);
+  EXPECT_EQ(stats.chars().tp, 4u);
+  EXPECT_EQ(stats.chars().fp, 1u);  // X
+  EXPECT_EQ(stats.chars().fn, 2u);  // E F
+  const EngineStats back = EngineStats::from_json(stats.to_json());
+  EXPECT_EQ(back.chars().tp, 4u);
+  EXPECT_EQ(back.chars().fn, 2u);
+}
+
 TEST(Dataset, LoadsBothLayoutsAndRejectsEmptyFolders) {
   namespace fs = std::filesystem;
   fs::path root = fs::temp_directory_path() / ("edgeocr_eval_ds_" + std::to_string(::getpid()));
@@ -154,6 +188,24 @@ TEST(Dataset, LoadsBothLayoutsAndRejectsEmptyFolders) {
   EXPECT_EQ(own.layout, DatasetLayout::edgeocr);
   ASSERT_EQ(own.samples.size(), 1u);
   EXPECT_FALSE(own.samples[0].has_lines);
+
+  // Line images (tesstrain convention) and the id-prefix filter.
+  fs::create_directories(root / "lines" / "lines");
+  std::ofstream(root / "lines" / "lines" / "ar_1.png") << "x";
+  std::ofstream(root / "lines" / "lines" / "ar_1.gt.txt") << "مرحبا بكم\n";
+  std::ofstream(root / "lines" / "lines" / "en_1.png") << "x";
+  std::ofstream(root / "lines" / "lines" / "en_1.gt.txt") << "Hello\r\n";
+  std::ofstream(root / "lines" / "lines" / "no_image.gt.txt") << "x\n";
+  auto lines = load_dataset(root / "lines");
+  EXPECT_EQ(lines.layout, DatasetLayout::line_images);
+  ASSERT_EQ(lines.samples.size(), 2u);
+  EXPECT_EQ(lines.samples[0].id, "ar_1");
+  EXPECT_EQ(lines.samples[0].text, "مرحبا بكم");
+  EXPECT_EQ(lines.samples[1].text, "Hello");
+  auto only_en = load_dataset(root / "lines", 0, "en_");
+  ASSERT_EQ(only_en.samples.size(), 1u);
+  EXPECT_EQ(only_en.samples[0].id, "en_1");
+  EXPECT_THROW(load_dataset(root / "lines", 0, "zz_"), DatasetError);
 
   fs::create_directories(root / "empty");
   EXPECT_THROW(load_dataset(root / "empty"), DatasetError);

@@ -422,6 +422,33 @@ TEST(RuntimeOps, HardSwishAndErfStandaloneAndFusedIntoConv) {
               1e-6f);
 }
 
+TEST(RuntimeOps, GeluFormulaBecomesOneOpAlsoAfterAConv) {
+  // x * (1 + erf(x / sqrt 2)) * 0.5 as exporters write it, once on the input and once on a
+  // convolution's output (where it becomes the convolution's post-op), and the opset-20 Gelu op.
+  const std::vector<float> x{-3.f, -1.f, -0.5f, 0.f, 0.5f, 1.f, 2.f, 3.f};
+  OnnxBuilder b(14);
+  b.input("x", {1, 1, 2, 4}).constant("w", {1, 1, 1, 1}, {-1.f}).constant("sqrt2", {1}, {1.41421356f});
+  b.constant("one", {1}, {1.f}).constant("half", {1}, {0.5f});
+  auto gelu_formula = [&](const std::string& in, const std::string& out) {
+    b.node("Div", {in, "sqrt2"}, {out + "_d"});
+    b.node("Erf", {out + "_d"}, {out + "_e"});
+    b.node("Add", {out + "_e", "one"}, {out + "_a"});
+    b.node("Mul", {in, out + "_a"}, {out + "_m"});
+    b.node("Mul", {out + "_m", "half"}, {out});
+  };
+  gelu_formula("x", "g");
+  b.node("Conv", {"x", "w"}, {"c"});
+  gelu_formula("c", "cg");
+  b.output("g").output("cg");
+  auto out = run(b, {Tensor({1, 1, 2, 4}, x)});
+  // gelu(v) = v/2 * (1 + erf(v / sqrt 2)); erf(1/sqrt2) = 0.6826895, erf(0.5/sqrt2) = 0.3829249,
+  // erf(2/sqrt2) = 0.9544997, erf(3/sqrt2) = 0.9973002.
+  const std::vector<float> gelu{-0.0040497f, -0.1586553f, -0.1542688f, 0.f, 0.3457312f, 0.8413447f, 1.9544997f, 2.9959503f};
+  expect_near(out[0].data, gelu, 2e-6f);
+  // The convolution gives -x: 3 1 0.5 0 -0.5 -1 -2 -3.
+  expect_near(out[1].data, {gelu[7], 0.8413447f, 0.3457312f, 0.f, -0.1542688f, -0.1586553f, -0.0455003f, -0.0040497f}, 2e-6f);
+}
+
 TEST(RuntimeOps, AutoPadSameUpperConvAndMaxPool) {
   // SAME_UPPER with a 2x2 kernel and stride 1 pads one pixel at the bottom/right only, so the
   // output keeps the input size (as PP-OCRv6's stem does).
