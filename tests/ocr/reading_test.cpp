@@ -182,8 +182,8 @@ TEST_P(OrientationTest, LinesTouchingEachEdgeRead) {
     int size;
     char edge;
   };
-  for (const Case c : {Case{"Thank you for shopping", 22, 't'}, Case{"合计金额 128.75", 40, 'b'},
-                       Case{"Thank you for shopping", 40, 'l'}, Case{"合计金额 128.75", 22, 'r'}})
+  for (const Case c : {Case{"Thank you for shopping", 26, 't'}, Case{"合计金额 128.75", 40, 'b'},
+                       Case{"Thank you for shopping", 40, 'l'}, Case{"合计金额 128.75", 26, 'r'}})
     expect_reads(line_at_edge(c.text, c.size, c.edge), degrees,
                  std::string(c.text) + " " + std::to_string(c.size) + "px at edge " + c.edge);
 }
