@@ -1,6 +1,6 @@
-// The native OCR pipeline: image bytes in, lines with text, boxes, confidences and reading
-// order out. Stages: decode -> detect (PP-OCRv4 DB) -> crop -> classify 180° -> recognize (CTC)
-// -> reading order.
+// The native OCR pipeline: image bytes in, lines with text, words, boxes, confidences and
+// reading order out. Stages: decode -> detect (PP-OCRv4 DB) -> crop -> classify 180° (a turn is
+// kept only when the turned crop reads better) -> recognize (CTC, words) -> reading order.
 #pragma once
 
 #include <cstdint>
@@ -40,9 +40,9 @@ struct PipelineOptions {
   float det_threshold = 0.3f;
   float det_box_threshold = 0.6f;
   float det_unclip_ratio = 1.5f;
-  float cls_threshold = 0.9f;
+  float cls_threshold = 0.9f;         // a line above it is read turned as well; the better reading wins
   float rec_min_confidence = 0.5f;   // lines read with a lower mean CTC confidence are dropped
-  // Restore a space between Latin characters whose CTC frames are further apart than this
+  // Restore a space between characters of spaced scripts (never next to CJK) whose CTC frames are further apart than this
   // many median character pitches (0 = off); see ocr/postprocess.h. 1.2 was best on SROIE and
   // confirmed on the held-out sroie_test (case-insensitive CER 5.0% -> 4.0%; 1.6 missed most
   // breaks in condensed capitals such as "TAMAN DAYA"; below 1.0 words split).
@@ -51,7 +51,9 @@ struct PipelineOptions {
   // they keep the 320 px context the recognizer reads best with, without its padding cost.
   bool rec_pack_short_lines = true;
   bool use_classifier = true;
-  bool detect_page_rotation = true;  // try 90/180/270 when the upright reading is poor
+  // Turn sideways pages (most boxes tall) by 90°, and upside-down pages by 180° when the
+  // classifier's vote says so and the longest lines read better turned.
+  bool detect_page_rotation = true;
 };
 
 class Pipeline {
