@@ -40,10 +40,10 @@ struct PipelineOptions {
   float det_threshold = 0.3f;
   float det_box_threshold = 0.6f;
   float det_unclip_ratio = 1.5f;
-  float cls_threshold = 0.9f;         // a line above it is read turned as well; the better reading wins
+  float cls_threshold = 0.9f;         // a line with p(180°) above it is read both ways, the better kept
   float rec_min_confidence = 0.5f;   // lines read with a lower mean CTC confidence are dropped
-  // Restore a space between characters of spaced scripts (never next to CJK) whose CTC frames are further apart than this
-  // many median character pitches (0 = off); see ocr/postprocess.h. 1.2 was best on SROIE and
+  // Restore a space between characters of spaced scripts (never next to CJK) whose CTC frames
+  // are further apart than this many median character pitches (0 = off); see ocr/postprocess.h. 1.2 was best on SROIE and
   // confirmed on the held-out sroie_test (case-insensitive CER 5.0% -> 4.0%; 1.6 missed most
   // breaks in condensed capitals such as "TAMAN DAYA"; below 1.0 words split).
   float rec_word_gap = 1.2f;
