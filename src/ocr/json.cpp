@@ -5,18 +5,25 @@
 namespace edgeocr::ocr {
 namespace {
 double round_to(double v, double step) { return std::round(v / step) * step; }
+nlohmann::json box_json(const Quad& q) {
+  nlohmann::json box = nlohmann::json::array();
+  for (const auto& p : q) box.push_back({round_to(p.x, 0.1), round_to(p.y, 0.1)});
+  return box;
+}
 }  // namespace
 
 nlohmann::json to_json(const OcrResult& r) {
   nlohmann::json lines = nlohmann::json::array();
   for (const auto& l : r.lines) {
-    nlohmann::json box = nlohmann::json::array();
-    for (const auto& p : l.box) box.push_back({round_to(p.x, 0.1), round_to(p.y, 0.1)});
+    nlohmann::json words = nlohmann::json::array();
+    for (const auto& w : l.words)
+      words.push_back({{"text", w.text}, {"confidence", round_to(w.confidence, 1e-4)}, {"box", box_json(w.box)}});
     lines.push_back({{"text", l.text},
                      {"confidence", round_to(l.confidence, 1e-4)},
-                     {"box", std::move(box)},
+                     {"box", box_json(l.box)},
                      {"row", l.row},
-                     {"order", l.order}});
+                     {"order", l.order},
+                     {"words", std::move(words)}});
   }
   const auto& t = r.timings;
   return {{"text", r.text},

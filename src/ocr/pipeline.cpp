@@ -179,6 +179,7 @@ struct Pipeline::Impl {
     return rows;
   }
 
+  // Readings of the crops; their words' begin/end are fractions (0..1) of the crop's width.
   std::vector<detail::CtcResult> recognize(const std::vector<cv::Mat>& crops) {
     std::vector<detail::CtcResult> results(crops.size());
     const float word_gap = options.rec_word_gap;
@@ -230,8 +231,15 @@ struct Pipeline::Impl {
           const int f1 = k + 1 == pieces.size()
                              ? frames
                              : static_cast<int>(std::lround((pieces[k].x + pieces[k].width + pieces[k + 1].x) / 2.0 / px_per_frame));
-          results[pieces[k].crop] = detail::ctc_greedy_decode(row_out + static_cast<size_t>(f0) * classes,
-                                                              std::clamp(f1, f0, frames) - f0, classes, labels, word_gap);
+          detail::CtcResult& r = results[pieces[k].crop];
+          r = detail::ctc_greedy_decode(row_out + static_cast<size_t>(f0) * classes, std::clamp(f1, f0, frames) - f0,
+                                        classes, labels, word_gap);
+          for (auto& word : r.words) {  // frames of this piece -> fractions of its crop's width
+            const auto fraction = [&](float frame) {
+              return static_cast<float>(((f0 + frame) * px_per_frame - pieces[k].x) / pieces[k].width);
+            };
+            word.begin = fraction(word.begin), word.end = fraction(word.end);
+          }
         }
       }
       start += n;
@@ -247,6 +255,46 @@ struct Pipeline::Impl {
       (h > 1.5 * w ? tall : wide) += w * h;
     }
     return tall > wide;
+  }
+
+  // Length-weighted classifier vote: is most of the page's text upside down?
+  static bool page_looks_upside_down(const std::vector<Quad>& boxes, const std::vector<float>& p180) {
+    double weighted = 0, total = 0;
+    for (size_t i = 0; i < boxes.size(); ++i) {
+      const double w = std::max(quad_width(boxes[i]), quad_height(boxes[i]));
+      weighted += w * p180[i];
+      total += w;
+    }
+    return total > 0 && weighted / total > 0.5;
+  }
+
+  // How well a crop was read: its mean confidence, 0 for nothing read. A reading upside down
+  // keeps few characters, at low confidence.
+  static float reading_score(const detail::CtcResult& r) { return r.text.empty() ? 0.0f : r.confidence; }
+
+  // The classifier alone never turns a page: the longest lines (they carry the most evidence)
+  // are read both ways, and the page is turned only when the turned reading is clearly better.
+  bool upside_down_reads_better(const std::vector<cv::Mat>& crops, const std::vector<Quad>& boxes) {
+    constexpr size_t kSample = 6;
+    constexpr float kMargin = 0.05f;  // mean-confidence lead the turned reading needs
+    std::vector<size_t> order(crops.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return std::max(quad_width(boxes[a]), quad_height(boxes[a])) > std::max(quad_width(boxes[b]), quad_height(boxes[b]));
+    });
+    order.resize(std::min(order.size(), kSample));
+    std::vector<cv::Mat> as_is, turned;
+    for (size_t i : order) {
+      as_is.push_back(crops[i]);
+      turned.emplace_back();
+      cv::rotate(crops[i], turned.back(), cv::ROTATE_180);
+    }
+    const auto mean_score = [](const std::vector<detail::CtcResult>& readings) {
+      float sum = 0;
+      for (const auto& r : readings) sum += reading_score(r);
+      return sum / static_cast<float>(readings.size());
+    };
+    return mean_score(recognize(turned)) > mean_score(recognize(as_is)) + kMargin;
   }
 
   OcrResult run_upright(const cv::Mat& input, double scale_back, int out_w, int out_h) {
@@ -270,42 +318,64 @@ struct Pipeline::Impl {
     std::vector<cv::Mat> crops;
     crops.reserve(boxes.size());
     for (const auto& b : boxes) crops.push_back(detail::crop_quad(image, b));
+    std::vector<char> flipped(crops.size(), 0);  // crop read turned by 180°
+    std::vector<float> p180;
     if (options.use_classifier && !crops.empty()) {
-      std::vector<float> p180 = classify(crops);
-      if (options.detect_page_rotation) {
-        double weighted = 0, total = 0;
+      p180 = classify(crops);
+      if (options.detect_page_rotation && page_looks_upside_down(boxes, p180) && upside_down_reads_better(crops, boxes)) {
+        const int w = image.cols, h = image.rows;  // the turned image has the same size
+        rotation += 180;
         for (size_t i = 0; i < boxes.size(); ++i) {
-          const double w = std::max(quad_width(boxes[i]), quad_height(boxes[i]));
-          weighted += w * p180[i];
-          total += w;
-        }
-        if (total > 0 && weighted / total > 0.5) {  // most text upside down: turn the page
-          const int w = image.cols, h = image.rows;  // the turned image has the same size
-          rotation += 180;
-          for (size_t i = 0; i < boxes.size(); ++i) {
-            boxes[i] = detail::rotate_quad(boxes[i], 180, w, h);
-            cv::rotate(crops[i], crops[i], cv::ROTATE_180);
-            p180[i] = 1.0f - p180[i];
-          }
+          boxes[i] = detail::rotate_quad(boxes[i], 180, w, h);
+          cv::rotate(crops[i], crops[i], cv::ROTATE_180);
+          p180[i] = 1.0f - p180[i];
         }
       }
       for (size_t i = 0; i < crops.size(); ++i)
-        if (p180[i] > options.cls_threshold) cv::rotate(crops[i], crops[i], cv::ROTATE_180);
+        if (p180[i] > options.cls_threshold) {
+          cv::rotate(crops[i], crops[i], cv::ROTATE_180);
+          flipped[i] = 1;
+        }
     }
     result.timings.cls = ms_since(start);
 
     start = Clock::now();
-    const auto texts = recognize(crops);
+    auto texts = recognize(crops);
+    // A line the classifier turned is read the other way too, and the better reading kept: a
+    // wrong turn must not lose the line.
+    std::vector<size_t> turned;
+    std::vector<cv::Mat> turned_back;
+    for (size_t i = 0; i < crops.size(); ++i)
+      if (flipped[i]) {
+        turned.push_back(i);
+        turned_back.emplace_back();
+        cv::rotate(crops[i], turned_back.back(), cv::ROTATE_180);
+      }
+    if (!turned.empty()) {
+      auto other = recognize(turned_back);
+      for (size_t k = 0; k < turned.size(); ++k)
+        if (reading_score(other[k]) > reading_score(texts[turned[k]])) {
+          texts[turned[k]] = std::move(other[k]);
+          flipped[turned[k]] = 0;
+        }
+    }
     result.timings.rec = ms_since(start);
 
     start = Clock::now();
+    const auto to_output = [&](Point p) { return Point{p.x * static_cast<float>(scale_back), p.y * static_cast<float>(scale_back)}; };
     for (size_t i = 0; i < boxes.size(); ++i) {
       if (texts[i].text.empty() || texts[i].confidence < options.rec_min_confidence) continue;
       TextLine line;
       line.text = texts[i].text;
       line.confidence = texts[i].confidence;
       line.box = boxes[i];
-      for (auto& p : line.box) p = {p.x * static_cast<float>(scale_back), p.y * static_cast<float>(scale_back)};
+      for (auto& p : line.box) p = to_output(p);
+      const bool turned_crop = detail::crop_is_turned(boxes[i]);
+      for (const auto& w : texts[i].words) {
+        Word word{w.text, w.confidence, detail::sub_quad(boxes[i], w.begin, w.end, turned_crop, flipped[i] != 0)};
+        for (auto& p : word.box) p = to_output(p);
+        line.words.push_back(std::move(word));
+      }
       result.lines.push_back(std::move(line));
     }
     result.text = detail::assign_reading_order(result.lines);

@@ -1,6 +1,7 @@
-// The native OCR pipeline: image bytes in, lines with text, boxes, confidences and reading
-// order out. Stages: decode -> detect (PP-OCR DB) -> crop -> classify 180° -> recognize (CTC)
-// -> reading order, with the models of one model set (ocr/model_set.h).
+// The native OCR pipeline: image bytes in, lines with text, words, boxes, confidences and
+// reading order out. Stages: decode -> detect (PP-OCR DB) -> crop -> classify 180° (a turn is
+// kept only when the turned crop reads better) -> recognize (CTC, words) -> reading order, with
+// the models of one model set (ocr/model_set.h).
 #pragma once
 
 #include <cstdint>
@@ -42,10 +43,10 @@ struct PipelineOptions {
   int det_max_side = 960;
   // DB post-processing; unset: the model set's own values (its inference.yml, else 0.3/0.6/1.5).
   std::optional<float> det_threshold, det_box_threshold, det_unclip_ratio;
-  float cls_threshold = 0.9f;
+  float cls_threshold = 0.9f;         // a line with p(180°) above it is read both ways, the better kept
   float rec_min_confidence = 0.5f;   // lines read with a lower mean CTC confidence are dropped
-  // Restore a space between Latin characters whose CTC frames are further apart than this
-  // many median character pitches (0 = off); see ocr/postprocess.h. 1.2 was best on SROIE and
+  // Restore a space between characters of spaced scripts (never next to CJK) whose CTC frames
+  // are further apart than this many median character pitches (0 = off); see ocr/postprocess.h. 1.2 was best on SROIE and
   // confirmed on the held-out sroie_test (case-insensitive CER 5.0% -> 4.0%; 1.6 missed most
   // breaks in condensed capitals such as "TAMAN DAYA"; below 1.0 words split).
   float rec_word_gap = 1.2f;
@@ -53,7 +54,9 @@ struct PipelineOptions {
   // they keep the 320 px context the recognizer reads best with, without its padding cost.
   bool rec_pack_short_lines = true;
   bool use_classifier = true;
-  bool detect_page_rotation = true;  // try 90/180/270 when the upright reading is poor
+  // Turn sideways pages (most boxes tall) by 90°, and upside-down pages by 180° when the
+  // classifier's vote says so and the longest lines read better turned.
+  bool detect_page_rotation = true;
 };
 
 class Pipeline {

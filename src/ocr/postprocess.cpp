@@ -6,6 +6,8 @@
 #include <limits>
 #include <numeric>
 #include <stdexcept>
+#include <tuple>
+#include <utility>
 
 #include <opencv2/imgproc.hpp>
 
@@ -128,23 +130,67 @@ std::vector<Quad> db_boxes(const cv::Mat& probability, const DbParams& params, f
   return boxes;
 }
 
+namespace {
+cv::Size crop_size(const Quad& q) {
+  const cv::Point2f p[4] = {{q[0].x, q[0].y}, {q[1].x, q[1].y}, {q[2].x, q[2].y}, {q[3].x, q[3].y}};
+  return {std::max(1, static_cast<int>(std::max(distance(p[0], p[1]), distance(p[2], p[3])))),
+          std::max(1, static_cast<int>(std::max(distance(p[0], p[3]), distance(p[1], p[2]))))};
+}
+}  // namespace
+
+bool crop_is_turned(const Quad& box) {
+  const cv::Size size = crop_size(box);
+  return size.height >= 1.5 * size.width;
+}
+
 cv::Mat crop_quad(const cv::Mat& image, const Quad& q) {
   const cv::Point2f p[4] = {{q[0].x, q[0].y}, {q[1].x, q[1].y}, {q[2].x, q[2].y}, {q[3].x, q[3].y}};
-  const int width = std::max(1, static_cast<int>(std::max(distance(p[0], p[1]), distance(p[2], p[3]))));
-  const int height = std::max(1, static_cast<int>(std::max(distance(p[0], p[3]), distance(p[1], p[2]))));
-  const cv::Point2f dst[4] = {{0, 0}, {static_cast<float>(width), 0},
-                              {static_cast<float>(width), static_cast<float>(height)}, {0, static_cast<float>(height)}};
+  const cv::Size size = crop_size(q);
+  const float w = static_cast<float>(size.width), h = static_cast<float>(size.height);
+  const cv::Point2f dst[4] = {{0, 0}, {w, 0}, {w, h}, {0, h}};
   const cv::Mat transform = cv::getPerspectiveTransform(p, dst);
   cv::Mat crop;
-  cv::warpPerspective(image, crop, transform, cv::Size(width, height), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
-  if (crop.rows >= 1.5 * crop.cols) cv::rotate(crop, crop, cv::ROTATE_90_COUNTERCLOCKWISE);
+  cv::warpPerspective(image, crop, transform, size, cv::INTER_CUBIC, cv::BORDER_REPLICATE);
+  if (crop_is_turned(q)) cv::rotate(crop, crop, cv::ROTATE_90_COUNTERCLOCKWISE);
   return crop;
+}
+
+Quad sub_quad(const Quad& box, float from, float to, bool turned, bool flipped) {
+  from = std::clamp(from, 0.0f, 1.0f), to = std::clamp(to, from, 1.0f);
+  if (flipped) std::tie(from, to) = std::pair{1 - to, 1 - from};
+  const auto lerp = [](Point a, Point b, float t) { return Point{a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t}; };
+  // A turned crop reads from the box's top (crop x) across its width; otherwise from its left.
+  if (turned) return {lerp(box[0], box[3], from), lerp(box[1], box[2], from), lerp(box[1], box[2], to), lerp(box[0], box[3], to)};
+  return {lerp(box[0], box[1], from), lerp(box[0], box[1], to), lerp(box[3], box[2], to), lerp(box[3], box[2], from)};
+}
+
+int space_class(const std::vector<std::string>& labels) {
+  // PP-OCR appends the space class after the dictionary: search from the end.
+  for (size_t i = labels.size(); i-- > 1;)
+    if (labels[i] == " ") return static_cast<int>(i);
+  return -1;
+}
+
+bool is_unspaced_script(const std::string& s) {
+  if (s.empty()) return false;
+  const auto b = [&](size_t i) { return i < s.size() ? static_cast<uint32_t>(static_cast<uint8_t>(s[i])) : 0u; };
+  char32_t c = b(0);
+  if (c >= 0xF0) c = ((c & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
+  else if (c >= 0xE0) c = ((c & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
+  else if (c >= 0xC0) c = ((c & 0x1F) << 6) | (b(1) & 0x3F);
+  return (c >= 0x2E80 && c <= 0x9FFF) ||    // CJK radicals, punctuation, kana, Han
+         (c >= 0xF900 && c <= 0xFAFF) ||    // CJK compatibility ideographs
+         (c >= 0xFE30 && c <= 0xFE4F) ||    // CJK compatibility forms
+         (c >= 0xFF00 && c <= 0xFFEF) ||    // full-width and half-width forms
+         (c >= 0x20000 && c <= 0x3FFFF);    // Han extensions
 }
 
 CtcResult ctc_greedy_decode(const float* probs, int frames, int classes, const std::vector<std::string>& labels,
                             float word_gap) {
   struct Emitted {
-    int label, frame;
+    int label, first, last;  // frames [first, last] of its run
+    float confidence;
+    float centre() const { return 0.5f * static_cast<float>(first + last + 1); }
   };
   std::vector<Emitted> kept;
   double confidence_sum = 0;
@@ -152,30 +198,36 @@ CtcResult ctc_greedy_decode(const float* probs, int frames, int classes, const s
   for (int t = 0; t < frames; ++t) {
     const float* row = probs + static_cast<size_t>(t) * classes;
     const int best = static_cast<int>(std::max_element(row, row + classes) - row);
-    if (best != 0 && best != previous && best < static_cast<int>(labels.size())) {
-      kept.push_back({best, t});
+    if (best != 0 && best == previous && !kept.empty() && kept.back().label == best) {
+      kept.back().last = t;
+    } else if (best != 0 && best != previous && best < static_cast<int>(labels.size())) {
+      kept.push_back({best, t, t, row[best]});
       confidence_sum += row[best];
     }
     previous = best;
   }
   CtcResult result;
   result.confidence = kept.empty() ? 0.0f : static_cast<float>(confidence_sum / static_cast<double>(kept.size()));
-  const auto is_latin = [&](int label) {  // one-byte (ASCII) letters, digits and punctuation
-    const std::string& s = labels[label];
-    return s.size() == 1 && s[0] != ' ';
-  };
+  const int space = space_class(labels);
+  std::vector<char> unspaced(kept.size());
+  for (size_t i = 0; i < kept.size(); ++i) unspaced[i] = is_unspaced_script(labels[kept[i].label]);
+  const auto is_spaced_char = [&](size_t i) { return kept[i].label != space && !unspaced[i]; };
+  // The line's character pitch: the median distance between neighbouring characters of spaced
+  // scripts (CJK glyphs are wider and would inflate it).
   float pitch = 0;
-  if (word_gap > 0 && kept.size() >= 4) {
-    std::vector<int> gaps;
-    for (size_t i = 1; i < kept.size(); ++i) gaps.push_back(kept[i].frame - kept[i - 1].frame);
-    std::nth_element(gaps.begin(), gaps.begin() + static_cast<long>(gaps.size() / 2), gaps.end());
-    pitch = static_cast<float>(gaps[gaps.size() / 2]);
+  {
+    std::vector<float> gaps;
+    for (size_t i = 1; i < kept.size(); ++i)
+      if (is_spaced_char(i - 1) && is_spaced_char(i)) gaps.push_back(kept[i].centre() - kept[i - 1].centre());
+    if (gaps.size() >= 3) {
+      std::nth_element(gaps.begin(), gaps.begin() + static_cast<long>(gaps.size() / 2), gaps.end());
+      pitch = gaps[gaps.size() / 2];
+    }
   }
   // The space class's own evidence in the frames between two characters.
-  const int space = static_cast<int>(labels.size()) - 1;
   const auto space_evidence = [&](int from, int to) {
     float best = 0;
-    if (space <= 0 || space >= classes || labels[space] != " ") return best;
+    if (space <= 0 || space >= classes) return best;
     for (int t = from + 1; t < to; ++t) best = std::max(best, probs[static_cast<size_t>(t) * classes + space]);
     return best;
   };
@@ -183,16 +235,53 @@ CtcResult ctc_greedy_decode(const float* probs, int frames, int classes, const s
   // above this in the gap is what separates a word break (tuned on SROIE: CER 6.3% -> 5.9%;
   // rechecked with the word-gap factor at 1.2: 0.002 and 0.03 were both worse).
   constexpr float kMinSpaceEvidence = 0.01f;
+  const auto restored_break = [&](size_t i) {
+    return word_gap > 0 && pitch > 0 && is_spaced_char(i - 1) && is_spaced_char(i) &&
+           kept[i].centre() - kept[i - 1].centre() > word_gap * pitch &&
+           space_evidence(kept[i - 1].last, kept[i].first) >= kMinSpaceEvidence;
+  };
+
+  // Words: characters between spaces (emitted or restored), and a run of unspaced script.
+  struct Span {
+    size_t first, last;  // indices into kept
+  };
+  std::vector<Span> spans;
+  bool space_before = false;  // an emitted space since the last character
   for (size_t i = 0; i < kept.size(); ++i) {
-    if (i > 0 && pitch > 0 && is_latin(kept[i - 1].label) && is_latin(kept[i].label) &&
-        static_cast<float>(kept[i].frame - kept[i - 1].frame) > word_gap * pitch &&
-        space_evidence(kept[i - 1].frame, kept[i].frame) >= kMinSpaceEvidence)
-      result.text += ' ';
+    if (kept[i].label == space) {
+      space_before = true;
+      continue;
+    }
+    const bool restored = i > 0 && restored_break(i);
+    if (!spans.empty() && (space_before || restored)) result.text += ' ';
+    // A change of script without a space ("面Instant") starts a word but writes none.
+    if (spans.empty() || space_before || restored || unspaced[i] != unspaced[spans.back().last]) spans.push_back({i, i});
     result.text += labels[kept[i].label];
+    spans.back().last = i;
+    space_before = false;
   }
-  // A space class read in the padding around a crop is not part of the line.
-  const size_t first = result.text.find_first_not_of(' ');
-  result.text = first == std::string::npos ? std::string() : result.text.substr(first, result.text.find_last_not_of(' ') - first + 1);
+  // A character's extent: half the typical pitch either side of its centre, never past the
+  // midpoint to a neighbour.
+  const float half = 0.5f * (pitch > 0 ? pitch : 3.0f);
+  for (const Span& span : spans) {
+    CtcWord word;
+    double sum = 0;
+    for (size_t i = span.first; i <= span.last; ++i) {
+      word.text += labels[kept[i].label];
+      sum += kept[i].confidence;
+    }
+    word.confidence = static_cast<float>(sum / static_cast<double>(span.last - span.first + 1));
+    const float own_half = unspaced[span.first] ? 2 * half : half;  // CJK glyphs are about twice as wide
+    const Emitted& a = kept[span.first];
+    const Emitted& z = kept[span.last];
+    word.begin = a.centre() - own_half;
+    if (span.first > 0) word.begin = std::max(word.begin, 0.5f * (kept[span.first - 1].centre() + a.centre()));
+    word.end = z.centre() + (unspaced[span.last] ? 2 * half : half);
+    if (span.last + 1 < kept.size()) word.end = std::min(word.end, 0.5f * (z.centre() + kept[span.last + 1].centre()));
+    word.begin = std::max(word.begin, 0.0f);
+    word.end = std::clamp(word.end, word.begin + 0.5f, static_cast<float>(frames));
+    result.words.push_back(std::move(word));
+  }
   return result;
 }
 

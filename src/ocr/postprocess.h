@@ -40,17 +40,40 @@ Quad rotate_quad(const Quad& q, int clockwise_degrees, int w, int h);
 // (height >= 1.5 * width) are turned 90° counter-clockwise so vertical text reads left to right.
 cv::Mat crop_quad(const cv::Mat& image, const Quad& q);
 
+// Index of the space class in `labels` (the label " "), or -1 when the dictionary has none.
+int space_class(const std::vector<std::string>& labels);
+// Whether a character belongs to a script written without spaces between words (Han, kana,
+// CJK punctuation, full-width forms): no space is ever restored next to one, and a run of
+// them is one word.
+bool is_unspaced_script(const std::string& utf8_character);
+
+// A word of a decoded line, located in CTC frames (frame t covers [t, t+1)).
+struct CtcWord {
+  std::string text;
+  float confidence = 0;     // mean max-probability of its characters
+  float begin = 0, end = 0;  // extent in frames, begin < end
+};
+
 struct CtcResult {
   std::string text;
   float confidence = 0;  // mean max-probability of the kept frames (0 if none)
+  std::vector<CtcWord> words;  // Latin split at spaces, a run of unspaced script one word
 };
 // Greedy CTC over one sequence of `frames` x `classes` probabilities: argmax per frame, repeats
-// collapsed, blanks (0) dropped. With `word_gap` > 0, a space is restored between two Latin
-// characters/digits whose frames are more than `word_gap` times the line's median character
-// pitch apart and between which the space class gets some probability (the Chinese PP-OCRv4
-// recognizer often ranks blank above space between words).
+// collapsed, blanks (0) dropped. With `word_gap` > 0, a space is restored between two
+// characters of spaced scripts whose frames are more than `word_gap` times the line's median
+// character pitch apart and between which the space class gets some probability (the Chinese
+// PP-OCR recognizers often rank blank above space between words). The space class is found in
+// `labels` (see space_class), so any PP-OCR dictionary works.
 CtcResult ctc_greedy_decode(const float* probabilities, int frames, int classes, const std::vector<std::string>& labels,
                             float word_gap = 0);
+
+// The part of a line box holding the text between fractions `from` and `to` (0..1) of the
+// recognizer's crop width, in the box's own corner order. `turned`: the crop was turned 90°
+// counter-clockwise (tall box, see crop_quad); `flipped`: the crop was read turned by 180°.
+Quad sub_quad(const Quad& box, float from, float to, bool turned, bool flipped);
+// Whether crop_quad turns the crop of this box 90° counter-clockwise (a tall box).
+bool crop_is_turned(const Quad& box);
 
 // Groups lines into rows (robust to slight skew), orders rows top to bottom and lines left to
 // right; sorts `lines` into that order, fills row/order and returns the joined text.

@@ -2,6 +2,8 @@
 // reading order.
 #include <cmath>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -182,6 +184,92 @@ TEST(CtcTest, RestoresWordBreaksFromWideGapsBetweenLatinCharacters) {
   // A space the model emitted itself is kept and not doubled.
   const auto spaced = frames_with({{1, 0}, {2, 3}, {8, 6}, {3, 12}, {4, 15}, {5, 18}}, 20, 9);
   EXPECT_EQ(ctc_greedy_decode(spaced.data(), 20, 9, labels, 1.6f).text, "SD NBH");
+}
+
+TEST(CtcTest, FindsTheSpaceClassInAnyDictionary) {
+  // A dictionary with its own space entry before other labels (newer PP-OCR sets), and one with none.
+  const std::vector<std::string> with_space = {"", "S", " ", "D", "N", "B", "H"};
+  EXPECT_EQ(space_class(with_space), 2);
+  EXPECT_EQ(space_class({"", "a", "b"}), -1);
+  // Space evidence read from class 2: "SDN BHD" restored with the gap rule.
+  const int classes = 7;
+  std::vector<float> probs(22 * classes, 0.0f);
+  for (int t = 0; t < 22; ++t) probs[t * classes] = 0.9f, probs[t * classes + 2] = 0.1f;
+  for (auto [label, t] : std::vector<std::pair<int, int>>{{1, 0}, {3, 3}, {4, 6}, {5, 13}, {6, 16}, {3, 19}}) {
+    probs[t * classes] = probs[t * classes + 2] = 0;
+    probs[t * classes + label] = 1;
+  }
+  const auto r = ctc_greedy_decode(probs.data(), 22, classes, with_space, 1.2f);
+  EXPECT_EQ(r.text, "SDN BHD");
+  ASSERT_EQ(r.words.size(), 2u);
+  EXPECT_EQ(r.words[1].text, "BHD");
+  // Without a space class there is no evidence for a break: the gap alone restores none.
+  const std::vector<std::string> no_space = {"", "S", "x", "D", "N", "B", "H"};
+  EXPECT_EQ(ctc_greedy_decode(probs.data(), 22, classes, no_space, 1.2f).text, "SDNBHD");
+}
+
+TEST(CtcTest, UnspacedScripts) {
+  for (const char* c : {"中", "文", "の", "カ", "，", "１", "𠀀"}) EXPECT_TRUE(is_unspaced_script(c)) << c;
+  for (const char* c : {"a", "Z", "7", ":", "é", "ß", "Я", "한", "ع"}) EXPECT_FALSE(is_unspaced_script(c)) << c;
+}
+
+TEST(CtcTest, WordsSplitAtSpacesAndBetweenScriptsWithFrameExtents) {
+  const std::vector<std::string> labels = {"", "a", "b", "中", "文", " "};
+  // "ab" at frames 0-1 and 3, a space class frame at 6, "ab" at 9 and 12, "中文" at 14 and 20.
+  const auto probs = frames_with({{1, 0}, {1, 1}, {2, 3}, {5, 6}, {1, 9}, {2, 12}, {3, 14}, {4, 20}}, 24, 6, 0.0f);
+  const auto r = ctc_greedy_decode(probs.data(), 24, 6, labels, 1.2f);
+  EXPECT_EQ(r.text, "ab ab中文");
+  ASSERT_EQ(r.words.size(), 3u);
+  EXPECT_EQ(r.words[0].text, "ab");
+  EXPECT_EQ(r.words[1].text, "ab");
+  EXPECT_EQ(r.words[2].text, "中文");
+  // Words are ordered, do not overlap, and each contains its characters' frames.
+  EXPECT_LE(r.words[0].begin, 0.0f + 1e-6f);
+  EXPECT_GE(r.words[0].end, 4.0f);
+  EXPECT_LE(r.words[0].end, r.words[1].begin);
+  EXPECT_LE(r.words[1].begin, 9.0f);
+  EXPECT_GE(r.words[1].end, 13.0f);
+  EXPECT_LE(r.words[1].end, r.words[2].begin);
+  EXPECT_LE(r.words[2].begin, 14.0f);
+  EXPECT_GE(r.words[2].end, 21.0f);
+  EXPECT_LE(r.words[2].end, 24.0f);
+}
+
+// A word found at a fraction of the crop maps back onto the same pixels of the image, for wide
+// and tall (turned) boxes, read as they are or upside down.
+TEST(SubQuadTest, MapsCropFractionsBackToTheImage) {
+  cv::Mat image(200, 300, CV_8UC3, cv::Scalar::all(255));
+  image(cv::Rect(100, 40, 30, 20)).setTo(cv::Scalar(0, 0, 255));   // inside the wide box
+  image(cv::Rect(210, 120, 20, 30)).setTo(cv::Scalar(0, 0, 255));  // inside the tall box
+  const auto red_span = [](const cv::Mat& crop) {  // first and last red column, as fractions
+    int first = crop.cols, last = -1;
+    for (int x = 0; x < crop.cols; ++x)
+      for (int y = 0; y < crop.rows; ++y)
+        if (crop.at<cv::Vec3b>(y, x) == cv::Vec3b(0, 0, 255)) first = std::min(first, x), last = std::max(last, x);
+    return std::pair{static_cast<float>(first) / crop.cols, static_cast<float>(last + 1) / crop.cols};
+  };
+  const Quad wide = {Point{40, 30}, Point{240, 30}, Point{240, 70}, Point{40, 70}};
+  const Quad tall = {Point{200, 40}, Point{240, 40}, Point{240, 190}, Point{200, 190}};
+  EXPECT_FALSE(crop_is_turned(wide));
+  EXPECT_TRUE(crop_is_turned(tall));
+  for (bool flipped : {false, true}) {
+    cv::Mat crop = crop_quad(image, wide);
+    if (flipped) cv::rotate(crop, crop, cv::ROTATE_180);
+    auto [from, to] = red_span(crop);
+    Quad q = sub_quad(wide, from, to, false, flipped);
+    EXPECT_NEAR(q[0].x, 100, 1.5) << flipped;
+    EXPECT_NEAR(q[1].x, 130, 1.5) << flipped;
+    EXPECT_NEAR(q[0].y, 30, 1e-3);
+    EXPECT_NEAR(q[3].y, 70, 1e-3);
+    crop = crop_quad(image, tall);
+    if (flipped) cv::rotate(crop, crop, cv::ROTATE_180);
+    std::tie(from, to) = red_span(crop);
+    q = sub_quad(tall, from, to, true, flipped);
+    EXPECT_NEAR(q[0].y, 120, 1.5) << flipped;
+    EXPECT_NEAR(q[3].y, 150, 1.5) << flipped;
+    EXPECT_NEAR(q[0].x, 200, 1e-3);
+    EXPECT_NEAR(q[1].x, 240, 1e-3);
+  }
 }
 
 TextLine line_at(const std::string& text, float x, float y, float w, float h, float slope = 0) {
