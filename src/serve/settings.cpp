@@ -15,6 +15,8 @@ const std::vector<SettingSpec>& setting_specs() {
        "address to listen on (default 127.0.0.1; 0.0.0.0 when an auth file is configured)"},
       {"port", "--port", "EDGEOCR_PORT", T::Int, "8000", "TCP port"},
       {"model_path", "--model-path", "EDGEOCR_MODEL_PATH", T::String, "./models", "folder with the OCR models"},
+      {"fields_model", "--fields-model", "EDGEOCR_FIELDS_MODEL", T::String, "",
+       "learned receipt field model (edgeocr fields train); empty = rules only"},
       {"device", "--device", "EDGEOCR_DEVICE", T::String, "cpu", "inference device (only cpu is compiled in)"},
       {"backend", "--backend", "EDGEOCR_BACKEND", T::String, "native",
        "OCR backend: native | openai | vllm (= openai) | hybrid (native first, VLM when needed)"},
