@@ -143,7 +143,10 @@ std::vector<EngineStats> evaluate_engine(const Dataset& dataset, const std::stri
           if (std::find(schema_names.begin(), schema_names.end(), name) == schema_names.end())
             req.fields.push_back(name);
         std::optional<extract::ExtractionResult> extraction;
+        auto extract_start = std::chrono::steady_clock::now();
         if (!sample.fields.empty()) extraction = extract::extract(result, req);
+        stats[i].add_extract_seconds(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - extract_start).count());
         stats[i].add(sample, result, extraction ? &*extraction : nullptr, seconds);
       }
     } catch (const std::exception& e) {
