@@ -119,6 +119,16 @@ TEST_F(LearnedFields, LearnsALayoutTheRulesDoNotKnow) {
   }
   EXPECT_EQ(learned_right, 12);
   EXPECT_LE(rules_right, 3) << "the rules should not know this layout";
+  // Chinese pages stay with the rules, instructions included.
+  auto chinese = render({{"星巴克咖啡有限公司", "日期：2026年1月15日 14:05", "拿铁 2 × 15.00\t30.00",
+                          "曲奇 1 × 6.80\t6.80", "合计\t¥36.80"},
+                         {}});
+  ExtractRequest instruction;
+  instruction.instruction = "提取日期和总金额";
+  instruction.fields_model = model;
+  auto j = to_json(extract(chinese.ocr, instruction));
+  EXPECT_EQ(j["fields"]["total_amount"], "¥36.80");
+  EXPECT_EQ(j["fields"]["date"], "2026年1月15日");
 }
 
 TEST_F(LearnedFields, SavedModelReadsTheSameAndBaseTrainingContinues) {
