@@ -25,6 +25,7 @@ struct TrainOptions {
   std::filesystem::path dataset, out, base, ocr_cache;
   std::string engine = "native";
   bool with_labels = false;
+  bool cached_only = false;
   int folds = 0;
   size_t limit = 0;
   eval::EngineOptions engine_options;
@@ -83,13 +84,14 @@ std::vector<extract::FieldExample> training_examples(const eval::Dataset& datase
     std::optional<ocr::OcrResult> cached = cache ? cache->get(sample.id) : std::nullopt;
     if (cached) {
       ex.ocr = std::move(*cached);
-    } else {
+      out.push_back(std::move(ex));
+    } else if (!o.cached_only) {
       if (!engine) engine = eval::make_engine(o.engine, o.engine_options);
       ex.ocr = engine->run(sample);
       ++computed;
       if (cache) cache->put(sample.id, ex.ocr);
+      out.push_back(std::move(ex));
     }
-    out.push_back(std::move(ex));
     if (o.with_labels && sample.has_lines && o.engine != "labels") out.push_back({labels->run(sample), sample.fields});
     if (++done % 50 == 0 || done == dataset.samples.size())
       std::cerr << "fields train: " << done << "/" << dataset.samples.size() << " pages read (" << computed
@@ -160,6 +162,7 @@ int run_train(const TrainOptions& o) {
       {"training_pages", examples.size()},
       {"engine", o.engine},
       {"with_labels", o.with_labels},
+      {"cached_only", o.cached_only},
       {"base", o.base.string()},
       {"boosting",
        {{"rounds", o.train.boosting.rounds},
@@ -193,6 +196,9 @@ void register_fields_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"native", "labels"}))
       ->capture_default_str();
   train->add_flag("--with-labels", o->with_labels, "Also train on each image's labelled lines (perfect reading)");
+  train->add_flag("--cached-only", o->cached_only,
+                  "Run no OCR: images without a cached result are left out (their labelled lines still count "
+                  "with --with-labels)");
   train->add_option("--folds", o->folds, "Also print a K-fold cross-validated estimate (K >= 2)")
       ->check(CLI::Range(0, 50));
   train->add_option("--rounds", o->train.boosting.rounds, "Boosting rounds per field")
@@ -216,6 +222,7 @@ void register_fields_command(CLI::App& app, int& exit_code) {
              {"--learning-rate", (std::ostringstream() << o->train.boosting.learning_rate).str()}})
       if (!value.empty()) line += " " + flag + " " + value;
     if (o->with_labels) line += " --with-labels";
+    if (o->cached_only) line += " --cached-only";
     if (o->limit) line += " --limit " + std::to_string(o->limit);
     o->command_line = line;
     try {

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -200,6 +199,19 @@ struct Page {
   }
 };
 
+// A run of exactly five digits (a Malaysian postcode); a plain scan, as this runs per candidate.
+bool has_postcode(const std::string& text) {
+  size_t run = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    bool digit = i < text.size() && text[i] >= '0' && text[i] <= '9';
+    if (digit) ++run;
+    else if (run == 5) return true;
+    else run = 0;
+    if (!digit) run = 0;
+  }
+  return false;
+}
+
 // Names and addresses: consecutive lines joined by one space.
 void span_features(const Page& page, size_t s, size_t e, int variant, const std::string& value, const char* field,
                    std::vector<float>& f) {
@@ -226,9 +238,7 @@ void span_features(const Page& page, size_t s, size_t e, int variant, const std:
   }
   f.insert(f.end(), std::begin(counts), std::end(counts));
   f.insert(f.end(), {max_gap, max_cx - min_cx, height / static_cast<float>(e - s + 1), dates, moneys});
-  static const std::regex kPostcode(R"((^|\D)\d{5}(\D|$))");
-  std::string upper = to_upper_ascii(value);
-  f.push_back(std::regex_search(upper, kPostcode) ? 1.f : 0.f);
+  f.push_back(has_postcode(value) ? 1.f : 0.f);
   f.push_back(static_cast<float>(std::count(value.begin(), value.end(), ',')));
   f.push_back(!value.empty() && (value.back() == '.' || value.back() == ',') ? 1.f : 0.f);
   f.push_back(static_cast<float>(to_u32(value).size()));
