@@ -9,6 +9,7 @@ namespace edgeocr::cli {
 void register_ocr_command(CLI::App& app, int& exit_code);     // src/ocr/ocr_command.cpp
 void register_bench_command(CLI::App& app, int& exit_code);   // src/ocr/bench_command.cpp
 void register_eval_command(CLI::App& app, int& exit_code);    // src/eval/eval_command.cpp
+void register_fields_command(CLI::App& app, int& exit_code);  // src/eval/fields_command.cpp
 void register_sync_command(CLI::App& app, int& exit_code);    // src/sync/sync_commands.cpp
 void register_collect_command(CLI::App& app, int& exit_code); // src/sync/sync_commands.cpp
 void register_archive_command(CLI::App& app, int& exit_code); // src/sync/archive_commands.cpp

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   edgeocr::cli::register_ocr_command(app, exit_code);
   edgeocr::cli::register_bench_command(app, exit_code);
   edgeocr::cli::register_eval_command(app, exit_code);
+  edgeocr::cli::register_fields_command(app, exit_code);
   edgeocr::cli::register_sync_command(app, exit_code);
   edgeocr::cli::register_collect_command(app, exit_code);
   edgeocr::cli::register_archive_command(app, exit_code);

@@ -25,6 +25,9 @@ struct EngineOptions {
   int threads = 2;
   std::string tesseract_languages = "chi_sim+eng";
   std::string tessdata_dir;  // "" = Tesseract's default
+  // Native results are read from this folder where present and written to it where not
+  // (eval/ocr_cache.h); "" = always run the OCR.
+  std::filesystem::path ocr_cache;
 };
 
 // "native", "native:SET" (a model set, e.g. native:v5), "tesseract", "labels" or

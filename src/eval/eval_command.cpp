@@ -46,6 +46,10 @@ void register_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--only", options->only_prefix, "Only images whose name starts with this (e.g. a language: ja_)");
   cmd->add_option("--threads", options->engine.threads, "Threads for the native engine")
       ->check(CLI::Range(1, 256));
+  cmd->add_option("--fields-model", options->fields_model,
+                  "Learned field model (edgeocr fields train): fields scored by the rules and by the model, side by side");
+  cmd->add_option("--ocr-cache", options->engine.ocr_cache,
+                  "Folder of native OCR results (<id>.json): read where present, written where missing");
   cmd->add_option("--tesseract-lang", options->engine.tesseract_languages,
                   "Tesseract languages (default chi_sim+eng)");
   cmd->add_option("--tessdata", options->engine.tessdata_dir, "Tesseract traineddata folder");

@@ -14,7 +14,9 @@
 #include <optional>
 #include <sstream>
 
+#include "eval/ocr_cache.h"
 #include "extract/extract.h"
+#include "extract/learned_fields.h"
 
 namespace edgeocr::eval {
 namespace {
@@ -51,8 +53,9 @@ long self_peak_rss_kb() {
 }
 
 // Runs `evaluate_engine` in a forked child; the child writes its stats as JSON to a temp file.
-EngineStats evaluate_in_child(const Dataset& dataset, const std::string& engine,
-                              const EngineOptions& options, bool progress) {
+std::vector<EngineStats> evaluate_in_child(const Dataset& dataset, const std::string& engine,
+                                           const EngineOptions& options, bool progress,
+                                           const std::filesystem::path& fields_model) {
   char path[] = "/tmp/edgeocr-eval-XXXXXX";
   int fd = mkstemp(path);
   if (fd < 0) throw std::runtime_error("cannot create a temporary file for the eval child");
@@ -62,15 +65,17 @@ EngineStats evaluate_in_child(const Dataset& dataset, const std::string& engine,
   pid_t pid = fork();
   if (pid < 0) {
     std::remove(path);
-    auto stats = evaluate_engine(dataset, engine, options, progress);
-    stats.set_peak_rss_kb(self_peak_rss_kb());
+    auto stats = evaluate_engine(dataset, engine, options, progress, fields_model);
+    for (auto& st : stats) st.set_peak_rss_kb(self_peak_rss_kb());
     return stats;
   }
   if (pid == 0) {
     int code = 0;
     nlohmann::json out;
     try {
-      out = evaluate_engine(dataset, engine, options, progress).to_json();
+      out = nlohmann::json::array();
+      for (const auto& st : evaluate_engine(dataset, engine, options, progress, fields_model))
+        out.push_back(st.to_json());
     } catch (const std::exception& e) {
       out = {{"error", e.what()}};
       code = 3;
@@ -95,43 +100,61 @@ EngineStats evaluate_in_child(const Dataset& dataset, const std::string& engine,
   nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
   if (j.is_object() && j.contains("error"))
     throw std::runtime_error("engine " + engine + ": " + j["error"].get<std::string>());
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !j.is_object())
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !j.is_array())
     throw std::runtime_error("engine " + engine + " crashed (status " + std::to_string(status) + ")");
-  EngineStats stats = EngineStats::from_json(j);
-  stats.set_peak_rss_kb(usage.ru_maxrss);
+  std::vector<EngineStats> stats;
+  for (const auto& e : j) {
+    stats.push_back(EngineStats::from_json(e));
+    stats.back().set_peak_rss_kb(usage.ru_maxrss);
+  }
   return stats;
 }
 
 }  // namespace
 
-EngineStats evaluate_engine(const Dataset& dataset, const std::string& engine_name,
-                            const EngineOptions& options, bool progress) {
+std::vector<EngineStats> evaluate_engine(const Dataset& dataset, const std::string& engine_name,
+                                         const EngineOptions& options, bool progress,
+                                         const std::filesystem::path& fields_model) {
   auto engine = make_engine(engine_name, options);
-  EngineStats stats(engine_name);
-  Progress bar(engine_name, dataset.samples.size(), progress);
+  std::optional<OcrCache> cache;
+  if (!options.ocr_cache.empty() && engine_name == "native") cache.emplace(options.ocr_cache);
+  std::vector<EngineStats> stats{EngineStats(engine_name)};
   extract::ExtractRequest request;
   request.schema = "receipt";
+  extract::ExtractRequest learned = request;
+  if (!fields_model.empty()) {
+    learned.fields_model = std::make_shared<const extract::FieldModel>(extract::FieldModel::load(fields_model));
+    stats.emplace_back(engine_name + "+learned");
+  }
+  Progress bar(engine_name, dataset.samples.size(), progress);
   size_t done = 0;
   for (const auto& sample : dataset.samples) {
-    // Fields outside the receipt schema ("invoice_no", "total_amount") are asked for by name.
-    extract::ExtractRequest req = request;
-    auto schema_names = extract::resolve_fields(request);
-    for (const auto& [name, value] : sample.fields)
-      if (std::find(schema_names.begin(), schema_names.end(), name) == schema_names.end())
-        req.fields.push_back(name);
     try {
       auto start = std::chrono::steady_clock::now();
-      ocr::OcrResult result = engine->run(sample);
+      std::optional<ocr::OcrResult> cached = cache ? cache->get(sample.id) : std::nullopt;
+      ocr::OcrResult result = cached ? std::move(*cached) : engine->run(sample);
+      if (cache && !cached) cache->put(sample.id, result);
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::optional<extract::ExtractionResult> extraction;
-      if (!sample.fields.empty()) extraction = extract::extract(result, req);
-      stats.add(sample, result, extraction ? &*extraction : nullptr, seconds);
+      for (size_t i = 0; i < stats.size(); ++i) {
+        // Fields outside the receipt schema ("invoice_no", "total_amount") are asked for by name.
+        extract::ExtractRequest req = i == 0 ? request : learned;
+        auto schema_names = extract::resolve_fields(req);
+        for (const auto& [name, value] : sample.fields)
+          if (std::find(schema_names.begin(), schema_names.end(), name) == schema_names.end())
+            req.fields.push_back(name);
+        std::optional<extract::ExtractionResult> extraction;
+        auto extract_start = std::chrono::steady_clock::now();
+        if (!sample.fields.empty()) extraction = extract::extract(result, req);
+        stats[i].add_extract_seconds(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - extract_start).count());
+        stats[i].add(sample, result, extraction ? &*extraction : nullptr, seconds);
+      }
     } catch (const std::exception& e) {
-      stats.add_failure(sample, e.what());
+      for (auto& st : stats) st.add_failure(sample, e.what());
     }
     bar.update(++done);
   }
-  stats.set_peak_rss_kb(self_peak_rss_kb());
+  for (auto& st : stats) st.set_peak_rss_kb(self_peak_rss_kb());
   return stats;
 }
 
@@ -139,11 +162,11 @@ std::vector<EngineStats> evaluate(const EvalOptions& options) {
   Dataset dataset = load_dataset(options.dataset, options.limit, options.only_prefix);
   std::vector<EngineStats> out;
   for (const auto& name : options.engines) {
-    if (options.isolate_engines) out.push_back(evaluate_in_child(dataset, name, options.engine, options.progress));
-    else {
-      // Fail early on a bad engine name or missing models, with the engine's own message.
-      out.push_back(evaluate_engine(dataset, name, options.engine, options.progress));
-    }
+    // In-process runs fail early on a bad engine name or missing models, with the engine's own message.
+    auto stats = options.isolate_engines
+                     ? evaluate_in_child(dataset, name, options.engine, options.progress, options.fields_model)
+                     : evaluate_engine(dataset, name, options.engine, options.progress, options.fields_model);
+    out.insert(out.end(), stats.begin(), stats.end());
   }
   return out;
 }
@@ -154,6 +177,7 @@ nlohmann::json report_json(const EvalOptions& options, const std::vector<EngineS
   j["limit"] = options.limit;
   j["iou_threshold"] = 0.5;
   j["field_match"] = "exact after trimming and collapsing runs of spaces";
+  if (!options.fields_model.empty()) j["fields_model"] = options.fields_model.string();
   j["engines"] = nlohmann::json::object();
   for (const auto& e : engines) j["engines"][e.engine()] = e.to_json();
   return j;

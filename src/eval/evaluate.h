@@ -22,11 +22,16 @@ struct EvalOptions {
   // Each engine runs in a forked child so that its peak RSS is its own; off = in-process.
   bool isolate_engines = true;
   bool progress = true;                        // progress on stderr
+  // A learned field model: each engine is then scored twice, fields by the rules ("native")
+  // and by the model ("native+learned"), on the same OCR.
+  std::filesystem::path fields_model;
 };
 
-// Runs one engine over the samples in this process (progress on stderr if enabled).
-EngineStats evaluate_engine(const Dataset& dataset, const std::string& engine,
-                            const EngineOptions& options, bool progress);
+// Runs one engine over the samples in this process (progress on stderr if enabled): its stats
+// with the rules' fields, then, when `fields_model` is set, the same OCR with learned fields.
+std::vector<EngineStats> evaluate_engine(const Dataset& dataset, const std::string& engine,
+                                         const EngineOptions& options, bool progress,
+                                         const std::filesystem::path& fields_model = {});
 
 // Loads the dataset and runs every engine. Throws DatasetError / std::runtime_error.
 std::vector<EngineStats> evaluate(const EvalOptions& options);

@@ -250,14 +250,18 @@ Counts EngineStats::fields_overall() const {
   return all;
 }
 
-double EngineStats::seconds_percentile(double p) const {
-  if (seconds_.empty()) return 0;
-  std::vector<double> s = seconds_;
+namespace {
+// Nearest-rank percentile.
+double percentile(std::vector<double> s, double p) {
+  if (s.empty()) return 0;
   std::sort(s.begin(), s.end());
-  // Nearest-rank percentile.
   auto rank = static_cast<size_t>(std::ceil(p / 100.0 * double(s.size())));
   return s[std::clamp<size_t>(rank, 1, s.size()) - 1];
 }
+}  // namespace
+
+double EngineStats::seconds_percentile(double p) const { return percentile(seconds_, p); }
+double EngineStats::extract_seconds_percentile(double p) const { return percentile(extract_seconds_, p); }
 
 nlohmann::json EngineStats::to_json() const {
   nlohmann::json j;
@@ -280,6 +284,9 @@ nlohmann::json EngineStats::to_json() const {
   j["fields_overall_case_insensitive"] = counts_json(fields_ci_);
   j["seconds_per_image"] = {{"p50", seconds_percentile(50)}, {"p90", seconds_percentile(90)},
                             {"all", seconds_}};
+  j["extract_seconds_per_image"] = {{"p50", extract_seconds_percentile(50)},
+                                    {"p90", extract_seconds_percentile(90)},
+                                    {"all", extract_seconds_}};
   j["peak_rss_mib"] = double(peak_rss_kb_) / 1024.0;
   j["peak_rss_kb"] = peak_rss_kb_;
   j["field_errors"] = examples_json(field_errors_);
@@ -303,6 +310,8 @@ EngineStats EngineStats::from_json(const nlohmann::json& j) {
   for (auto& [name, c] : j.at("fields").items()) s.fields_[name] = counts_from(c);
   if (j.contains("fields_overall_case_insensitive")) s.fields_ci_ = counts_from(j.at("fields_overall_case_insensitive"));
   s.seconds_ = j.at("seconds_per_image").at("all").get<std::vector<double>>();
+  if (j.contains("extract_seconds_per_image"))
+    s.extract_seconds_ = j.at("extract_seconds_per_image").at("all").get<std::vector<double>>();
   s.peak_rss_kb_ = j.at("peak_rss_kb").get<long>();
   s.field_errors_ = examples_from(j.at("field_errors"));
   s.line_errors_ = examples_from(j.at("line_errors"));
@@ -360,6 +369,12 @@ std::string format_table(const std::vector<EngineStats>& engines) {
   row("s/image p90", [](const EngineStats& e) {
     char b[32];
     std::snprintf(b, sizeof b, "%.3f", e.seconds_percentile(90));
+    return std::string(b);
+  });
+  row("extract ms/image p50/p90", [](const EngineStats& e) {
+    char b[48];
+    std::snprintf(b, sizeof b, "%.2f/%.2f", 1000 * e.extract_seconds_percentile(50),
+                  1000 * e.extract_seconds_percentile(90));
     return std::string(b);
   });
   row("peak RSS MiB", [](const EngineStats& e) {

@@ -78,6 +78,9 @@ class EngineStats {
   // Fields compared with letters case-folded ("05 Mar 2018" matches SROIE's "05 MAR 2018").
   const Counts& fields_overall_case_insensitive() const { return fields_ci_; }
   double seconds_percentile(double p) const;
+  // Time spent in field extraction alone, per image (not part of seconds_percentile).
+  void add_extract_seconds(double seconds) { extract_seconds_.push_back(seconds); }
+  double extract_seconds_percentile(double p) const;
   long peak_rss_kb() const { return peak_rss_kb_; }
   size_t images() const { return images_; }
   size_t failures() const { return failures_.size(); }
@@ -91,7 +94,7 @@ class EngineStats {
   Counts det_, chars_;
   std::map<std::string, Counts> fields_;
   Counts fields_ci_;
-  std::vector<double> seconds_;
+  std::vector<double> seconds_, extract_seconds_;
   long peak_rss_kb_ = 0;
   std::vector<Example> field_errors_, line_errors_, failures_;
 };

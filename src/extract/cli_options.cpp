@@ -1,5 +1,7 @@
 #include "extract/cli_options.h"
 
+#include "extract/learned_fields.h"
+
 namespace edgeocr::extract {
 
 void add_cli_options(CLI::App& command, ExtractRequest& request) {
@@ -11,6 +13,12 @@ void add_cli_options(CLI::App& command, ExtractRequest& request) {
   command.add_option("--fields", request.fields,
                      "Extract these fields (comma separated): total_amount,date,tax,\"Invoice No\"")
       ->delimiter(',');
+  command.add_option_function<std::string>(
+      "--fields-model",
+      [&request](const std::string& path) {
+        request.fields_model = std::make_shared<const FieldModel>(FieldModel::load(path));
+      },
+      "Learned receipt field model (edgeocr fields train) for company, date, address, total");
 }
 
 nlohmann::json run_for_cli(const ocr::OcrResult& ocr, const ExtractRequest& request, bool& ok) {

@@ -1,4 +1,5 @@
-// Extraction options shared by `edgeocr` subcommands (`ocr`): --schema, --instruction, --fields.
+// Extraction options shared by `edgeocr` subcommands (`ocr`): --schema, --instruction, --fields,
+// --fields-model.
 #pragma once
 
 #include <CLI/CLI.hpp>

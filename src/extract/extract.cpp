@@ -2,6 +2,7 @@
 
 #include "extract/instruction.h"
 #include "extract/layout.h"
+#include "extract/learned_fields.h"
 #include "extract/receipt.h"
 #include "extract/values.h"
 
@@ -26,6 +27,21 @@ const Field* ExtractionResult::find(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+
+// A Chinese page: CJK characters make up a quarter or more of its letters. The learned model
+// knows Latin-script receipts; on Chinese ones the rules answer.
+bool mostly_cjk(const std::string& text) {
+  size_t cjk = 0, latin = 0;
+  for (char32_t c : to_u32(text)) {
+    if (c >= 0x3000) ++cjk;
+    else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) ++latin;
+  }
+  return cjk > 0 && cjk * 3 >= latin;
+}
+
+}  // namespace
+
 std::vector<std::string> resolve_fields(const ExtractRequest& request) {
   std::vector<std::string> names;
   for (auto& spec : resolve_specs(request)) names.push_back(spec.name);
@@ -38,6 +54,9 @@ ExtractionResult extract(const ocr::OcrResult& ocr, const ExtractRequest& reques
   if (!request.schema.empty()) result.schema = "receipt";
   Layout layout = build_layout(ocr);
   ReceiptAnalysis receipt = analyze_receipt(layout);
+  if (request.fields_model && !mostly_cjk(ocr.text)) {
+    for (auto& [name, field] : request.fields_model->predict(layout, receipt)) receipt.fields[name] = std::move(field);
+  }
   bool wants_items = false;
   for (const auto& spec : specs) {
     Field field;

@@ -7,6 +7,7 @@
 //   nlohmann::json j = to_json(r);                      // {"fields":{"date":..,"total_amount":..},...}
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -19,12 +20,17 @@
 
 namespace edgeocr::extract {
 
+class FieldModel;  // extract/learned_fields.h
+
 // What the caller asks for. At least one of schema / instruction / fields must be set; when
 // several are, the union of their fields is extracted (schema fields first).
 struct ExtractRequest {
   std::string schema;               // "" or "receipt"
   std::string instruction;          // e.g. "请提取总金额", "extract the date and total amount"
   std::vector<std::string> fields;  // e.g. {"total_amount","date","tax"} or custom keys {"发票号码"}
+  // When set, the receipt fields it knows (company, date, address, total) come from this learned
+  // model instead of the rules, except on Chinese pages, where the rules answer.
+  std::shared_ptr<const FieldModel> fields_model;
 
   bool empty() const { return schema.empty() && instruction.empty() && fields.empty(); }
 };

@@ -38,27 +38,6 @@ ocr::Quad union_box(const Layout& layout, const std::vector<int>& positions) {
   return {ocr::Point{l, t}, ocr::Point{r, t}, ocr::Point{r, b}, ocr::Point{l, b}};
 }
 
-Field make_field(const Layout& layout, std::string name, ValueType type, std::vector<int> positions,
-                 double match_quality) {
-  Field f;
-  f.name = std::move(name);
-  f.type = type;
-  f.found = true;
-  std::sort(positions.begin(), positions.end());
-  positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
-  double conf = 0;
-  for (int p : positions) {
-    const auto& l = layout.lines[static_cast<size_t>(p)];
-    if (!f.raw.empty()) f.raw += '\n';
-    f.raw += l.text;
-    f.line_indices.push_back(l.index);
-    conf += l.confidence;
-  }
-  conf = positions.empty() ? 0 : conf / static_cast<double>(positions.size());
-  f.confidence = std::clamp(conf * match_quality, 0.0, 1.0);
-  f.box = union_box(layout, positions);
-  return f;
-}
 
 // `value` keeps a currency printed next to the number ("RM8.60"), as receipts label it;
 // `normalized` is the bare amount.
@@ -230,6 +209,25 @@ std::string strip_registration(const std::string& text) {
   return trim(std::regex_replace(std::regex_replace(text, kTrailing, ""), kTrailingBare, ""));
 }
 
+bool registration_line(const std::string& upper) {
+  return looks_like_registration(trim(upper)) ||
+         has_any(upper, {"CO REG", "CO. REG", "CO-REG", "COMPANY NO", "COMPANY REG", "ROC",
+                         "REG. NO", "REG NO", "LICENSEE", "营业执照"});
+}
+
+const std::regex& strong_suffix_regex() {
+  static const std::regex kStrongSuffix(
+      R"(\b(SDN\.?\s*BHD|BHD|S/B|SDN|ENTERPRISE|TRADING|PLT|LTD|LIMITED|BERHAD)\b|有限公司|公司)");
+  return kStrongSuffix;
+}
+
+// A line that opens with a house number, lot or street, or carries a 5-digit postcode.
+const std::regex& address_start_regex() {
+  static const std::regex kAddressStart(
+      R"(^(NO\.?\s*\d|LOT\b|LEVEL\b|BLOCK\b|BLK\b|UNIT\b|JALAN\b|JLN\b|[A-Z]\d{1,4}-|\d{1,5}[A-Z]{0,2}\s*[,.\-/& ])|\b\d{5}\b)");
+  return kAddressStart;
+}
+
 bool address_like(const std::string& upper) {
   static const std::regex kPostcode(R"((^|\D)\d{5,6}(\D|$))");
   return std::regex_search(upper, kPostcode) ||
@@ -257,6 +255,43 @@ const std::vector<PaymentKeyword> kPayments = {
     {"现金", "cash"}, {"現金", "cash"}, {"CASH", "cash"}};
 
 }  // namespace
+
+Field make_field(const Layout& layout, std::string name, ValueType type, std::vector<int> positions,
+                 double match_quality) {
+  Field f;
+  f.name = std::move(name);
+  f.type = type;
+  f.found = true;
+  std::sort(positions.begin(), positions.end());
+  positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
+  double conf = 0;
+  for (int p : positions) {
+    const auto& l = layout.lines[static_cast<size_t>(p)];
+    if (!f.raw.empty()) f.raw += '\n';
+    f.raw += l.text;
+    f.line_indices.push_back(l.index);
+    conf += l.confidence;
+  }
+  conf = positions.empty() ? 0 : conf / static_cast<double>(positions.size());
+  f.confidence = std::clamp(conf * match_quality, 0.0, 1.0);
+  f.box = union_box(layout, positions);
+  return f;
+}
+
+LineCues line_cues(const std::string& upper) {
+  LineCues c;
+  c.company_suffix = company_suffix(upper);
+  c.strong_suffix = std::regex_search(upper, strong_suffix_regex());
+  c.header_noise = header_noise(upper);
+  c.address_stop = stop_for_address(upper);
+  c.phone = phone_like(upper);
+  c.registration = registration_line(upper);
+  c.address_like = address_like(upper);
+  c.address_start = std::regex_search(upper, address_start_regex());
+  return c;
+}
+
+std::string without_registration(const std::string& text) { return strip_registration(text); }
 
 Field find_labelled_value(const Layout& layout, const std::string& name,
                           const std::vector<std::string>& key_texts) {
@@ -438,18 +473,12 @@ ReceiptAnalysis analyze_receipt(const Layout& layout) {
       break;
     }
   }
-  auto is_registration = [&](size_t p) {
-    return looks_like_registration(trim(upper[p])) ||
-           has_any(upper[p], {"CO REG", "CO. REG", "CO-REG", "COMPANY NO", "COMPANY REG", "ROC",
-                              "REG. NO", "REG NO", "LICENSEE", "营业执照"});
-  };
-  static const std::regex kStrongSuffix(
-      R"(\b(SDN\.?\s*BHD|BHD|S/B|SDN|ENTERPRISE|TRADING|PLT|LTD|LIMITED|BERHAD)\b|有限公司|公司)");
+  auto is_registration = [&](size_t p) { return registration_line(upper[p]); };
+  const std::regex& kStrongSuffix = strong_suffix_regex();
   // Where the printed address starts: a line that opens with a house number, lot or street.
   int address_start = -1;
   {
-    static const std::regex kAddressStart(
-        R"(^(NO\.?\s*\d|LOT\b|LEVEL\b|BLOCK\b|BLK\b|UNIT\b|JALAN\b|JLN\b|[A-Z]\d{1,4}-|\d{1,5}[A-Z]{0,2}\s*[,.\-/& ])|\b\d{5}\b)");
+    const std::regex& kAddressStart = address_start_regex();
     for (size_t p = 0; p < header_end; ++p) {
       if (is_registration(p) || header_noise(upper[p]) || stop_for_address(upper[p]) ||
           std::regex_search(upper[p], kStrongSuffix))

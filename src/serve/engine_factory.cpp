@@ -1,6 +1,7 @@
 #include "serve/engine_factory.h"
 
 #include "extract/extract.h"
+#include "extract/learned_fields.h"
 
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE
 #include <spdlog/spdlog.h>
@@ -50,9 +51,9 @@ std::filesystem::path locate_models(const Settings& settings) {
 }
 
 // Structured extraction on the native result; extraction errors become API errors.
-ExtractionHook native_extraction() {
-  return [](const ocr::OcrResult& result, const OcrRequest& request) {
-    const extract::ExtractRequest wanted{request.schema, request.instruction, request.fields};
+ExtractionHook native_extraction(std::shared_ptr<const extract::FieldModel> fields_model) {
+  return [fields_model](const ocr::OcrResult& result, const OcrRequest& request) {
+    const extract::ExtractRequest wanted{request.schema, request.instruction, request.fields, fields_model};
     try {
       return extract::to_json(extract::extract(result, wanted));
     } catch (const extract::UnsupportedInstruction& e) {
@@ -87,7 +88,15 @@ EngineFactory make_engine_factory(const Settings& settings) {
     options.threads = settings.get_int("threads");
     options.limits.max_bytes = static_cast<int64_t>(settings.get_double("limits.max_body_mb") * (1 << 20));
     options.limits.max_pixels = settings.get_int("limits.max_pixels");
-    native = [options] { return std::make_unique<NativeEngine>(options, native_extraction()); };
+    std::shared_ptr<const extract::FieldModel> fields_model;
+    if (const std::string path = settings.get("fields_model"); !path.empty()) {
+      try {
+        fields_model = std::make_shared<const extract::FieldModel>(extract::FieldModel::load(path));
+      } catch (const std::exception& e) {
+        throw ConfigError(e.what());
+      }
+    }
+    native = [options, fields_model] { return std::make_unique<NativeEngine>(options, native_extraction(fields_model)); };
   }
 #endif
   if (backend == "native" && native) return native;

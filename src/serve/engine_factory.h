@@ -2,11 +2,16 @@
 // The VLM area (issue 6) adds its backends (openai, vllm, hybrid) in engine_factory.cpp.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "serve/engine.h"
 #include "serve/settings.h"
+
+namespace edgeocr::extract {
+class FieldModel;
+}
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE
 #include "serve/native_engine.h"
 #endif
@@ -23,8 +28,9 @@ int job_workers(const Settings& settings);
 void check_device(const std::string& device);
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE
 // Structured extraction (src/extract) on native results: unsupported instructions become
-// 422 `unsupported_instruction`, malformed requests 400.
-ExtractionHook native_extraction();
+// 422 `unsupported_instruction`, malformed requests 400. With a learned field model, receipt
+// fields come from it (extract::ExtractRequest::fields_model).
+ExtractionHook native_extraction(std::shared_ptr<const extract::FieldModel> fields_model = nullptr);
 #endif
 
 }  // namespace edgeocr::serve

@@ -21,6 +21,8 @@ const std::vector<SettingSpec>& setting_specs() {
        "../share/edgeocr/models beside the binary)"},
       {"models", "--models", "EDGEOCR_MODELS", T::String, std::string(ocr::kDefaultModelSet),
        "model set: v4 | v5 | v6-small | v6-tiny (requests may name another with `models`)"},
+      {"fields_model", "--fields-model", "EDGEOCR_FIELDS_MODEL", T::String, "",
+       "learned receipt field model (edgeocr fields train); empty = rules only"},
       {"device", "--device", "EDGEOCR_DEVICE", T::String, "cpu", "inference device (only cpu is compiled in)"},
       {"backend", "--backend", "EDGEOCR_BACKEND", T::String, "native",
        "OCR backend: native | openai | vllm (= openai) | hybrid (native first, VLM when needed)"},

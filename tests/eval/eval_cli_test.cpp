@@ -73,6 +73,26 @@ TEST_F(EvalCli, LabelsEngineScoresExtractionOnPerfectLines) {
   EXPECT_GE(e["fields"]["date"]["f1"].get<double>(), 0.99);
 }
 
+TEST_F(EvalCli, FieldsModelScoredBesideTheRules) {
+  fs::path report = fs::temp_directory_path() / ("edgeocr_eval_fields_" + std::to_string(::getpid()) + ".json");
+  auto r = run("eval --dataset " + sroie().string() + " --engine labels --limit 8 --fields-model " +
+               std::string(EDGEOCR_SOURCE_DIR) + "/fields/receipt-sroie.model --report " + report.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("labels+learned"), std::string::npos) << r.output;
+  std::ifstream in(report);
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  fs::remove(report);
+  ASSERT_TRUE(j.is_object()) << r.output;
+  const auto& learned = j["engines"]["labels+learned"];
+  ASSERT_TRUE(learned.is_object()) << j.dump();
+  EXPECT_EQ(learned["images"], 8);
+  EXPECT_GE(learned["fields_overall_case_insensitive"]["f1"].get<double>(), 0.8);
+  EXPECT_TRUE(j["engines"]["labels"].is_object());
+  auto bad = run("eval --dataset " + sroie().string() + " --engine labels --limit 1 --fields-model /nonexistent");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("/nonexistent"), std::string::npos) << bad.output;
+}
+
 TEST_F(EvalCli, NativeEngineAboveFloors) {
   auto e = run_report("native", 8);
   ASSERT_TRUE(e.is_object());
