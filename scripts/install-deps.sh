@@ -5,10 +5,11 @@ PKGS=(
   build-essential cmake ninja-build pkg-config
   libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-dnn-dev
-  libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev libssl-dev libspdlog-dev libcli11-dev
+  libcpp-httplib-dev libboost-dev nlohmann-json3-dev libsqlite3-dev libssl-dev libspdlog-dev libcli11-dev
   libgtest-dev libbenchmark-dev libfreetype-dev fonts-noto-cjk
   libtesseract-dev tesseract-ocr-eng tesseract-ocr-chi-sim
   libpq-dev postgresql zlib1g-dev python3 python3-requests wrk chromium curl
+  clang-14 libclang-rt-14-dev libomp-14-dev bc
 )
 missing=()
 # Node.js (for the browser test driver) may come from elsewhere; only install Debian's if absent.

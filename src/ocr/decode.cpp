@@ -155,7 +155,8 @@ DecodedImage decode_with_size(std::span<const uint8_t> bytes, const DecodeLimits
     throw ImageError("truncated or corrupt " + header->format + " header (no image size found)");
   if (header->width == 0 || header->height == 0)
     throw ImageError("zero-size image (" + std::to_string(header->width) + "x" + std::to_string(header->height) + ")");
-  if (header->width * header->height > limits.max_pixels)
+  // Divided, not multiplied: two 32-bit header sizes can overflow the product.
+  if (header->width > limits.max_pixels / header->height)
     throw ImageError("image too large: " + std::to_string(header->width) + "x" + std::to_string(header->height) +
                      " pixels exceeds the limit of " + std::to_string(limits.max_pixels) + " (decompression bomb?)");
   if (header->format == "JPEG" && !jpeg_has_end_marker(bytes)) throw ImageError("truncated JPEG (no end-of-image marker)");

@@ -460,7 +460,8 @@ void Server::handle_ocr(const http::Request& req, http::Response& res, bool v1) 
   const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(image->data()), image->size());
   const auto info = probe_image(bytes);
   if (!info) throw ApiError(400, "bad_image", "not an image EdgeOCR can read (JPEG, PNG, BMP, TIFF, WebP)");
-  if (info->width * info->height > options_.max_pixels)
+  // Divided, not multiplied: two 32-bit header sizes can overflow the product.
+  if (info->height > 0 && info->width > options_.max_pixels / info->height)
     throw ApiError(413, "image_too_large",
                    "image is " + std::to_string(info->width) + "x" + std::to_string(info->height) + ", over the " +
                        std::to_string(options_.max_pixels) + "-pixel limit");

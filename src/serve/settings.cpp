@@ -244,7 +244,8 @@ Settings resolve_settings(const std::map<std::string, std::string>& flags,
     std::stringstream text;
     text << in.rdbuf();
     config = parse_toml_subset(text.str(), config_path);
-    for (const auto& [key, value] : config) {
+    for (const auto& entry : config) {
+      const std::string& key = entry.first;  // a plain name: clang 14 cannot capture structured bindings
       const bool known = std::any_of(setting_specs().begin(), setting_specs().end(),
                                      [&](const SettingSpec& s) { return s.key == key && key != "config"; });
       if (!known) throw ConfigError(config_path + ": unknown key '" + key + "'");
