@@ -127,6 +127,17 @@ std::vector<std::string> parse_fields(const std::string& value) {
 }
 
 // SVG is an image/* type but a vector document EdgeOCR does not render: unsupported (415).
+// The host part of a Host header ("[::1]:8000" -> "[::1]"), or "" when it holds anything but
+// host-name characters (it is echoed into the page and compared with Origin).
+std::string host_name(const std::string& host_header) {
+  if (host_header.empty()) return {};
+  std::string host = host_header.substr(0, host_header.front() == '[' ? host_header.find(']') + 1 : host_header.find(':'));
+  const bool clean = std::all_of(host.begin(), host.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+  });
+  return clean ? host : std::string();
+}
+
 bool is_image_content_type(const std::string& type) {
   return type.rfind("image/", 0) == 0 && type.rfind("image/svg", 0) != 0;
 }
@@ -272,6 +283,24 @@ void Server::install_common(http::HttpServer& http) {
     res.set_header(kRequestIdHeader, store::new_uuid_v4());
     if (!trusted_origin(req)) {
       send_error(res, 403, "forbidden_origin", "Host or Origin is not this loopback server");
+      return true;
+    }
+    // The page served on --web-port calls this API from its own origin (same host, web port).
+    const std::string origin = req.get_header_value("Origin");
+    const std::string host = host_name(req.get_header_value("Host"));
+    const std::string page_suffix = "://" + host + ":" + std::to_string(web_port_);
+    const bool page_origin = web_port_ > 0 && !host.empty() &&
+                             (origin == "http" + page_suffix || origin == "https" + page_suffix);
+    if (page_origin) {
+      res.set_header("Access-Control-Allow-Origin", origin);
+      res.set_header("Vary", "Origin");
+    }
+    if (req.method == "OPTIONS") {  // CORS preflight: carries no credentials
+      if (!page_origin) return false;  // no such route: 405
+      res.status = 204;
+      res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE");
+      res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+      res.set_header("Access-Control-Max-Age", "600");
       return true;
     }
     if (options_.auth && req.path != "/healthz") {
@@ -430,7 +459,17 @@ void Server::install_routes() {
   http.Get(R"(/static/.+)", serve_asset);
   if (web_) {
     install_common(*web_);
-    web_->Get("/", serve_asset);
+    web_->Get("/", [this](const http::Request& req, http::Response& res) {
+      const WebAsset* page = find_web_asset("/");
+      std::string html(page->body);
+      // The API is on the main port of the host the browser used (only host characters kept).
+      std::string host = host_name(req.get_header_value("Host"));
+      if (host.empty()) host = options_.host;
+      const std::string meta = "<meta name=\"edgeocr-api\" content=\"" + std::string(tls() ? "https" : "http") +
+                               "://" + host + ":" + std::to_string(port_) + "\">";
+      if (const size_t head = html.find("<head>"); head != std::string::npos) html.insert(head + 6, "\n  " + meta);
+      res.set_content(std::move(html), std::string(page->content_type));
+    });
     web_->Get(R"(/static/.+)", serve_asset);
   }
 }

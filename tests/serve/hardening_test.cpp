@@ -419,4 +419,17 @@ TEST(Hardening, WebPortServesOnlyThePage) {
   EXPECT_EQ(status_of(round_trip(web, get("/v1/records"))), 404);
   EXPECT_EQ(status_of(round_trip(web, post("/ocr", "x", "image/png"))), 404);
   EXPECT_TRUE(healthy(ts.port()));
+  // The page finds the API on the main port, which answers the page's origin (CORS).
+  EXPECT_NE(page.find("<meta name=\"edgeocr-api\" content=\"http://127.0.0.1:" + std::to_string(ts.port()) + "\">"),
+            std::string::npos);
+  const std::string origin = "Origin: http://127.0.0.1:" + std::to_string(web) + "\r\n";
+  const std::string preflight = round_trip(ts.port(), "OPTIONS /v1/ocr HTTP/1.1\r\nHost: 127.0.0.1\r\n" + origin +
+                                                          "Access-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(preflight), 204) << preflight;
+  EXPECT_NE(preflight.find("Access-Control-Allow-Origin: http://127.0.0.1:" + std::to_string(web)), std::string::npos);
+  const std::string listed = round_trip(ts.port(), get("/v1/records", origin));
+  EXPECT_EQ(status_of(listed), 200);
+  EXPECT_NE(listed.find("Access-Control-Allow-Origin: http://127.0.0.1:" + std::to_string(web)), std::string::npos);
+  const std::string other = round_trip(ts.port(), get("/v1/records", "Origin: http://localhost:1\r\n"));
+  EXPECT_EQ(other.find("Access-Control-Allow-Origin"), std::string::npos);
 }
