@@ -337,7 +337,14 @@ TEST(Hardening, ConnectionCapAnswers503AtOnce) {
     idle.push_back(std::make_unique<Socket>(ts.port()));
     idle.back()->send("GET");
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Wait (bounded) until the server holds all four.
+  const auto held = [&ts] {
+    const std::string text = ts.server().metrics().render();
+    const size_t at = text.find("\nedgeocr_http_connections ");
+    return at == std::string::npos ? -1 : std::stoi(text.substr(at + 26));
+  };
+  for (int i = 0; i < 100 && held() != 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(held(), 4);
   const auto start = Clock::now();
   const std::string response = round_trip(ts.port(), get("/healthz"));
   EXPECT_EQ(status_of(response), 503) << response;
