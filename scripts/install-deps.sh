@@ -46,6 +46,7 @@ BUILD=(
   libopencv-imgcodecs-dev
   libopencv-dnn-dev
   libcpp-httplib-dev
+  libboost-dev
   nlohmann-json3-dev
   libsqlite3-dev
   libssl-dev
@@ -80,6 +81,11 @@ TEST=(
   iproute2
   lintian
   poppler-utils
+  # scripts/sanitize.sh: clang with its sanitizer and libFuzzer runtimes, clang's OpenMP
+  clang-14
+  libclang-rt-14-dev
+  libomp-14-dev
+  bc
 )
 
 roles=()

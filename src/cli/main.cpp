@@ -1,4 +1,7 @@
 // `edgeocr`: one binary, one subcommand per capability.
+#include <unistd.h>
+
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
@@ -6,7 +9,22 @@
 
 #include "cli/commands.h"
 
+namespace {
+
+// OpenMP worker threads (ours and oneDNN's) spin while they wait for work by default; on a PC
+// shared with other programs that spinning steals the cores the work needs (several times
+// slower under load). libgomp reads OMP_WAIT_POLICY once, when it is loaded, before main(),
+// so when the user has not chosen a policy we set "passive" and start over with it.
+void wait_passively_in_openmp(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  ::setenv("OMP_WAIT_POLICY", "passive", 1);
+  ::execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  wait_passively_in_openmp(argv);
   CLI::App app{"EdgeOCR: local OCR engine, service and tools"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "edgeocr 0.1.0");

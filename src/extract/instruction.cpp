@@ -216,7 +216,7 @@ std::vector<FieldSpec> resolve_specs(const ExtractRequest& request) {
   if (request.instruction.empty()) return specs;
 
   const std::string& original = request.instruction;
-  if (original.size() > 2000) throw UnsupportedInstruction(original.substr(0, 100) + "...");
+  if (original.size() > 2000) throw UnsupportedInstruction(utf8_prefix(original, 100) + "...");
   std::string s = collapse_spaces(original);
   for (char& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');

@@ -151,6 +151,13 @@ std::string to_upper_ascii(std::string_view text) {
   return out;
 }
 
+std::string utf8_prefix(std::string_view utf8, size_t max_bytes) {
+  if (utf8.size() <= max_bytes) return std::string(utf8);
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(utf8[cut]) & 0xC0) == 0x80) --cut;  // continuation byte
+  return std::string(utf8.substr(0, cut));
+}
+
 std::u32string to_u32(std::string_view s) {
   std::u32string out;
   out.reserve(s.size());

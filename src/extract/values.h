@@ -86,6 +86,8 @@ std::string collapse_spaces(std::string_view text);  // trim + runs of whitespac
 std::string to_upper_ascii(std::string_view text);
 std::u32string to_u32(std::string_view utf8);        // invalid bytes become U+FFFD
 std::string to_utf8(std::u32string_view text);
+// At most `max_bytes` of `utf8`, cut before a character rather than inside one.
+std::string utf8_prefix(std::string_view utf8, size_t max_bytes);
 bool contains_cjk(std::string_view utf8);
 
 }  // namespace edgeocr::extract

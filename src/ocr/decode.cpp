@@ -6,6 +6,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <zlib.h>
 
 namespace edgeocr::ocr {
 namespace detail {
@@ -123,6 +124,24 @@ bool jpeg_has_end_marker(std::span<const uint8_t> b) {
     if (b[i - 1] == 0xFF && b[i] == 0xD9) return true;
   return false;
 }
+
+// libpng reports damaged chunks on stderr itself ("libpng error: ...") before OpenCV gives up;
+// checking the chunk structure (lengths, types, CRCs, IEND) first gives one clear error.
+bool png_chunks_intact(std::span<const uint8_t> b) {
+  size_t pos = 8;  // after the signature
+  while (pos + 12 <= b.size()) {
+    const uint32_t length = be32(&b[pos]);
+    if (length > b.size() - pos - 12) return false;
+    const uint8_t* type = &b[pos + 4];
+    if (!std::all_of(type, type + 4, [](uint8_t c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }))
+      return false;
+    const uLong crc = crc32(crc32(0L, Z_NULL, 0), type, length + 4);
+    if (crc != be32(&b[pos + 8 + length])) return false;
+    if (std::equal(type, type + 4, "IEND")) return true;
+    pos += 12 + length;
+  }
+  return false;  // no IEND: truncated
+}
 }  // namespace
 
 DecodedImage decode_with_size(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
@@ -136,10 +155,12 @@ DecodedImage decode_with_size(std::span<const uint8_t> bytes, const DecodeLimits
     throw ImageError("truncated or corrupt " + header->format + " header (no image size found)");
   if (header->width == 0 || header->height == 0)
     throw ImageError("zero-size image (" + std::to_string(header->width) + "x" + std::to_string(header->height) + ")");
-  if (header->width * header->height > limits.max_pixels)
+  // Divided, not multiplied: two 32-bit header sizes can overflow the product.
+  if (header->width > limits.max_pixels / header->height)
     throw ImageError("image too large: " + std::to_string(header->width) + "x" + std::to_string(header->height) +
                      " pixels exceeds the limit of " + std::to_string(limits.max_pixels) + " (decompression bomb?)");
   if (header->format == "JPEG" && !jpeg_has_end_marker(bytes)) throw ImageError("truncated JPEG (no end-of-image marker)");
+  if (header->format == "PNG" && !png_chunks_intact(bytes)) throw ImageError("truncated or corrupt PNG (bad chunk or no end)");
 
   // imdecode needs a Mat header over the bytes; it only reads them.
   const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<uint8_t*>(bytes.data()));

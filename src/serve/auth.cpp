@@ -240,3 +240,37 @@ std::optional<Principal> Authenticator::authenticate(const std::string& header) 
 }
 
 }  // namespace edgeocr::serve
+
+namespace edgeocr::serve {
+
+bool LoginBackoff::blocked(const std::string& address, int* retry_after_s) {
+  std::lock_guard lock(mutex_);
+  const auto it = entries_.find(address);
+  if (it == entries_.end()) return false;
+  const auto left = it->second.until - std::chrono::steady_clock::now();
+  if (left <= std::chrono::steady_clock::duration::zero()) return false;
+  *retry_after_s = static_cast<int>(std::chrono::ceil<std::chrono::seconds>(left).count());
+  return true;
+}
+
+void LoginBackoff::failed(const std::string& address) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  // Bounded memory under a flood of addresses: forget the ones no longer waiting.
+  if (entries_.size() >= 10000)
+    std::erase_if(entries_, [&](const auto& e) { return e.second.until + std::chrono::seconds(kMaxDelayS) < now; });
+  if (entries_.size() >= 10000) entries_.erase(entries_.begin());
+  Entry& e = entries_[address];
+  ++e.failures;
+  if (e.failures > kFreeFailures) {
+    const int delay = std::min(kMaxDelayS, 1 << std::min(e.failures - kFreeFailures - 1, 6));
+    e.until = now + std::chrono::seconds(delay);
+  }
+}
+
+void LoginBackoff::succeeded(const std::string& address) {
+  std::lock_guard lock(mutex_);
+  entries_.erase(address);
+}
+
+}  // namespace edgeocr::serve

@@ -15,6 +15,7 @@
 //   auditor = true
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -58,6 +59,27 @@ class Authenticator {
     std::map<std::string, Principal> verified;
   };
   std::shared_ptr<Cache> cache_ = std::make_shared<Cache>();
+};
+
+// Per-address back-off after failed logins: password guessing costs PBKDF2 time for every
+// client, so after a few failures an address is refused (429) for a doubling period.
+class LoginBackoff {
+ public:
+  // True while `address` must wait; `retry_after_s` says how long.
+  bool blocked(const std::string& address, int* retry_after_s);
+  void failed(const std::string& address);
+  void succeeded(const std::string& address);
+
+  static constexpr int kFreeFailures = 5;
+  static constexpr int kMaxDelayS = 60;
+
+ private:
+  struct Entry {
+    int failures = 0;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
 };
 
 // "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>" for `password` with a fresh random salt.

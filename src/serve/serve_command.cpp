@@ -26,10 +26,6 @@
 namespace edgeocr::cli {
 namespace {
 
-bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
 // Applies the retention policy at start and then hourly, until destroyed.
 class RetentionWorker {
  public:
@@ -113,6 +109,17 @@ int run_server(const serve::Settings& settings) {
   options.request_timeout_s = settings.get_double("limits.request_timeout_s");
   options.read_timeout_s = settings.get_int("limits.read_timeout_s");
   options.write_timeout_s = settings.get_int("limits.write_timeout_s");
+  options.header_timeout_s = settings.get_double("limits.header_timeout_s");
+  options.keep_alive_timeout_s = settings.get_double("limits.keep_alive_timeout_s");
+  options.max_header_bytes = int64_t{settings.get_int("limits.max_header_kb")} * 1024;
+  options.max_connections = settings.get_int("limits.max_connections");
+  if (settings.is_set("web_port")) {
+    options.web_port = settings.get_int("web_port");
+    if (options.web_port < 1 || options.web_port > 65535) throw serve::ConfigError("web_port must be 1..65535");
+  }
+  if (options.header_timeout_s <= 0 || options.keep_alive_timeout_s <= 0 || options.max_header_bytes < 1024 ||
+      options.max_connections < 1)
+    throw serve::ConfigError("header_timeout, keep_alive_timeout and max_connections must be positive, max_header_kb >= 1");
   if (options.workers < 1 || options.queue_length < 1 || options.max_body_bytes < 1 || options.request_timeout_s <= 0)
     throw serve::ConfigError("workers, queue_length, max_body_mb and request_timeout must be positive");
 
@@ -134,7 +141,9 @@ int run_server(const serve::Settings& settings) {
   const std::string host = settings.is_set("host") ? settings.get("host") : (settings.is_set("auth_file") ? "0.0.0.0" : "127.0.0.1");
   spdlog::info("listening on {}://{}:{} (data dir {}, auth {}, TLS {})", server.tls() ? "https" : "http", host, port,
                settings.get("data_dir"), settings.is_set("auth_file") ? "on" : "off", server.tls() ? "on" : "off");
-  if (!is_loopback(host) && !settings.is_set("auth_file"))
+  if (server.web_port() > 0)
+    spdlog::info("web page also on {}://{}:{}", server.tls() ? "https" : "http", host, server.web_port());
+  if (!serve::is_loopback_host(host) && !settings.is_set("auth_file"))
     spdlog::warn("listening on {} without an auth file: anyone on the network can use the service and read the "
                  "archive (use --auth-file)", host);
 

@@ -14,14 +14,10 @@
 
 #include "serve/auth.h"
 #include "serve/engine.h"
+#include "serve/http.h"
 #include "serve/metrics.h"
 #include "store/archive.h"
 
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}
 
 namespace edgeocr::serve {
 
@@ -38,8 +34,13 @@ struct ServerOptions {
   int64_t max_pixels = 40'000'000;
   int queue_length = 16;
   double request_timeout_s = 60;
-  int read_timeout_s = 15;
-  int write_timeout_s = 15;
+  int read_timeout_s = 15;      // whole body
+  int write_timeout_s = 15;     // whole response
+  double header_timeout_s = 10;  // whole request line + headers
+  double keep_alive_timeout_s = 5;
+  int64_t max_header_bytes = 16 * 1024;
+  int max_connections = 256;
+  int web_port = -1;  // >= 0: also serve the web page (only) on this port; 0: any free port
   Metrics::GaugeSource extra_gauges;  // other areas' gauges on /metrics (e.g. the sync outbox)
 };
 
@@ -58,23 +59,33 @@ class Server {
   void stop();  // thread-safe; safe to call from another thread at any time
 
   int port() const { return port_; }
+  int web_port() const { return web_port_; }
   bool tls() const { return !options_.tls_cert.empty(); }
   Metrics& metrics() { return metrics_; }
   store::Archive& archive() { return *archive_; }
 
  private:
+  http::ServerLimits limits() const;
+  void install_common(http::HttpServer& http);
   void install_routes();
-  void handle_ocr(const httplib::Request& req, httplib::Response& res, bool v1);
+  void handle_ocr(const http::Request& req, http::Response& res, bool v1);
+  bool trusted_origin(const http::Request& req) const;
+  int retry_after_s() const;
 
   ServerOptions options_;
   Metrics metrics_;
   std::unique_ptr<store::Archive> archive_;
   std::unique_ptr<JobQueue> queue_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<http::HttpServer> http_;
+  std::unique_ptr<http::HttpServer> web_;
+  LoginBackoff login_backoff_;
   std::atomic<bool> stopping_{false};
   std::atomic<double> mean_run_ms_{1000};
   int port_ = 0;
+  int web_port_ = -1;
 };
+
+bool is_loopback_host(const std::string& host);
 
 // The OpenAPI 3 document of the routes above.
 nlohmann::json openapi_document();

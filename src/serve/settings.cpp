@@ -58,9 +58,20 @@ const std::vector<SettingSpec>& setting_specs() {
        "jobs waiting for a worker before 503 + Retry-After"},
       {"limits.request_timeout_s", "--request-timeout", "EDGEOCR_REQUEST_TIMEOUT", T::Float, "60",
        "seconds a request may wait + run before 504"},
-      {"limits.read_timeout_s", "--read-timeout", "EDGEOCR_READ_TIMEOUT", T::Int, "15", "slow-client read timeout (s)"},
+      {"limits.read_timeout_s", "--read-timeout", "EDGEOCR_READ_TIMEOUT", T::Int, "15",
+       "deadline for a whole request body (s)"},
       {"limits.write_timeout_s", "--write-timeout", "EDGEOCR_WRITE_TIMEOUT", T::Int, "15",
-       "slow-client write timeout (s)"},
+       "deadline for writing a whole response (s)"},
+      {"limits.header_timeout_s", "--header-timeout", "EDGEOCR_HEADER_TIMEOUT", T::Float, "10",
+       "deadline for a whole request line + headers (s)"},
+      {"limits.keep_alive_timeout_s", "--keep-alive-timeout", "EDGEOCR_KEEP_ALIVE_TIMEOUT", T::Float, "5",
+       "idle time before a keep-alive connection is closed (s)"},
+      {"limits.max_header_kb", "--max-header-kb", "EDGEOCR_MAX_HEADER_KB", T::Int, "16",
+       "largest request line + headers (KiB) -> 431"},
+      {"limits.max_connections", "--max-connections", "EDGEOCR_MAX_CONNECTIONS", T::Int, "256",
+       "open connections; more get an immediate 503"},
+      {"web_port", "--web-port", "EDGEOCR_WEB_PORT", T::Int, "",
+       "also serve the web page (only the page and its assets) on this port, e.g. 7860; default off"},
       // Store-and-forward sync to head office (src/sync, issue 5); enabled when sync.url is set.
       {"sync.url", "--sync-url", "EDGEOCR_SYNC_URL", T::String, "", "head-office collector, https://host:port"},
       {"sync.ca", "--sync-ca", "EDGEOCR_SYNC_CA", T::String, "", "CA file that signs the collector's certificate"},
@@ -291,7 +302,8 @@ Settings resolve_settings(const std::map<std::string, std::string>& flags,
     std::stringstream text;
     text << in.rdbuf();
     config = parse_toml_subset(text.str(), config_path);
-    for (const auto& [key, value] : config) {
+    for (const auto& entry : config) {
+      const std::string& key = entry.first;  // a plain name: clang 14 cannot capture structured bindings
       const bool known = std::any_of(setting_specs().begin(), setting_specs().end(),
                                      [&](const SettingSpec& s) { return s.key == key && key != "config"; });
       if (!known) throw ConfigError(config_path + ": unknown key '" + key + "'");

@@ -3,6 +3,7 @@
 
 #include "extract/extract.h"
 #include "extract/instruction.h"
+#include "extract/values.h"
 
 namespace edgeocr::extract {
 namespace {
@@ -85,6 +86,22 @@ TEST(Instruction, UnsupportedNamesTheVlmBackend) {
       EXPECT_EQ(j["error"]["code"], "unsupported_instruction");
     }
   }
+}
+
+TEST(Instruction, LongChineseInstructionIsQuotedAsWholeCharacters) {
+  std::string text;
+  while (text.size() <= 2000) text += "请把这张收据的总金额找出来";  // 3-byte characters: byte 100 is inside one
+  try {
+    fields_of(text);
+    ADD_FAILURE() << "accepted a 2000-byte instruction";
+  } catch (const UnsupportedInstruction& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(to_utf8(to_u32(message)), message) << "not valid UTF-8";
+    EXPECT_NE(message.find("请把这张收据"), std::string::npos);
+  }
+  EXPECT_EQ(utf8_prefix("总金额", 4), "总");
+  EXPECT_EQ(utf8_prefix("总金额", 6), "总金");
+  EXPECT_EQ(utf8_prefix("ab", 5), "ab");
 }
 
 TEST(Instruction, InvalidRequests) {

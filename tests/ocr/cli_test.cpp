@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -428,3 +429,20 @@ TEST_F(OcrCliTest, TextFormatWithSchemaPrintsTextAndFieldsNotJson) {
 }
 
 }  // namespace
+
+// Damaged PNGs: exactly one error line each on stderr (libpng must not add its own).
+TEST_F(OcrCliTest, DamagedPngGivesOneErrorLine) {
+  const std::string png = slurp(dir_ / "good.png");
+  ASSERT_GT(png.size(), 100u);
+  std::string flipped = png;
+  flipped[png.size() / 2] = static_cast<char>(flipped[png.size() / 2] ^ 0x55);  // CRC mismatch
+  const std::map<std::string, std::string> damaged = {
+      {"half.png", png.substr(0, png.size() / 2)}, {"flipped.png", flipped}, {"head.png", png.substr(0, 33)}};
+  for (const auto& [name, bytes] : damaged) {
+    std::ofstream(dir_ / name, std::ios::binary) << bytes;
+    const CommandRun r = run("ocr " + name);
+    EXPECT_EQ(r.exit_code, 1) << name;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << name << ":\n" << r.err;
+    EXPECT_EQ(r.err.rfind("edgeocr: " + name + ": ", 0), 0u) << r.err;
+  }
+}

@@ -273,6 +273,9 @@ TEST(EdgeocrBinary, ServeRefusesCudaAndShutsDownCleanlyOnSigterm) {
     up = static_cast<bool>(c.Get("/readyz"));
   }
   ASSERT_TRUE(up) << read_file(log);
+  // OpenMP threads must wait passively (the binary sets it before OpenMP starts).
+  const std::string environ_text = read_file("/proc/" + std::to_string(pid) + "/environ");
+  EXPECT_NE(environ_text.find(std::string("OMP_WAIT_POLICY=passive") + '\0'), std::string::npos);
   // A small rendered line keeps this test quick; the receipt is covered by NativeServer above.
   cv::Mat canvas(64, 320, CV_8UC3, cv::Scalar(255, 255, 255));
   cv::putText(canvas, "TOTAL 36.80", {12, 44}, cv::FONT_HERSHEY_SIMPLEX, 1.2, cv::Scalar(0, 0, 0), 2);

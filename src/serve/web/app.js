@@ -128,6 +128,9 @@
     }
   }
 
+  // Served on the page-only port (serve --web-port), the page is told where the API is.
+  const API_BASE = (document.querySelector('meta[name="edgeocr-api"]') || {}).content || '';
+
   function authHeaders() {
     const key = sessionStorage.getItem(KEY_STORAGE);
     return key ? { Authorization: 'Bearer ' + key } : {};
@@ -138,7 +141,7 @@
   async function request(url, options = {}) {
     let response;
     try {
-      response = await fetch(url, { ...options, headers: { ...authHeaders(), ...(options.headers || {}) } });
+      response = await fetch(API_BASE + url, { ...options, headers: { ...authHeaders(), ...(options.headers || {}) } });
     } catch (e) {
       throw new ApiError(0, 'network_error', t('unreachable') + e.message);
     }

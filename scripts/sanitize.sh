@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The checked build: everything (tests included) built with clang + AddressSanitizer +
+# UndefinedBehaviorSanitizer in its own folder, the test suite run there, then every libFuzzer
+# harness (tests/fuzz) run for a bounded time on a copy of its seed corpus. Any sanitizer report,
+# failing test or fuzzer finding fails the script.
+#
+#   scripts/sanitize.sh            # FUZZ_SECONDS per harness (default 30), BUILD_DIR default build-asan
+#   FUZZ_SECONDS=600 scripts/sanitize.sh --fuzz-only   # only the harnesses: a longer campaign
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${SANITIZE_BUILD_DIR:-$root/build-asan}
+seconds=${FUZZ_SECONDS:-30}
+fuzz_only=0
+[ "${1:-}" = "--fuzz-only" ] && fuzz_only=1
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+CXX=clang++-14 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DEDGEOCR_SANITIZE=ON -DEDGEOCR_FUZZ=ON "${launcher[@]}" >/dev/null
+if [ $fuzz_only -eq 0 ]; then
+  cmake --build "$build" -j "${JOBS:-$(nproc)}"
+  (cd "$build" && ctest --output-on-failure -j "${TEST_JOBS:-2}" --timeout 900 -LE "${SANITIZE_EXCLUDE_LABELS:-browser}")
+else
+  # The harnesses compile only the sources they exercise: minutes, not the whole project.
+  cmake --build "$build" -j "${JOBS:-$(nproc)}" --target fuzz_image fuzz_http_parse fuzz_config fuzz_vlm_answer fuzz_envelope
+fi
+
+status=0
+for harness in "$build"/tests/fuzz/fuzz_*; do
+  [ -x "$harness" ] || continue
+  name=$(basename "$harness")
+  corpus=$(mktemp -d)
+  cp "$root/tests/fuzz/corpus/$name/"* "$corpus/" 2>/dev/null || true
+  log="$build/tests/fuzz/$name.log"
+  if "$harness" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+       -artifact_prefix="$build/tests/fuzz/$name-" "$corpus" >"$log" 2>&1; then
+    echo "fuzz $name: ok, $(grep -o 'Done [0-9]* runs' "$log" | tail -1 | cut -d' ' -f2) runs in ${seconds}s"
+  else
+    echo "fuzz $name: FINDING (see $log and $build/tests/fuzz/$name-*)"
+    tail -40 "$log"
+    status=1
+  fi
+  rm -rf "$corpus"
+done
+exit $status

@@ -1,0 +1,22 @@
+// Image bytes from the network: the server's header probe, then the pipeline's header probe and
+// decoder under small limits (what an upload goes through before OCR).
+#include <cstdint>
+#include <span>
+
+#include "ocr/decode.h"
+#include "serve/image_probe.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::span<const uint8_t> bytes(data, size);
+  const auto info = edgeocr::serve::probe_image(bytes);
+  if (!info) return 0;
+  edgeocr::ocr::detail::probe_header(bytes);
+  edgeocr::ocr::DecodeLimits limits;
+  limits.max_pixels = 1 << 20;
+  try {
+    edgeocr::ocr::detail::decode_with_size(bytes, limits);
+  } catch (const std::exception&) {
+    // refusing is the right answer for a bad image
+  }
+  return 0;
+}
