@@ -541,8 +541,10 @@ void Server::handle_ocr(const http::Request& req, http::Response& res, bool v1) 
     res.set_header("Retry-After", "5");
     throw ApiError(503, "shutting_down", "the server is shutting down");
   }
-  request.deadline = t_request_start + std::chrono::duration_cast<Clock::duration>(
-                                            std::chrono::duration<double>(options_.request_timeout_s));
+  // The client stops waiting request_timeout_s after its request arrived.
+  const auto deadline = req.received_at + std::chrono::duration_cast<Clock::duration>(
+                                              std::chrono::duration<double>(options_.request_timeout_s));
+  request.deadline = deadline;
   auto ticket = queue_->submit(std::move(request));
   if (!ticket) {
     res.set_header("Retry-After", std::to_string(retry_after_s()));
@@ -551,8 +553,6 @@ void Server::handle_ocr(const http::Request& req, http::Response& res, bool v1) 
   }
   // Wait for the result, but give up on a job whose client has gone: a queued one is skipped
   // by the worker, and nothing is archived for nobody.
-  const auto deadline = req.received_at + std::chrono::duration_cast<Clock::duration>(
-                                              std::chrono::duration<double>(options_.request_timeout_s));
   while (ticket->outcome.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
     if (req.client_gone()) {
       ticket->abandoned->store(true);
