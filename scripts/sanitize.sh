@@ -21,7 +21,7 @@ CXX=clang++-14 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithD
   -DEDGEOCR_SANITIZE=ON -DEDGEOCR_FUZZ=ON "${launcher[@]}" >/dev/null
 if [ $fuzz_only -eq 0 ]; then
   cmake --build "$build" -j "${JOBS:-$(nproc)}"
-  (cd "$build" && ctest --output-on-failure -j "${TEST_JOBS:-2}" --timeout 900 -LE "${SANITIZE_EXCLUDE_LABELS:-browser}")
+  (cd "$build" && ctest --output-on-failure -j "${TEST_JOBS:-2}" --timeout 900 -LE "${SANITIZE_EXCLUDE_LABELS:-browser|package}")
 else
   # The harnesses compile only the sources they exercise: minutes, not the whole project.
   cmake --build "$build" -j "${JOBS:-$(nproc)}" --target fuzz_image fuzz_http_parse fuzz_config fuzz_vlm_answer fuzz_envelope

@@ -1,4 +1,4 @@
-// What the HTTP server asks of an OCR backend. The native pipeline, the VLM backend (issue 6) and
+// What the HTTP server asks of an OCR backend. The native pipeline, the VLM backend and
 // the tests' fake engines implement OcrEngine; each worker thread owns one engine instance.
 #pragma once
 

@@ -18,7 +18,7 @@ std::vector<std::string> available_backends() {
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE
   names.push_back("native");
 #endif
-  for (const char* vlm_backend : {"openai", "vllm"}) names.push_back(vlm_backend);  // issue 6
+  for (const char* vlm_backend : {"openai", "vllm"}) names.push_back(vlm_backend);
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE
   names.push_back("hybrid");
 #endif
@@ -100,7 +100,7 @@ EngineFactory make_engine_factory(const Settings& settings) {
   }
 #endif
   if (backend == "native" && native) return native;
-  // VLM backends (issue 6): openai = vllm (the VLM answers everything, no local models needed),
+  // VLM backends: openai = vllm (the VLM answers everything, no local models needed),
   // hybrid (native first, the VLM for what native cannot do). All workers share one VLM client.
   if (backend == "openai" || backend == "vllm" || (backend == "hybrid" && native)) {
     try {

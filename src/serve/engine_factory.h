@@ -1,5 +1,5 @@
 // Backend selection for `edgeocr serve`: the one place that maps --backend to an engine.
-// The VLM area (issue 6) adds its backends (openai, vllm, hybrid) in engine_factory.cpp.
+// The VLM area adds its backends (openai, vllm, hybrid) in engine_factory.cpp.
 #pragma once
 
 #include <memory>

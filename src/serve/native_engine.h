@@ -11,7 +11,7 @@
 namespace edgeocr::serve {
 
 // Structured extraction for instruction / fields / schema requests: returns the "fields" JSON.
-// Throws ApiError for requests it cannot answer. Set by the extraction area (issue 4).
+// Throws ApiError for requests it cannot answer. Set by the extraction area.
 using ExtractionHook = std::function<nlohmann::json(const ocr::OcrResult&, const OcrRequest&)>;
 
 class NativeEngine : public OcrEngine {

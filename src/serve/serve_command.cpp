@@ -132,7 +132,7 @@ int run_server(const serve::Settings& settings) {
 
   spdlog::info("loading {} worker(s), backend {}", options.workers, options.backend_name);
   serve::Server server(std::move(options));
-  if (settings.get("backend") != "native")  // VLM requests, latency, errors, tokens (issue 6)
+  if (settings.get("backend") != "native")  // VLM requests, latency, errors, tokens
     server.metrics().add_exposition([] { return vlm::global_metrics().prometheus_text(); });
   if (sync_worker) sync_worker->start();
   RetentionWorker retention(server.archive(),

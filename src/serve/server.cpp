@@ -515,7 +515,7 @@ void Server::handle_ocr(const http::Request& req, http::Response& res, bool v1) 
   if (v1) {
     request.task = param(req, "task");
     if (request.task.empty()) request.task = "spot";
-    // The VLM backends (issue 6) also answer text, table, formula, extract, translate and vqa.
+    // The VLM backends also answer text, table, formula, extract, translate and vqa.
     const bool vlm_task = options_.backend_name != "native" && vlm::parse_task(request.task).has_value();
     if (request.task != "spot" && request.task != "parse" && !vlm_task)
       throw ApiError(400, "bad_parameter", "task must be spot or parse" +

@@ -72,7 +72,7 @@ const std::vector<SettingSpec>& setting_specs() {
        "open connections; more get an immediate 503"},
       {"web_port", "--web-port", "EDGEOCR_WEB_PORT", T::Int, "",
        "also serve the web page (only the page and its assets) on this port, e.g. 7860; default off"},
-      // Store-and-forward sync to head office (src/sync, issue 5); enabled when sync.url is set.
+      // Store-and-forward sync to head office (src/sync); enabled when sync.url is set.
       {"sync.url", "--sync-url", "EDGEOCR_SYNC_URL", T::String, "", "head-office collector, https://host:port"},
       {"sync.ca", "--sync-ca", "EDGEOCR_SYNC_CA", T::String, "", "CA file that signs the collector's certificate"},
       {"sync.client_cert", "--sync-client-cert", "EDGEOCR_SYNC_CLIENT_CERT", T::String, "", "client certificate (mTLS)"},
