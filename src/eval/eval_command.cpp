@@ -81,7 +81,7 @@ void register_eval_command(CLI::App& app, int& exit_code) {
       options->engines.clear();
       if (*engine == "native" || *engine == "both") options->engines = native;
       if (*engine == "tesseract" || *engine == "both") options->engines.push_back("tesseract");
-      if (*engine == "labels") options->engines.push_back("labels");
+      if (*engine == "labels" || engine->starts_with("predictions:")) options->engines.push_back(*engine);
       auto results = eval::evaluate(*options);
       std::cout << "dataset: " << options->dataset.string() << "  images: "
                 << (results.empty() ? 0 : results.front().images()) << "\n"

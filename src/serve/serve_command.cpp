@@ -113,9 +113,9 @@ int run_server(const serve::Settings& settings) {
   options.keep_alive_timeout_s = settings.get_double("limits.keep_alive_timeout_s");
   options.max_header_bytes = int64_t{settings.get_int("limits.max_header_kb")} * 1024;
   options.max_connections = settings.get_int("limits.max_connections");
-  if (settings.is_set("web_port")) {
-    options.web_port = settings.get_int("web_port");
-    if (options.web_port < 1 || options.web_port > 65535) throw serve::ConfigError("web_port must be 1..65535");
+  if (const int web_port = settings.get_int("web_port"); web_port != 0) {
+    if (web_port < 1 || web_port > 65535) throw serve::ConfigError("web_port must be 1..65535 (0: off)");
+    options.web_port = web_port;
   }
   if (options.header_timeout_s <= 0 || options.keep_alive_timeout_s <= 0 || options.max_header_bytes < 1024 ||
       options.max_connections < 1)

@@ -70,8 +70,8 @@ const std::vector<SettingSpec>& setting_specs() {
        "largest request line + headers (KiB) -> 431"},
       {"limits.max_connections", "--max-connections", "EDGEOCR_MAX_CONNECTIONS", T::Int, "256",
        "open connections; more get an immediate 503"},
-      {"web_port", "--web-port", "EDGEOCR_WEB_PORT", T::Int, "",
-       "also serve the web page (only the page and its assets) on this port, e.g. 7860; default off"},
+      {"web_port", "--web-port", "EDGEOCR_WEB_PORT", T::Int, "0",
+       "also serve the web page (only the page and its assets) on this port, e.g. 7860; 0 = off"},
       // Store-and-forward sync to head office (src/sync); enabled when sync.url is set.
       {"sync.url", "--sync-url", "EDGEOCR_SYNC_URL", T::String, "", "head-office collector, https://host:port"},
       {"sync.ca", "--sync-ca", "EDGEOCR_SYNC_CA", T::String, "", "CA file that signs the collector's certificate"},

@@ -274,7 +274,9 @@ TEST(Archive, PruneDropsOldImagesAndRecordsButKeepsHeldOnes) {
 
 TEST(Archive, CsvForSpreadsheetsHasBomFieldColumnsAndNoFormulas) {
   TempDir dir;
-  Archive archive(ArchiveOptions{dir.path(), {}, {}});
+  ArchiveOptions options;
+  options.data_dir = dir.path();
+  Archive archive(options);
   NewRecord receipt = record_with(bytes("img-a"), "超市 =SUM(A1)");
   receipt.fields_json = R"({"company":"=cmd|' /C calc'!A0","total":"36.80","date":null})";
   archive.insert(receipt);
