@@ -35,6 +35,7 @@ BUILD=(
   build-essential
   cmake
   ninja-build
+  ccache
   pkg-config
   dpkg-dev
   libdnnl-dev

@@ -277,13 +277,15 @@ TEST(Archive, CsvForSpreadsheetsHasBomFieldColumnsAndNoFormulas) {
   ArchiveOptions options;
   options.data_dir = dir.path();
   Archive archive(options);
-  NewRecord receipt = record_with(bytes("img-a"), "超市 =SUM(A1)");
+  // NewRecord::image is a view: the bytes must outlive the insert.
+  const auto image_a = bytes("img-a"), image_b = bytes("img-b"), image_c = bytes("img-c");
+  NewRecord receipt = record_with(image_a, "超市 =SUM(A1)");
   receipt.fields_json = R"({"company":"=cmd|' /C calc'!A0","total":"36.80","date":null})";
   archive.insert(receipt);
-  NewRecord other = record_with(bytes("img-b"), "@SUM plain");
+  NewRecord other = record_with(image_b, "@SUM plain");
   other.fields_json = R"({"total":"-5.00","发票号码":"+12"})";
   archive.insert(other);
-  archive.insert(record_with(bytes("img-c"), "no fields"));
+  archive.insert(record_with(image_c, "no fields"));
   std::ostringstream out;
   archive.write_csv(out, {});
   const std::string csv = out.str();
