@@ -1,4 +1,5 @@
 #include "ocr/render.h"
+#include "ocr/utf8.h"
 
 #include <algorithm>
 #include <cmath>
@@ -38,26 +39,6 @@ std::u32string decode_utf8(std::string_view s) {
   return out;
 }
 
-std::string encode_utf8(char32_t cp) {
-  std::string out;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return out;
-}
-
 std::string xml_escape(std::string_view s) {
   std::string out;
   for (const char32_t cp : decode_utf8(s)) {
@@ -70,7 +51,7 @@ std::string xml_escape(std::string_view s) {
       default:
         // XML 1.0 has no form for the other C0 controls: they become spaces.
         if (cp < 0x20 && cp != U'\t' && cp != U'\n' && cp != U'\r') out += ' ';
-        else out += encode_utf8(cp);
+        else append_utf8(out, cp);
     }
   }
   return out;

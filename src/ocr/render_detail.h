@@ -11,7 +11,6 @@ namespace edgeocr::ocr::detail {
 
 // UTF-8 to code points; each invalid byte becomes U+FFFD.
 std::u32string decode_utf8(std::string_view s);
-std::string encode_utf8(char32_t cp);
 
 // Text for XML content and attribute values: markup characters escaped, invalid UTF-8 and the
 // C0 controls XML cannot carry replaced.
