@@ -163,6 +163,10 @@ class NativeEngine : public Engine {
     p.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_dir.string()));
     if (!models.empty()) p.models = models;
     p.threads = o.threads;
+    p.det_threshold = o.det_threshold;
+    p.det_box_threshold = o.det_box_threshold;
+    p.det_unclip_ratio = o.det_unclip_ratio;
+    if (o.det_max_side) p.det_max_side = *o.det_max_side;
     return p;
   }
   ocr::Pipeline pipeline_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,9 @@ struct EngineOptions {
   // Native results are read from this folder where present and written to it where not
   // (eval/ocr_cache.h); "" = always run the OCR.
   std::filesystem::path ocr_cache;
+  // Detector post-processing overrides of the native engine (unset: the model set's own values).
+  std::optional<float> det_threshold, det_box_threshold, det_unclip_ratio;
+  std::optional<int> det_max_side;
 };
 
 // "native", "native:SET" (a model set, e.g. native:v5), "tesseract", "labels" or

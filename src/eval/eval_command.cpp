@@ -50,6 +50,18 @@ void register_eval_command(CLI::App& app, int& exit_code) {
                   "Learned field model (edgeocr fields train): fields scored by the rules and by the model, side by side");
   cmd->add_option("--ocr-cache", options->engine.ocr_cache,
                   "Folder of native OCR results (<id>.json): read where present, written where missing");
+  cmd->add_option("--det-thresh", options->engine.det_threshold,
+                  "Detector: pixel probability threshold (default: the model set's)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--det-box-thresh", options->engine.det_box_threshold,
+                  "Detector: minimum mean probability of a kept box (default: the model set's)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--det-unclip-ratio", options->engine.det_unclip_ratio,
+                  "Detector: how far a box is grown around its text core (default: the model set's)")
+      ->check(CLI::Range(0.5, 4.0));
+  cmd->add_option("--det-max-side", options->engine.det_max_side,
+                  "Detector: longest image side fed to the detector, in pixels (default 960)")
+      ->check(CLI::Range(320, 4096));
   cmd->add_option("--tesseract-lang", options->engine.tesseract_languages,
                   "Tesseract languages (default chi_sim+eng)");
   cmd->add_option("--tessdata", options->engine.tessdata_dir, "Tesseract traineddata folder");
