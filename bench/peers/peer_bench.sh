@@ -5,12 +5,16 @@
 #   (det F1, case-folded CER, exact lines) scored by `edgeocr eval` for all three.
 # RapidOCR lives in a throwaway virtualenv (pins in requirements.txt beside this script).
 #
+# EdgeOCR runs once per model set named with --models (default: its default set and v6-small,
+# the set RapidOCR 3.10 ships, so one row compares the same models on both runtimes).
+#
 # usage: bench/peers/peer_bench.sh [--dataset DIR] [--count N] [--threads T] [--cold K] [--rounds R]
+#                                  [--models v4,v6-small]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 dataset=$root/../shared/eval/sroie
-count=20 threads=2 cold=5 rounds=2
+count=20 threads=2 cold=5 rounds=2 models=v4,v6-small
 while [ $# -gt 0 ]; do
   case "$1" in
     --dataset) dataset=$2; shift 2 ;;
@@ -18,6 +22,7 @@ while [ $# -gt 0 ]; do
     --threads) threads=$2; shift 2 ;;
     --cold) cold=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
+    --models) models=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -29,14 +34,17 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/pip" freeze 2>/dev/null | grep -q
   "$venv/bin/pip" install -q -r "$here/requirements.txt"
 fi
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
+IFS=, read -r -a sets <<<"$models"
 mapfile -t images < <(find "$dataset/img" -maxdepth 1 -type f | sort | head -n "$count")
 export OMP_NUM_THREADS=$threads
 
 echo "peer_bench: ${#images[@]} images of $dataset, $threads threads, $rounds rounds; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$rounds"); do
   # Alternate the engines so that drifting machine load hits all of them alike.
-  "$bin" eval --dataset "$dataset" --limit "$count" --threads "$threads" --engine native \
-    --report "$out/edgeocr.$round.json" >/dev/null
+  for set in "${sets[@]}"; do
+    "$bin" eval --dataset "$dataset" --limit "$count" --threads "$threads" --engine native --models "$set" \
+      --report "$out/edgeocr-$set.$round.json" >/dev/null
+  done
   "$venv/bin/python" "$here/rapidocr_bench.py" --threads "$threads" --out "$out/rapidocr" \
     "${images[@]}" >"$out/rapidocr.$round.json"
   "$bin" eval --dataset "$dataset" --limit "$count" --engine tesseract \
@@ -47,11 +55,13 @@ done
 
 # Whole processes on the first K images: what a one-shot `edgeocr ocr FILE` costs.
 for img in "${images[@]:0:$cold}"; do
-  /usr/bin/time -f '%e %M' -o "$out/t" "$bin" ocr --threads "$threads" "$img" >/dev/null
-  echo "edgeocr $(cat "$out/t")" >>"$out/cold.txt"
+  for set in "${sets[@]}"; do
+    /usr/bin/time -f '%e %M' -o "$out/t" "$bin" ocr --threads "$threads" --models "$set" "$img" >/dev/null
+    echo "edgeocr-$set $(cat "$out/t")" >>"$out/cold.txt"
+  done
   /usr/bin/time -f '%e %M' -o "$out/t" "$venv/bin/python" "$here/rapidocr_bench.py" --cold \
     --threads "$threads" "$img" >/dev/null
   echo "rapidocr $(cat "$out/t")" >>"$out/cold.txt"
 done
 
-python3 "$here/peer_table.py" "$out" "$rounds"
+python3 "$here/peer_table.py" "$out" "$rounds" "${sets[@]}"

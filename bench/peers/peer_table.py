@@ -15,9 +15,10 @@ def pct(values, q):
 
 
 def main() -> None:
-    out, rounds = Path(sys.argv[1]), int(sys.argv[2])
+    out, rounds, sets = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+    edgeocr = [f"edgeocr-{s}" for s in sets]
     rows = {}
-    for name in ("edgeocr", "tesseract"):
+    for name in edgeocr + ["tesseract"]:
         reports = [json.loads((out / f"{name}.{r}.json").read_text()) for r in range(1, rounds + 1)]
         engine = lambda rep: next(iter(rep["engines"].values()))
         lat = [t for rep in reports for t in engine(rep)["seconds_per_image"]["all"]]
@@ -38,7 +39,7 @@ def main() -> None:
     header = "| | warm p50 s | warm p90 s | images/s | cold process p50 s | peak RSS MiB (warm / cold) | det F1 | CER % (case-folded) | exact lines % (case-folded) |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
-    for name in ("edgeocr", "rapidocr", "tesseract"):
+    for name in edgeocr + ["rapidocr", "tesseract"]:
         r = rows[name]
         det = r["acc"]["detection"]["f1"]
         rec = r["acc"]["recognition"]
@@ -48,12 +49,14 @@ def main() -> None:
         print(f"| {name} | {pct(r['lat'], .5):.3f} | {pct(r['lat'], .9):.3f} | {1 / statistics.mean(r['lat']):.2f} | "
               f"{cold_p50} | {r['rss']:.0f} / {cold_rss} | {det:.3f} | {100 * rec['cer_case_insensitive']:.2f} | "
               f"{100 * rec['exact_line_accuracy_case_insensitive']:.1f} |")
-    e, p = pct(rows["edgeocr"]["lat"], .5), pct(rows["rapidocr"]["lat"], .5)
-    print(f"\nwarm p50 ratio RapidOCR / EdgeOCR: {p / e:.2f}x")
-    if "edgeocr" in cold and "rapidocr" in cold:
-        ce = statistics.median(s for s, _ in cold["edgeocr"])
-        cr = statistics.median(s for s, _ in cold["rapidocr"])
-        print(f"cold process p50 ratio RapidOCR / EdgeOCR: {cr / ce:.2f}x")
+    p = pct(rows["rapidocr"]["lat"], .5)
+    print()
+    for name in edgeocr:
+        print(f"warm p50 ratio RapidOCR / {name}: {p / pct(rows[name]['lat'], .5):.2f}x")
+        if name in cold and "rapidocr" in cold:
+            ce = statistics.median(s for s, _ in cold[name])
+            cr = statistics.median(s for s, _ in cold["rapidocr"])
+            print(f"cold process p50 ratio RapidOCR / {name}: {cr / ce:.2f}x")
 
 
 if __name__ == "__main__":
