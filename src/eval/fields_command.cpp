@@ -15,6 +15,7 @@
 #include "eval/dataset.h"
 #include "eval/engines.h"
 #include "eval/ocr_cache.h"
+#include "ocr/json.h"
 #include "extract/learned_fields.h"
 #include "extract/values.h"
 
@@ -87,7 +88,9 @@ std::vector<extract::FieldExample> training_examples(const eval::Dataset& datase
       out.push_back(std::move(ex));
     } else if (!o.cached_only) {
       if (!engine) engine = eval::make_engine(o.engine, o.engine_options);
-      ex.ocr = engine->run(sample);
+      // Trained on the cached form in both cases, so a run that computes the OCR and one that
+      // reads it back from the cache build the same model.
+      ex.ocr = eval::ocr_result_from_json(ocr::to_json(engine->run(sample)), sample.id);
       ++computed;
       if (cache) cache->put(sample.id, ex.ocr);
       out.push_back(std::move(ex));
