@@ -50,6 +50,9 @@ void register_eval_command(CLI::App& app, int& exit_code) {
                   "Learned field model (edgeocr fields train): fields scored by the rules and by the model, side by side");
   cmd->add_option("--ocr-cache", options->engine.ocr_cache,
                   "Folder of native OCR results (<id>.json): read where present, written where missing");
+  cmd->add_option("--lang", options->engine.languages,
+                  "Languages of the native engine, as `edgeocr ocr -l`: chi_sim+eng, ara, auto, ...")
+      ->capture_default_str();
   cmd->add_option("--tesseract-lang", options->engine.tesseract_languages,
                   "Tesseract languages (default chi_sim+eng)");
   cmd->add_option("--tessdata", options->engine.tessdata_dir, "Tesseract traineddata folder");

@@ -1,0 +1,194 @@
+#include "ocr/line_router.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+#include <opencv2/imgproc.hpp>
+#include <tesseract/baseapi.h>
+
+namespace edgeocr::ocr {
+namespace {
+
+int median_shade(const cv::Mat& gray) {
+  std::array<int, 256> histogram{};
+  for (int y = 0; y < gray.rows; ++y) {
+    const uint8_t* row = gray.ptr<uint8_t>(y);
+    for (int x = 0; x < gray.cols; ++x) ++histogram[row[x]];
+  }
+  const long half = static_cast<long>(gray.total()) / 2;
+  long seen = 0;
+  for (int v = 0; v < 256; ++v)
+    if ((seen += histogram[v]) > half) return v;
+  return 255;
+}
+
+// Tesseract's LSTM reads text scaled to about 36 px high; small crops are enlarged first and
+// given a margin, as its line finder expects ink away from the edges.
+cv::Mat prepare_crop(const cv::Mat& crop) {
+  cv::Mat gray;
+  if (crop.channels() == 3)
+    cv::cvtColor(crop, gray, cv::COLOR_BGR2GRAY);
+  else
+    gray = crop;
+  constexpr int kMinHeight = 48;
+  if (gray.rows < kMinHeight) {
+    const double scale = static_cast<double>(kMinHeight) / gray.rows;
+    cv::resize(gray, gray, cv::Size(std::max(1, static_cast<int>(gray.cols * scale)), kMinHeight), 0, 0, cv::INTER_CUBIC);
+  }
+  // The margin takes the background's shade (the median: ink is the minority of a line's
+  // pixels); repeating the edge pixels would stretch ink that touches the edge into strokes.
+  const int margin = std::max(4, gray.rows / 4);
+  cv::Mat padded;
+  cv::copyMakeBorder(gray, padded, margin, margin, margin, margin, cv::BORDER_CONSTANT, cv::Scalar(median_shade(gray)));
+  return padded;
+}
+
+void set_image(tesseract::TessBaseAPI& api, const cv::Mat& gray) {
+  api.SetImage(gray.data, gray.cols, gray.rows, 1, static_cast<int>(gray.step));
+  api.SetSourceResolution(300);  // line crops carry no resolution; this silences the guess
+}
+
+std::string trimmed(const char* text) {
+  std::string s = text ? text : "";
+  const auto not_space = [](unsigned char c) { return c != ' ' && c != '\n' && c != '\t' && c != '\r'; };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+bool is_pp_script(Script s) { return s == Script::latin || s == Script::han || s == Script::unknown; }
+
+// The code of `codes` that reads `script`, else the first.
+std::string language_for(Script script, const std::vector<std::string>& codes) {
+  for (const auto& c : codes)
+    if (auto_language(script) == c) return c;
+  return codes.empty() ? "" : codes.front();
+}
+
+}  // namespace
+
+TesseractLines::TesseractLines(std::filesystem::path tessdata) : tessdata_(std::move(tessdata)) {}
+TesseractLines::TesseractLines(TesseractLines&&) noexcept = default;
+TesseractLines& TesseractLines::operator=(TesseractLines&&) noexcept = default;
+TesseractLines::~TesseractLines() {
+  for (auto& [name, api] : engines_) api->End();
+  if (osd_) osd_->End();
+}
+
+void TesseractLines::prepare(const std::string& languages) { engine(languages); }
+
+tesseract::TessBaseAPI& TesseractLines::engine(const std::string& languages) {
+  auto it = engines_.find(languages);
+  if (it != engines_.end()) return *it->second;
+  std::vector<std::string> codes;
+  for (size_t start = 0; start <= languages.size();) {
+    const size_t end = std::min(languages.find('+', start), languages.size());
+    codes.push_back(languages.substr(start, end - start));
+    start = end + 1;
+  }
+  require_language_packs(tessdata_, codes);
+  auto api = std::make_unique<tesseract::TessBaseAPI>();
+  if (api->Init(tessdata_.c_str(), languages.c_str(), tesseract::OEM_LSTM_ONLY) != 0)
+    throw LanguageError("Tesseract could not load \"" + languages + "\" from " + tessdata_.string());
+  api->SetPageSegMode(tesseract::PSM_SINGLE_LINE);
+  api->SetVariable("debug_file", "/dev/null");
+  return *engines_.emplace(languages, std::move(api)).first->second;
+}
+
+detail::CtcResult TesseractLines::read(const cv::Mat& crop, const std::string& languages) {
+  detail::CtcResult out;
+  if (crop.empty()) return out;
+  tesseract::TessBaseAPI& api = engine(languages);
+  const cv::Mat image = prepare_crop(crop);
+  set_image(api, image);
+  std::unique_ptr<char[]> text(api.GetUTF8Text());
+  out.text = trimmed(text.get());
+  out.confidence = out.text.empty() ? 0.0f : static_cast<float>(std::max(0, api.MeanTextConf())) / 100.0f;
+  api.Clear();
+  return out;
+}
+
+Script TesseractLines::detect_script(const cv::Mat& crop) {
+  if (crop.empty() || osd_missing_) return Script::unknown;
+  if (!osd_) {
+    if (!language_pack_installed(tessdata_, "osd")) {
+      osd_missing_ = true;
+      return Script::unknown;
+    }
+    osd_ = std::make_unique<tesseract::TessBaseAPI>();
+    if (osd_->Init(tessdata_.c_str(), "osd", tesseract::OEM_TESSERACT_ONLY) != 0) {
+      osd_.reset();
+      osd_missing_ = true;
+      return Script::unknown;
+    }
+    osd_->SetPageSegMode(tesseract::PSM_OSD_ONLY);
+    osd_->SetVariable("debug_file", "/dev/null");
+    // A line holds far fewer characters than the page OSD was made for.
+    osd_->SetVariable("min_characters_to_try", "5");
+  }
+  const cv::Mat image = prepare_crop(crop);
+  set_image(*osd_, image);
+  int degrees = 0;
+  float orientation_confidence = 0, script_confidence = 0;
+  const char* name = nullptr;
+  const bool ok = osd_->DetectOrientationScript(&degrees, &orientation_confidence, &name, &script_confidence);
+  osd_->Clear();
+  return ok && name ? script_from_name(name) : Script::unknown;
+}
+
+std::string tesseract_languages(const LanguageSpec& spec) {
+  std::string joined;
+  for (const auto& c : spec.tesseract) joined += (joined.empty() ? "" : "+") + c;
+  if (!joined.empty() && spec.pp) joined += "+eng";
+  return joined;
+}
+
+std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confidence,
+                                      const std::vector<cv::Mat>& crops, const std::vector<char>& turned,
+                                      std::vector<detail::CtcResult>& readings, TesseractLines& tesseract) {
+  std::vector<LineLanguage> out(crops.size());
+  const std::string explicit_set = spec.automatic ? "" : tesseract_languages(spec);
+  for (size_t i = 0; i < crops.size(); ++i) {
+    detail::CtcResult& reading = readings[i];
+    const Script pp_script = dominant_script(reading.text);
+    const bool pp_keeps = spec.pp && !reading.text.empty() && reading.confidence >= keep_confidence &&
+                          is_pp_script(pp_script);
+    const auto keep_pp = [&] { out[i] = {pp_script, std::string(pp_language(pp_script, spec))}; };
+    if (pp_keeps) {
+      keep_pp();
+      continue;
+    }
+    // Which Tesseract language set reads this line.
+    std::string languages = explicit_set;
+    if (spec.automatic) {
+      // The PP reading already shows another script, or Tesseract's OSD names it.
+      const Script script = is_pp_script(pp_script) ? tesseract.detect_script(crops[i]) : pp_script;
+      languages = std::string(auto_language(script));
+      if (!languages.empty() && !language_pack_installed(tesseract.tessdata(), languages)) languages.clear();
+    }
+    if (languages.empty()) {
+      keep_pp();
+      continue;
+    }
+    detail::CtcResult other = tesseract.read(crops[i], languages);
+    if (turned[i]) {
+      cv::Mat back;
+      cv::rotate(crops[i], back, cv::ROTATE_180);
+      detail::CtcResult unturned = tesseract.read(back, languages);
+      if (unturned.confidence > other.confidence) other = std::move(unturned);
+    }
+    const bool use_tesseract = !spec.pp || other.confidence > reading.confidence || reading.text.empty();
+    if (!use_tesseract) {
+      keep_pp();
+      continue;
+    }
+    reading = std::move(other);
+    const Script script = dominant_script(reading.text);
+    std::vector<std::string> codes = spec.automatic ? std::vector<std::string>{languages} : spec.tesseract;
+    out[i] = {script, language_for(script, codes), false};
+  }
+  return out;
+}
+
+}  // namespace edgeocr::ocr
