@@ -149,28 +149,13 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
                                       std::vector<detail::CtcResult>& readings, TesseractLines& tesseract) {
   std::vector<LineLanguage> out(crops.size());
   const std::string explicit_set = spec.automatic ? "" : tesseract_languages(spec);
-  for (size_t i = 0; i < crops.size(); ++i) {
-    detail::CtcResult& reading = readings[i];
-    const Script pp_script = dominant_script(reading.text);
-    const bool pp_keeps = spec.pp && !reading.text.empty() && reading.confidence >= keep_confidence &&
-                          is_pp_script(pp_script);
-    const auto keep_pp = [&] { out[i] = {pp_script, std::string(pp_language(pp_script, spec))}; };
-    if (pp_keeps) {
-      keep_pp();
-      continue;
-    }
-    // Which Tesseract language set reads this line.
-    std::string languages = explicit_set;
-    if (spec.automatic) {
-      // The PP reading already shows another script, or Tesseract's OSD names it.
-      const Script script = is_pp_script(pp_script) ? tesseract.detect_script(crops[i]) : pp_script;
-      languages = std::string(auto_language(script));
-      if (!languages.empty() && !language_pack_installed(tesseract.tessdata(), languages)) languages.clear();
-    }
-    if (languages.empty()) {
-      keep_pp();
-      continue;
-    }
+  const auto keep_pp = [&](size_t i) {
+    const Script script = dominant_script(readings[i].text);
+    out[i] = {script, std::string(pp_language(script, spec))};
+  };
+  // Reads line i with `languages`; keeps Tesseract's reading when it is the better one (or the
+  // only one), its confidence raised by `lead` first. A crop the classifier turned is read both ways.
+  const auto try_tesseract = [&](size_t i, const std::string& languages, float lead) {
     detail::CtcResult other = tesseract.read(crops[i], languages);
     if (turned[i]) {
       cv::Mat back;
@@ -178,16 +163,47 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
       detail::CtcResult unturned = tesseract.read(back, languages);
       if (unturned.confidence > other.confidence) other = std::move(unturned);
     }
-    const bool use_tesseract = !spec.pp || other.confidence > reading.confidence || reading.text.empty();
-    if (!use_tesseract) {
-      keep_pp();
-      continue;
-    }
-    reading = std::move(other);
-    const Script script = dominant_script(reading.text);
-    std::vector<std::string> codes = spec.automatic ? std::vector<std::string>{languages} : spec.tesseract;
+    const bool by_pp = out[i].by_pp;
+    if (by_pp && spec.pp && !readings[i].text.empty() && other.confidence + lead <= readings[i].confidence) return false;
+    if (!by_pp && other.confidence <= readings[i].confidence) return false;
+    readings[i] = std::move(other);
+    const Script script = dominant_script(readings[i].text);
+    const std::vector<std::string> codes = spec.automatic ? std::vector<std::string>{languages} : spec.tesseract;
     out[i] = {script, language_for(script, codes), false};
+    return true;
+  };
+
+  std::vector<size_t> undecided;      // auto: low-confidence lines whose script was not found
+  std::vector<std::string> on_page;   // auto: Tesseract languages that read some line of this page
+  for (size_t i = 0; i < crops.size(); ++i) {
+    keep_pp(i);
+    const Script pp_script = out[i].script;
+    if (spec.pp && !readings[i].text.empty() && readings[i].confidence >= keep_confidence && is_pp_script(pp_script))
+      continue;
+    std::string languages = explicit_set;
+    if (spec.automatic) {
+      // The PP reading already shows another script, or Tesseract's OSD names it.
+      const Script script = is_pp_script(pp_script) ? tesseract.detect_script(crops[i]) : pp_script;
+      languages = std::string(auto_language(script));
+      if (!languages.empty() && !language_pack_installed(tesseract.tessdata(), languages)) languages.clear();
+      if (languages.empty()) {
+        undecided.push_back(i);
+        continue;
+      }
+    }
+    if (languages.empty()) continue;
+    if (try_tesseract(i, languages, 0.0f) && spec.automatic &&
+        std::find(on_page.begin(), on_page.end(), languages) == on_page.end())
+      on_page.push_back(languages);
   }
+  // A short or faint line gives OSD too little to decide: on a mixed page it is most likely in
+  // one of the page's other scripts, so those are tried (a Chinese/English page tries none).
+  // Tesseract's mean word confidence runs lower than the CTC mean for short pieces read equally
+  // well (a 3-letter Arabic fragment: 0.55 against a wrong Latin reading's 0.62), so it gets a
+  // lead here, where the page has already shown the script.
+  constexpr float kPageScriptLead = 0.1f;
+  for (size_t i : undecided)
+    for (const auto& languages : on_page) try_tesseract(i, languages, kPageScriptLead);
   return out;
 }
 
