@@ -101,10 +101,16 @@ detail::CtcResult TesseractLines::read(const cv::Mat& crop, const std::string& l
   if (crop.empty()) return out;
   tesseract::TessBaseAPI& api = engine(languages);
   const cv::Mat image = prepare_crop(crop);
-  set_image(api, image);
-  std::unique_ptr<char[]> text(api.GetUTF8Text());
-  out.text = trimmed(text.get());
-  out.confidence = out.text.empty() ? 0.0f : static_cast<float>(std::max(0, api.MeanTextConf())) / 100.0f;
+  // PSM_SINGLE_LINE still looks for blobs and a baseline first, and on some clean crops finds no
+  // line at all; the raw line mode then reads the crop as it is.
+  for (const auto mode : {tesseract::PSM_SINGLE_LINE, tesseract::PSM_RAW_LINE}) {
+    api.SetPageSegMode(mode);
+    set_image(api, image);
+    std::unique_ptr<char[]> text(api.GetUTF8Text());
+    out.text = trimmed(text.get());
+    out.confidence = out.text.empty() ? 0.0f : static_cast<float>(std::max(0, api.MeanTextConf())) / 100.0f;
+    if (!out.text.empty()) break;
+  }
   api.Clear();
   return out;
 }
