@@ -115,18 +115,18 @@ detail::CtcResult TesseractLines::read(const cv::Mat& crop, const std::string& l
   return out;
 }
 
-Script TesseractLines::detect_script(const cv::Mat& crop) {
-  if (crop.empty() || osd_missing_) return Script::unknown;
+TesseractLines::DetectedScript TesseractLines::detect_script(const cv::Mat& crop) {
+  if (crop.empty() || osd_missing_) return {};
   if (!osd_) {
     if (!language_pack_installed(tessdata_, "osd")) {
       osd_missing_ = true;
-      return Script::unknown;
+      return {};
     }
     osd_ = std::make_unique<tesseract::TessBaseAPI>();
     if (osd_->Init(tessdata_.c_str(), "osd", tesseract::OEM_TESSERACT_ONLY) != 0) {
       osd_.reset();
       osd_missing_ = true;
-      return Script::unknown;
+      return {};
     }
     osd_->SetPageSegMode(tesseract::PSM_OSD_ONLY);
     osd_->SetVariable("debug_file", "/dev/null");
@@ -140,7 +140,8 @@ Script TesseractLines::detect_script(const cv::Mat& crop) {
   const char* name = nullptr;
   const bool ok = osd_->DetectOrientationScript(&degrees, &orientation_confidence, &name, &script_confidence);
   osd_->Clear();
-  return ok && name ? script_from_name(name) : Script::unknown;
+  if (!ok || !name) return {};
+  return {script_from_name(name), script_confidence};
 }
 
 std::string tesseract_languages(const LanguageSpec& spec) {
@@ -179,17 +180,37 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
     return true;
   };
 
+  // A page most of whose lines the PP recognizer reads confidently is a Chinese/English page:
+  // there OSD (noisy on short receipt lines, and a cost) is asked only about lines PP reads
+  // very poorly, and its answer must be confident.
+  size_t confident = 0, with_text = 0;
+  for (size_t i = 0; i < crops.size(); ++i) {
+    if (readings[i].text.empty()) continue;
+    ++with_text;
+    confident += readings[i].confidence >= keep_confidence && is_pp_script(dominant_script(readings[i].text));
+  }
+  const bool pp_page = spec.pp && with_text > 0 && confident * 2 > with_text;
+  constexpr float kDoubtfulConfidence = 0.6f;  // on a PP page, only lines read worse go to OSD
+  constexpr float kConfidentOsd = 4.0f;        // OSD confidence that overrides a PP page
+
   std::vector<size_t> undecided;      // auto: low-confidence lines whose script was not found
   std::vector<std::string> on_page;   // auto: Tesseract languages that read some line of this page
   for (size_t i = 0; i < crops.size(); ++i) {
     keep_pp(i);
     const Script pp_script = out[i].script;
-    if (spec.pp && !readings[i].text.empty() && readings[i].confidence >= keep_confidence && is_pp_script(pp_script))
+    const float pp_confidence = readings[i].confidence;
+    if (spec.pp && !readings[i].text.empty() && pp_confidence >= keep_confidence && is_pp_script(pp_script))
       continue;
     std::string languages = explicit_set;
     if (spec.automatic) {
-      // The PP reading already shows another script, or Tesseract's OSD names it.
-      const Script script = is_pp_script(pp_script) ? tesseract.detect_script(crops[i]) : pp_script;
+      // Digits and punctuation alone: the PP recognizer reads them in any script.
+      if (pp_script == Script::unknown && !readings[i].text.empty()) continue;
+      Script script = pp_script;  // the PP reading already shows another script (Kana, Cyrillic, ...)
+      if (is_pp_script(pp_script)) {
+        if (pp_page && pp_confidence >= kDoubtfulConfidence) continue;
+        const auto detected = tesseract.detect_script(crops[i]);
+        script = !pp_page || detected.confidence >= kConfidentOsd ? detected.script : Script::unknown;
+      }
       languages = std::string(auto_language(script));
       if (!languages.empty() && !language_pack_installed(tesseract.tessdata(), languages)) languages.clear();
       if (languages.empty()) {

@@ -36,9 +36,13 @@ class TesseractLines {
   void prepare(const std::string& languages);
   // Reads one line crop (8-bit BGR or gray) as a single text line. Text in logical order, confidence 0..1.
   detail::CtcResult read(const cv::Mat& crop, const std::string& languages);
-  // Tesseract's orientation-and-script detection on a line crop (osd pack); unknown when it
-  // finds too little text to decide or the pack is missing.
-  Script detect_script(const cv::Mat& crop);
+  // Tesseract's orientation-and-script detection on a line crop (osd pack): the script and OSD's
+  // confidence in it (about 0..10); unknown when it finds too little text or the pack is missing.
+  struct DetectedScript {
+    Script script = Script::unknown;
+    float confidence = 0;
+  };
+  DetectedScript detect_script(const cv::Mat& crop);
 
  private:
   tesseract::TessBaseAPI& engine(const std::string& languages);
