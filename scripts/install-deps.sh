@@ -4,8 +4,13 @@
 #   --build    compilers, headers and tools to build it, fetch the models and make the .deb
 #   --test     what the test suite drives: fonts, Tesseract, PostgreSQL, browser, load tools,
 #              debootstrap and lintian for the package tests
+#   --langs LIST  Tesseract languages for the runtime role ("ara,rus,kor"; env EDGEOCR_LANGS;
+#              default in scripts/languages.sh, listed in README; "none" = only osd, eng, chi_sim)
 # Roles combine (--build --runtime); no argument = all three (what scripts/test.sh needs).
 set -euo pipefail
+# shellcheck source=languages.sh
+. "$(dirname "$0")/languages.sh"
+langs=${EDGEOCR_LANGS:-$DEFAULT_LANGS}
 
 # One package per line, grouped by role.
 RUNTIME=(
@@ -71,8 +76,14 @@ BUILD=(
 )
 TEST=(
   fonts-noto-cjk
+  # the language-routing tests read Japanese, Korean, Russian and Arabic lines
+  tesseract-ocr-osd
   tesseract-ocr-eng
   tesseract-ocr-chi-sim
+  tesseract-ocr-jpn
+  tesseract-ocr-kor
+  tesseract-ocr-rus
+  tesseract-ocr-ara
   postgresql
   python3
   python3-requests
@@ -90,10 +101,13 @@ TEST=(
 )
 
 roles=()
-for arg in "$@"; do
+while [ $# -gt 0 ]; do
+  arg=$1; shift
   case $arg in
     --runtime|--build|--test) roles+=("${arg#--}") ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    --langs) [ $# -gt 0 ] || { echo "install-deps: --langs needs a list" >&2; exit 2; }; langs=$1; shift ;;
+    --langs=*) langs=${arg#--langs=} ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "install-deps: unknown argument $arg (use --runtime, --build, --test)" >&2; exit 2 ;;
   esac
 done
@@ -102,7 +116,13 @@ done
 PKGS=()
 for role in "${roles[@]}"; do
   case $role in
-    runtime) PKGS+=("${RUNTIME[@]}") ;;
+    runtime)
+      PKGS+=("${RUNTIME[@]}")
+      [ "$langs" = none ] && langs=""
+      lang_list=$(lang_packages "$langs") || exit 2
+      mapfile -t lang_pkgs <<< "$lang_list"
+      PKGS+=("${lang_pkgs[@]}")
+      ;;
     build)
       PKGS+=("${BUILD[@]}")
       # npm fetches the models; Node.js may come from elsewhere, so only Debian's if absent.

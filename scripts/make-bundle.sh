@@ -2,9 +2,16 @@
 # Makes the offline bundle build/bundle/edgeocr-<version>-debian12-amd64.tar.gz: the edgeocr
 # .deb (with the models), every runtime dependency .deb a minimal Debian 12 lacks, an install
 # script and a README. Needs network for `apt-get download` (downloads are cached in
-# build/bundle/cache). Prints the bundle's path.
+# build/bundle/cache). Prints the bundle's path. The Tesseract language packs come from
+# EDGEOCR_LANGS ("ara,rus,kor"; default: scripts/languages.sh; "none": only osd, eng, chi_sim).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=languages.sh
+. "$root/scripts/languages.sh"
+langs=${EDGEOCR_LANGS:-$DEFAULT_LANGS}
+[ "$langs" = none ] && langs=""
+lang_list=$(lang_packages "$langs") || exit 2
+mapfile -t lang_pkgs <<< "$lang_list"
 build=${BUILD_DIR:-$root/build}
 out=$build/bundle
 "$root/scripts/fetch-models.sh" >&2
@@ -27,7 +34,7 @@ resolve() {
   apt-get -s -o Dir::State::status="$empty" -o Debug::NoLocking=1 install --no-install-recommends "$@" 2>/dev/null \
     | sed -nE 's/^Inst ([^ ]+) \(([^ ]+) .*\[([a-z0-9]+)\]\)$/\1 \2 \3/p' | sort -u
 }
-resolve "$deb" | grep -v '^edgeocr ' > "$out/resolved.txt"
+resolve "$deb" "${lang_pkgs[@]}" | grep -v '^edgeocr ' > "$out/resolved.txt"
 [ -s "$out/resolved.txt" ] || { echo "make-bundle: could not resolve the dependencies of $deb" >&2; exit 1; }
 base_names=$(apt-cache dumpavail | awk '/^Package:/{p=$2} /^(Essential: yes|Priority: required)/{print p}' | sort -u)
 # shellcheck disable=SC2086

@@ -63,9 +63,9 @@ class TesseractEngine : public Engine {
     const char* datapath = options.tessdata_dir.empty() ? nullptr : options.tessdata_dir.c_str();
     if (api_.Init(datapath, options.tesseract_languages.c_str(), tesseract::OEM_LSTM_ONLY) != 0)
       throw std::runtime_error("Tesseract could not load \"" + options.tesseract_languages +
-                               "\" (install tesseract-ocr-eng and tesseract-ocr-chi-sim)");
-    // Full automatic page segmentation, like the `tesseract` command line.
-    api_.SetPageSegMode(tesseract::PSM_AUTO);
+                               "\" (install its packs: tesseract-ocr-eng, tesseract-ocr-chi-sim, ...)");
+    // Full automatic page segmentation, like the `tesseract` command line; line images as one line.
+    api_.SetPageSegMode(options.single_line ? tesseract::PSM_SINGLE_LINE : tesseract::PSM_AUTO);
     // Tesseract's per-page notes ("Estimating resolution as ...") would drown the progress bar.
     api_.SetVariable("debug_file", "/dev/null");
   }
@@ -167,6 +167,8 @@ class NativeEngine : public Engine {
     p.det_box_threshold = o.det_box_threshold;
     p.det_unclip_ratio = o.det_unclip_ratio;
     if (o.det_max_side) p.det_max_side = *o.det_max_side;
+    p.languages = o.languages;
+    p.single_line = o.single_line;
     return p;
   }
   ocr::Pipeline pipeline_;

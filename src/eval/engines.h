@@ -24,7 +24,11 @@ struct EngineOptions {
   std::filesystem::path model_dir;  // empty: ocr::locate_model_dir searches
   std::string models;  // model set of "native" ("" = the default set); "native:SET" names its own
   int threads = 2;
+  std::string languages = "chi_sim+eng";  // native engine: -l/--lang of `edgeocr ocr` (ocr/languages.h)
   std::string tesseract_languages = "chi_sim+eng";
+  // Every image is one text line (line-image datasets): no detection for the native engine, and
+  // Tesseract reads it as a single line (PSM_SINGLE_LINE) instead of laying out a page.
+  bool single_line = false;
   std::string tessdata_dir;  // "" = Tesseract's default
   // Native results are read from this folder where present and written to it where not
   // (eval/ocr_cache.h); "" = always run the OCR.

@@ -62,6 +62,9 @@ void register_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--det-max-side", options->engine.det_max_side,
                   "Detector: longest image side fed to the detector, in pixels (default 960)")
       ->check(CLI::Range(320, 4096));
+  cmd->add_option("--lang", options->engine.languages,
+                  "Languages of the native engine, as `edgeocr ocr -l`: chi_sim+eng, ara, auto, ...")
+      ->capture_default_str();
   cmd->add_option("--tesseract-lang", options->engine.tesseract_languages,
                   "Tesseract languages (default chi_sim+eng)");
   cmd->add_option("--tessdata", options->engine.tessdata_dir, "Tesseract traineddata folder");

@@ -115,7 +115,9 @@ std::vector<EngineStats> evaluate_in_child(const Dataset& dataset, const std::st
 std::vector<EngineStats> evaluate_engine(const Dataset& dataset, const std::string& engine_name,
                                          const EngineOptions& options, bool progress,
                                          const std::filesystem::path& fields_model) {
-  auto engine = make_engine(engine_name, options);
+  EngineOptions engine_options = options;
+  engine_options.single_line = dataset.layout == DatasetLayout::line_images;
+  auto engine = make_engine(engine_name, engine_options);
   std::optional<OcrCache> cache;
   if (!options.ocr_cache.empty() && engine_name == "native") cache.emplace(options.ocr_cache);
   std::vector<EngineStats> stats{EngineStats(engine_name)};

@@ -144,17 +144,40 @@ size_t edit_distance(std::u32string_view a, std::u32string_view b) {
 
 std::string normalize_field(std::string_view value) { return extract::collapse_spaces(value); }
 
+namespace {
+bool is_space(char32_t c) { return c == U' ' || c == U'\t' || c == U'\n' || c == U'\r' || c == 0x3000; }
+bool is_tashkeel(char32_t c) { return (c >= 0x064B && c <= 0x0652) || c == 0x0670; }
+char32_t fold_alif_maqsura(char32_t c) { return c == 0x0649 ? 0x064A : c; }
+}  // namespace
+
 std::u32string char_bag(std::string_view text) {
   std::u32string bag;
   for (char32_t c : extract::to_u32(text)) {
-    if (c == U' ' || c == U'\t' || c == U'\n' || c == U'\r' || c == 0x3000) continue;
+    if (is_space(c) || is_tashkeel(c)) continue;
     if (c >= 0xFF01 && c <= 0xFF5E) c = c - 0xFF01 + 0x21;  // full-width ASCII
     if (c >= U'a' && c <= U'z') c = c - U'a' + U'A';
-    if ((c >= 0x064B && c <= 0x0652) || c == 0x0670) continue;  // Arabic tashkeel
-    if (c == 0x0649) c = 0x064A;                                // alif maqsura -> ya
-    bag.push_back(c);
+    bag.push_back(fold_alif_maqsura(c));
   }
   return bag;
+}
+
+std::u32string normalized_transcript(std::string_view text) {
+  std::u32string out;
+  for (char32_t c : extract::to_u32(text)) {
+    if (is_tashkeel(c)) continue;
+    if (is_space(c)) {
+      if (!out.empty() && out.back() != U' ') out.push_back(U' ');
+      continue;
+    }
+    out.push_back(fold_alif_maqsura(c));
+  }
+  if (!out.empty() && out.back() == U' ') out.pop_back();
+  return out;
+}
+
+std::string language_group(std::string_view id) {
+  const size_t cut = id.find('_');
+  return cut == std::string_view::npos ? "" : std::string(id.substr(0, cut));
 }
 
 size_t char_bag_overlap(std::u32string got, std::u32string want) {
@@ -179,9 +202,28 @@ void EngineStats::add(const Sample& sample, const ocr::OcrResult& ocr,
     for (const auto& l : ocr.lines) got += l.text + "\n";
     const std::u32string want_bag = char_bag(want), got_bag = char_bag(got);
     const size_t common = char_bag_overlap(got_bag, want_bag);
-    chars_.tp += common;
-    chars_.fp += got_bag.size() - common;
-    chars_.fn += want_bag.size() - common;
+    for (Counts* c : {&chars_, language_group(sample.id).empty() ? nullptr : &chars_by_group_[language_group(sample.id)]}) {
+      if (!c) continue;
+      c->tp += common;
+      c->fp += got_bag.size() - common;
+      c->fn += want_bag.size() - common;
+    }
+  }
+  if (!sample.has_lines && !sample.text.empty()) {
+    // A line image: its whole reading is one line against the transcript.
+    std::string got;
+    for (const auto& l : ocr.lines) got += (got.empty() ? "" : " ") + l.text;
+    const std::u32string g = normalized_transcript(got), w = normalized_transcript(sample.text);
+    const size_t d = edit_distance(g, w);
+    const size_t ci = edit_distance(extract::to_u32(extract::to_upper_ascii(extract::to_utf8(g))),
+                                    extract::to_u32(extract::to_upper_ascii(extract::to_utf8(w))));
+    ++matched_;
+    cer_edits_ += d;
+    cer_chars_ += w.size();
+    ci_edits_ += ci;
+    if (ci == 0) ++ci_exact_;
+    if (d == 0) ++exact_;
+    else if (line_errors_.size() < kMaxExamples) line_errors_.push_back({sample.id, "line", extract::to_utf8(w), extract::to_utf8(g)});
   }
   if (sample.has_lines) {
     std::vector<ocr::Quad> pred, label;
@@ -270,6 +312,9 @@ nlohmann::json EngineStats::to_json() const {
   j["failed_images"] = failures_.size();
   j["detection"] = counts_json(det_);
   j["chars"] = counts_json(chars_);
+  nlohmann::json groups = nlohmann::json::object();
+  for (const auto& [name, c] : chars_by_group_) groups[name] = counts_json(c);
+  j["chars_by_language"] = groups;
   j["recognition"] = {{"matched_lines", matched_}, {"exact_lines", exact_},
                       {"exact_line_accuracy", exact_line_accuracy()}, {"cer", cer()},
                       {"edits", cer_edits_}, {"labelled_chars", cer_chars_},
@@ -300,6 +345,8 @@ EngineStats EngineStats::from_json(const nlohmann::json& j) {
   s.images_ = j.at("images").get<size_t>();
   s.det_ = counts_from(j.at("detection"));
   s.chars_ = counts_from(j.at("chars"));
+  if (j.contains("chars_by_language"))
+    for (auto& [name, c] : j.at("chars_by_language").items()) s.chars_by_group_[name] = counts_from(c);
   const auto& r = j.at("recognition");
   s.matched_ = r.at("matched_lines").get<size_t>();
   s.exact_ = r.at("exact_lines").get<size_t>();
@@ -340,6 +387,16 @@ std::string format_table(const std::vector<EngineStats>& engines) {
   row("char P/R/F1 % (order-free)", [](const EngineStats& e) {
     return pct(e.chars().precision()) + "/" + pct(e.chars().recall()) + "/" + pct(e.chars().f1());
   });
+  std::vector<std::string> groups;
+  for (const auto& e : engines)
+    for (const auto& [name, c] : e.chars_by_group())
+      if (std::find(groups.begin(), groups.end(), name) == groups.end()) groups.push_back(name);
+  if (groups.size() > 1)
+    for (const auto& name : groups)
+      row("char F1 % [" + name + "]", [&](const EngineStats& e) {
+        auto it = e.chars_by_group().find(name);
+        return it == e.chars_by_group().end() ? std::string("-") : pct(it->second.f1());
+      });
   std::vector<std::string> field_names;
   for (const auto& e : engines)
     for (const auto& [name, c] : e.fields())

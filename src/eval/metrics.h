@@ -43,6 +43,12 @@ struct Counts {
 // full-width ASCII folded to ASCII, Latin letters upper-cased, Arabic tashkeel dropped and
 // alif maqsura read as ya (the conventions of the shared labels).
 std::u32string char_bag(std::string_view text);
+// The label conventions char_bag follows, for ordered comparisons (line CER): Arabic tashkeel
+// dropped, alif maqsura read as ya, runs of whitespace as one space, ends trimmed.
+std::u32string normalized_transcript(std::string_view text);
+// The language group of a sample id: the part before the first '_' ("ar_newspaper_21" -> "ar"),
+// "" when there is none.
+std::string language_group(std::string_view id);
 // Characters of `got` that match one of `want` (bags from char_bag, any order).
 size_t char_bag_overlap(std::u32string got, std::u32string want);
 
@@ -73,6 +79,8 @@ class EngineStats {
   }
   // Order-free characters of the whole page against all its labelled text (see char_bag).
   const Counts& chars() const { return chars_; }
+  // The same per language group of the sample ids (language_group), when ids carry one.
+  const std::map<std::string, Counts>& chars_by_group() const { return chars_by_group_; }
   const std::map<std::string, Counts>& fields() const { return fields_; }
   Counts fields_overall() const;
   // Fields compared with letters case-folded ("05 Mar 2018" matches SROIE's "05 MAR 2018").
@@ -92,6 +100,7 @@ class EngineStats {
   std::string engine_;
   size_t images_ = 0, matched_ = 0, exact_ = 0, cer_edits_ = 0, cer_chars_ = 0, ci_edits_ = 0, ci_exact_ = 0;
   Counts det_, chars_;
+  std::map<std::string, Counts> chars_by_group_;
   std::map<std::string, Counts> fields_;
   Counts fields_ci_;
   std::vector<double> seconds_, extract_seconds_;

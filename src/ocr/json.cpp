@@ -18,12 +18,15 @@ nlohmann::json to_json(const OcrResult& r) {
     nlohmann::json words = nlohmann::json::array();
     for (const auto& w : l.words)
       words.push_back({{"text", w.text}, {"confidence", round_to(w.confidence, 1e-4)}, {"box", box_json(w.box)}});
-    lines.push_back({{"text", l.text},
-                     {"confidence", round_to(l.confidence, 1e-4)},
-                     {"box", box_json(l.box)},
-                     {"row", l.row},
-                     {"order", l.order},
-                     {"words", std::move(words)}});
+    nlohmann::json line = {{"text", l.text},
+                           {"confidence", round_to(l.confidence, 1e-4)},
+                           {"box", box_json(l.box)},
+                           {"row", l.row},
+                           {"order", l.order},
+                           {"words", std::move(words)}};
+    if (!l.script.empty()) line["script"] = l.script;
+    if (!l.language.empty()) line["language"] = l.language;
+    lines.push_back(std::move(line));
   }
   const auto& t = r.timings;
   return {{"text", r.text},

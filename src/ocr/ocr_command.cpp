@@ -46,30 +46,21 @@ struct OcrCommandOptions {
   std::string pages;
   int jobs = 1;
   bool quiet = false;
-  std::string lang = "chi_sim+eng";
+  std::string lang{ocr::kDefaultLanguages};
   std::string model_path;  // empty: ocr::locate_model_dir searches
   std::string models = ocr::cli_detail::default_model_set();
   int threads = 2;
   extract::ExtractRequest extraction;  // [extraction] empty unless --schema/--instruction/--fields
 };
 
-// Languages the installed recognizer reads. One PP-OCR Chinese model reads both Chinese and
-// English, so every accepted spelling routes to it.
-const std::set<std::string>& known_languages() {
-  static const std::set<std::string> codes = {"chi_sim", "eng", "ch", "en", "zh"};
-  return codes;
-}
-
+// Syntax only: whether each Tesseract pack is installed is checked when the pipelines load.
 std::string check_languages(const std::string& spec) {
-  std::stringstream in(spec);
-  std::string code;
-  int count = 0;
-  while (std::getline(in, code, '+')) {
-    ++count;
-    if (!known_languages().count(code))
-      return "language '" + code + "' is not available (available: chi_sim, eng; also ch, en, zh; join with +)";
+  try {
+    ocr::parse_languages(spec);
+    return "";
+  } catch (const ocr::LanguageError& e) {
+    return e.what();
   }
-  return count ? "" : "give a language such as chi_sim, eng or chi_sim+eng";
 }
 
 // File extensions picked up from folders.
@@ -218,7 +209,11 @@ int run_ocr(const OcrCommandOptions& o) {
     options.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_path));
     options.models = o.models;
     options.threads = std::max(1, o.threads / jobs);
+    options.languages = o.lang;
     for (int j = 0; j < jobs; ++j) pipelines.emplace_back(options);
+  } catch (const ocr::LanguageError& e) {
+    std::cerr << "edgeocr: --lang: " << e.what() << "\n";
+    return 2;
   } catch (const ocr::ModelDirNotFound& e) {
     std::cerr << "edgeocr: " << e.what() << "\n";
     return 2;
@@ -420,7 +415,8 @@ void register_ocr_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", options->quiet, "no progress line on stderr");
-  cmd->add_option("-l,--lang", options->lang, "languages, Tesseract style: chi_sim, eng, chi_sim+eng")
+  cmd->add_option("-l,--lang", options->lang, "languages, Tesseract style joined with +: chi_sim+eng (PP-OCR), ara, rus, kor, jpn, ... "
+                  "(Tesseract LSTM, package tesseract-ocr-CODE), or auto (script detected per line)")
       ->check([](const std::string& v) { return check_languages(v); })
       ->capture_default_str();
   cmd->add_option("--model-path", options->model_path, "folder with the OCR models (env EDGEOCR_MODEL_PATH; default: the first of ./models, "

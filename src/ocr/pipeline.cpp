@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "ocr/decode.h"
+#include "ocr/line_router.h"
 #include "ocr/postprocess.h"
 #include "runtime/runtime.h"
 
@@ -74,6 +75,8 @@ struct Pipeline::Impl {
   Normaliser det_normaliser;
   const int rec_height, rec_min_width, rec_max_width, rec_pack_gap;
   std::vector<runtime::Tensor> det_input{1}, cls_input{1}, rec_input{1};
+  LanguageSpec languages;
+  TesseractLines tesseract;
 
   explicit Impl(const PipelineOptions& o)
       : options(o),
@@ -87,7 +90,15 @@ struct Pipeline::Impl {
         rec_height(set.rec_height),
         rec_min_width(set.rec_min_width),
         rec_max_width(set.rec_height * kRecMaxAspect),
-        rec_pack_gap(set.rec_height) {}
+        rec_pack_gap(set.rec_height),
+        languages(parse_languages(o.languages)),
+        tesseract(tessdata_dir(o.tessdata)) {
+    prepare_languages(languages);
+  }
+
+  void prepare_languages(const LanguageSpec& spec) {
+    if (const std::string set = tesseract_languages(spec); !set.empty()) tesseract.prepare(set);
+  }
 
   std::vector<Quad> detect(const cv::Mat& image) {
     const int longest = std::max(image.cols, image.rows);
@@ -297,7 +308,7 @@ struct Pipeline::Impl {
     return mean_score(recognize(turned)) > mean_score(recognize(as_is)) + kMargin;
   }
 
-  OcrResult run_upright(const cv::Mat& input, double scale_back, int out_w, int out_h) {
+  OcrResult run_upright(const cv::Mat& input, double scale_back, int out_w, int out_h, const LanguageSpec& spec) {
     OcrResult result;
     // The recognizer's buffers from the last image would sit beside the detector's activations
     // (the peak); within an image its batches still reuse them.
@@ -305,9 +316,11 @@ struct Pipeline::Impl {
     cls.release_buffers();
     auto start = Clock::now();
     cv::Mat image = input;
-    std::vector<Quad> boxes = detect(image);
+    const float image_w = static_cast<float>(image.cols), image_h = static_cast<float>(image.rows);
+    std::vector<Quad> boxes = options.single_line ? std::vector<Quad>{Quad{Point{0, 0}, Point{image_w, 0}, Point{image_w, image_h}, Point{0, image_h}}}
+                                                  : detect(image);
     int rotation = 0;
-    if (options.detect_page_rotation && looks_sideways(boxes)) {
+    if (options.detect_page_rotation && !options.single_line && looks_sideways(boxes)) {
       cv::rotate(input, image, cv::ROTATE_90_CLOCKWISE);
       rotation = 90;
       boxes = detect(image);
@@ -322,7 +335,7 @@ struct Pipeline::Impl {
     std::vector<float> p180;
     if (options.use_classifier && !crops.empty()) {
       p180 = classify(crops);
-      if (options.detect_page_rotation && page_looks_upside_down(boxes, p180) && upside_down_reads_better(crops, boxes)) {
+      if (options.detect_page_rotation && !options.single_line && page_looks_upside_down(boxes, p180) && upside_down_reads_better(crops, boxes)) {
         const int w = image.cols, h = image.rows;  // the turned image has the same size
         rotation += 180;
         for (size_t i = 0; i < boxes.size(); ++i) {
@@ -340,7 +353,8 @@ struct Pipeline::Impl {
     result.timings.cls = ms_since(start);
 
     start = Clock::now();
-    auto texts = recognize(crops);
+    // Languages without a PP recognizer are read by Tesseract alone (route_lines below).
+    auto texts = spec.pp ? recognize(crops) : std::vector<detail::CtcResult>(crops.size());
     // A line the classifier turned is read the other way too, and the better reading kept: a
     // wrong turn must not lose the line.
     std::vector<size_t> turned;
@@ -351,24 +365,31 @@ struct Pipeline::Impl {
         turned_back.emplace_back();
         cv::rotate(crops[i], turned_back.back(), cv::ROTATE_180);
       }
-    if (!turned.empty()) {
+    if (!turned.empty() && spec.pp) {
       auto other = recognize(turned_back);
       for (size_t k = 0; k < turned.size(); ++k)
         if (reading_score(other[k]) > reading_score(texts[turned[k]])) {
           texts[turned[k]] = std::move(other[k]);
           flipped[turned[k]] = 0;
+          crops[turned[k]] = std::move(turned_back[k]);
         }
     }
+    const std::vector<LineLanguage> routed = route_lines(spec, options.route_keep_confidence, crops, flipped, texts, tesseract);
     result.timings.rec = ms_since(start);
 
     start = Clock::now();
     const auto to_output = [&](Point p) { return Point{p.x * static_cast<float>(scale_back), p.y * static_cast<float>(scale_back)}; };
     for (size_t i = 0; i < boxes.size(); ++i) {
-      if (texts[i].text.empty() || texts[i].confidence < options.rec_min_confidence) continue;
+      const bool by_tesseract = !routed[i].by_pp;
+      if (texts[i].text.empty() ||
+          texts[i].confidence < (by_tesseract ? options.tesseract_min_confidence : options.rec_min_confidence))
+        continue;
       TextLine line;
       line.text = texts[i].text;
       line.confidence = texts[i].confidence;
       line.box = boxes[i];
+      line.script = routed[i].script == Script::unknown ? "" : std::string(script_name(routed[i].script));
+      line.language = routed[i].language;
       for (auto& p : line.box) p = to_output(p);
       const bool turned_crop = detail::crop_is_turned(boxes[i]);
       for (const auto& w : texts[i].words) {
@@ -395,18 +416,23 @@ Pipeline::~Pipeline() = default;
 
 const PipelineOptions& Pipeline::options() const { return impl_->options; }
 
-OcrResult Pipeline::run(std::span<const uint8_t> encoded_image) {
+OcrResult Pipeline::run(std::span<const uint8_t> encoded_image) { return run(encoded_image, impl_->languages); }
+OcrResult Pipeline::run(const cv::Mat& bgr_image) { return run(bgr_image, impl_->languages); }
+void Pipeline::prepare_languages(const LanguageSpec& languages) { impl_->prepare_languages(languages); }
+
+OcrResult Pipeline::run(std::span<const uint8_t> encoded_image, const LanguageSpec& languages) {
   const auto start = Clock::now();
   const detail::DecodedImage decoded = detail::decode_with_size(encoded_image, impl_->options.limits);
   const double decode_ms = ms_since(start);
   const double scale_back = static_cast<double>(decoded.original_width) / decoded.bgr.cols;
-  OcrResult result = impl_->run_upright(decoded.bgr, scale_back, decoded.original_width, decoded.original_height);
+  OcrResult result = impl_->run_upright(decoded.bgr, scale_back, decoded.original_width, decoded.original_height,
+                                          languages);
   result.timings.decode = decode_ms;
   result.timings.total = ms_since(start);
   return result;
 }
 
-OcrResult Pipeline::run(const cv::Mat& bgr_image) {
+OcrResult Pipeline::run(const cv::Mat& bgr_image, const LanguageSpec& languages) {
   const auto start = Clock::now();
   if (bgr_image.empty()) throw ImageError("empty image");
   if (bgr_image.depth() != CV_8U || bgr_image.channels() != 3) throw ImageError("expected an 8-bit BGR image");
@@ -420,7 +446,7 @@ OcrResult Pipeline::run(const cv::Mat& bgr_image) {
                0, 0, cv::INTER_AREA);
   }
   const double decode_ms = ms_since(start);
-  OcrResult result = impl_->run_upright(image, static_cast<double>(bgr_image.cols) / image.cols, bgr_image.cols, bgr_image.rows);
+  OcrResult result = impl_->run_upright(image, static_cast<double>(bgr_image.cols) / image.cols, bgr_image.cols, bgr_image.rows, languages);
   result.timings.decode = decode_ms;
   result.timings.total = ms_since(start);
   return result;

@@ -14,6 +14,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "ocr/languages.h"
 #include "ocr/model_set.h"
 #include "ocr/types.h"
 
@@ -57,11 +58,25 @@ struct PipelineOptions {
   // Turn sideways pages (most boxes tall) by 90°, and upside-down pages by 180° when the
   // classifier's vote says so and the longest lines read better turned.
   bool detect_page_rotation = true;
+  // Languages (ocr/languages.h): Chinese/English lines go to the PP recognizer, other languages
+  // and scripts to Tesseract's LSTM (ocr/line_router.h); `auto` chooses per line.
+  std::string languages{kDefaultLanguages};
+  // The image is one text line (a line crop, as Tesseract's --psm 7): no detection, the whole
+  // image is read as a single line.
+  bool single_line = false;
+  std::filesystem::path tessdata;  // Tesseract language packs; empty: ocr::tessdata_dir()
+  // With Tesseract languages in play, a PP reading of Han/Latin text with at least this mean
+  // confidence is kept without asking Tesseract.
+  float route_keep_confidence = 0.9f;
+  // Lines Tesseract read are dropped below this mean word confidence instead of
+  // rec_min_confidence: its confidences run lower than the CTC ones for the same quality.
+  float tesseract_min_confidence = 0.3f;
 };
 
 class Pipeline {
  public:
-  // Loads the models; throws ModelSetError (unknown set, missing files) or runtime::ModelError.
+  // Loads the models and the Tesseract packs of options.languages; throws ModelSetError (unknown
+  // set, missing files), runtime::ModelError or LanguageError (bad code, missing pack).
   explicit Pipeline(const PipelineOptions& options);
   Pipeline(Pipeline&&) noexcept;
   Pipeline& operator=(Pipeline&&) noexcept;
@@ -69,6 +84,12 @@ class Pipeline {
 
   OcrResult run(std::span<const uint8_t> encoded_image);  // decode + run; throws ImageError
   OcrResult run(const cv::Mat& bgr_image);                 // already-decoded 8-bit BGR
+  // The same with other languages than options.languages (e.g. a request's own); loads their
+  // Tesseract packs on first use and throws LanguageError when one is missing.
+  OcrResult run(std::span<const uint8_t> encoded_image, const LanguageSpec& languages);
+  OcrResult run(const cv::Mat& bgr_image, const LanguageSpec& languages);
+  // Loads the Tesseract packs `languages` needs now; throws LanguageError when one is missing.
+  void prepare_languages(const LanguageSpec& languages);
 
   const PipelineOptions& options() const;
 

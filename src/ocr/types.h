@@ -30,6 +30,8 @@ struct TextLine {
   int row = 0;              // reading-order row index (0 = top)
   int order = 0;            // index in reading order
   std::vector<Word> words;  // empty when the engine gives none (output formats then use the line)
+  std::string script;       // writing system the line was read as ("Latin", "Han", "Arabic", ...); "" = unknown
+  std::string language;     // Tesseract-style code of the language it was read with ("chi_sim", "ara", ...)
 };
 
 struct StageTimings {  // milliseconds

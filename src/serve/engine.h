@@ -24,6 +24,7 @@ struct OcrRequest {
   std::vector<std::string> fields;    // explicit field list
   std::string schema;                 // named schema, e.g. "receipt"
   std::string models;                 // model set for this request ("" = the server's)
+  std::string lang;                   // languages as `ocr -l` ("ara+eng", "auto"; "" = the server's)
   // When the client stops waiting (request timeout from arrival); engines that wait on others
   // (the VLM) finish by then. Unset: no limit.
   std::optional<std::chrono::steady_clock::time_point> deadline;

@@ -85,6 +85,7 @@ EngineFactory make_engine_factory(const Settings& settings) {
     ocr::PipelineOptions options;
     options.model_dir = locate_models(settings);
     options.models = settings.get("models");
+    options.languages = settings.get("lang");
     options.threads = settings.get_int("threads");
     options.limits.max_bytes = static_cast<int64_t>(settings.get_double("limits.max_body_mb") * (1 << 20));
     options.limits.max_pixels = settings.get_int("limits.max_pixels");

@@ -1,5 +1,7 @@
 #include "serve/native_engine.h"
 
+#include <optional>
+
 #include "ocr/json.h"
 #include "ocr/pages.h"
 #include "ocr/render.h"
@@ -57,10 +59,20 @@ nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
                    "structured extraction (instruction / fields / schema) is not available in this build yet");
   const auto bytes = request.image();
   ocr::Pipeline& pipeline = pipeline_for(request.models);
+  std::optional<ocr::LanguageSpec> languages;
+  if (!request.lang.empty()) {
+    try {
+      languages = ocr::parse_languages(request.lang);
+      pipeline.prepare_languages(*languages);
+    } catch (const ocr::LanguageError& e) {  // e.g. a pack that is not installed
+      throw ApiError(400, "bad_parameter", std::string("lang: ") + e.what());
+    }
+  }
+  const auto run = [&](const auto& image) { return languages ? pipeline.run(image, *languages) : pipeline.run(image); };
   try {
     const std::string format = ocr::document_format(bytes);
     const bool document = format == "PDF" || format == "HEIF" || (format == "TIFF" && ocr::count_pages(bytes) > 1);
-    if (!document) return page_json(pipeline.run(bytes), request);
+    if (!document) return page_json(run(bytes), request);
     // A document: every page (up to the cap, each within the pixel limit), one response.
     ocr::PageOptions pages;
     pages.limits = pipeline.options().limits;
@@ -69,7 +81,7 @@ nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
     ocr::StageTimings total;
     std::string text;
     ocr::for_each_page(bytes, pages, [&](ocr::Page&& page) {
-      const ocr::OcrResult result = pipeline.run(page.bgr);
+      const ocr::OcrResult result = run(page.bgr);
       nlohmann::json j = page_json(result, request);
       j["page"] = page.number;
       if (!out.contains("fields") && j.contains("fields")) out["fields"] = j["fields"];

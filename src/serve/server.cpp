@@ -1,5 +1,6 @@
 #include "serve/server.h"
 
+#include "ocr/languages.h"
 #include "ocr/model_set.h"
 
 #include <algorithm>
@@ -511,6 +512,14 @@ void Server::handle_ocr(const http::Request& req, http::Response& res, bool v1) 
 
   OcrRequest request;
   request.image_data = image;
+  request.lang = param(req, "lang");
+  if (!request.lang.empty()) {
+    try {
+      ocr::parse_languages(request.lang);
+    } catch (const ocr::LanguageError& e) {
+      throw ApiError(400, "bad_parameter", std::string("lang: ") + e.what());
+    }
+  }
   bool store = true;
   if (v1) {
     request.task = param(req, "task");

@@ -1,5 +1,6 @@
 #include "serve/settings.h"
 
+#include "ocr/languages.h"
 #include "ocr/model_set.h"
 
 #include <algorithm>
@@ -21,6 +22,9 @@ const std::vector<SettingSpec>& setting_specs() {
        "../share/edgeocr/models beside the binary)"},
       {"models", "--models", "EDGEOCR_MODELS", T::String, std::string(ocr::kDefaultModelSet),
        "model set: v4 | v5 | v6-small | v6-tiny (requests may name another with `models`)"},
+      {"lang", "--lang", "EDGEOCR_LANG", T::String, std::string(ocr::kDefaultLanguages),
+       "languages, Tesseract style: chi_sim+eng (PP-OCR), ara, rus, kor, ... (Tesseract packs), auto; requests may "
+       "name others with `lang`"},
       {"fields_model", "--fields-model", "EDGEOCR_FIELDS_MODEL", T::String, "",
        "learned receipt field model (edgeocr fields train); empty = rules only"},
       {"device", "--device", "EDGEOCR_DEVICE", T::String, "cpu", "inference device (only cpu is compiled in)"},

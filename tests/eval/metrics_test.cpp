@@ -165,6 +165,38 @@ TEST(Metrics, OrderFreeCharacterCounts) {
   EXPECT_EQ(back.chars().fn, 2u);
 }
 
+TEST(Metrics, LineImageCerAndCharsPerLanguage) {
+  // A line image is one line: its reading (pieces joined by spaces) against the transcript, after
+  // the label conventions (tashkeel dropped, alif maqsura as ya, spaces collapsed).
+  EXPECT_EQ(normalized_transcript("  كَتَبَ   على "), U"كتب علي");
+  EXPECT_EQ(language_group("ar_newspaper_21"), "ar");
+  EXPECT_EQ(language_group("000"), "");
+  EngineStats stats("native");
+  Sample arabic;
+  arabic.id = "ar_1";
+  arabic.text = "كتب على";
+  ocr::OcrResult read;
+  read.lines.resize(2);
+  read.lines[0].text = "كَتَبَ";
+  read.lines[1].text = "علي";
+  stats.add(arabic, read, nullptr, 0.1);
+  Sample english;
+  english.id = "en_1";
+  english.text = "Hello";
+  ocr::OcrResult typo;
+  typo.lines.resize(1);
+  typo.lines[0].text = "Hallo";
+  stats.add(english, typo, nullptr, 0.1);
+  EXPECT_EQ(stats.exact_line_accuracy(), 0.5);
+  EXPECT_NEAR(stats.cer(), 1.0 / 12.0, 1e-9);  // one edit over 7 + 5 labelled characters
+  ASSERT_EQ(stats.chars_by_group().size(), 2u);
+  EXPECT_EQ(stats.chars_by_group().at("ar").f1(), 1.0);
+  EXPECT_EQ(stats.chars_by_group().at("en").tp, 4u);
+  const EngineStats back = EngineStats::from_json(stats.to_json());
+  EXPECT_EQ(back.chars_by_group().at("en").fn, 1u);
+  EXPECT_NE(format_table({stats}).find("char F1 % [ar]"), std::string::npos);
+}
+
 TEST(Dataset, LoadsBothLayoutsAndRejectsEmptyFolders) {
   namespace fs = std::filesystem;
   fs::path root = fs::temp_directory_path() / ("edgeocr_eval_ds_" + std::to_string(::getpid()));

@@ -405,13 +405,20 @@ TEST_F(OcrCliTest, ProgressOnATerminalOnlyAndQuietSilencesIt) {
 
 TEST_F(OcrCliTest, UsageErrorsExitTwo) {
   for (const std::string args : {"ocr", "ocr good.png --no-such-flag", "ocr good.png --format docx",
-                                 "ocr good.png --threads 0", "ocr good.png -l fra", "ocr good.png --pages 3-1",
+                                 "ocr good.png --threads 0", "ocr good.png -l 'Fr A'", "ocr good.png --pages 3-1",
                                  "nosuchcommand"}) {
     const CommandRun r = run(args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
     EXPECT_EQ(r.out, "") << args;
   }
-  EXPECT_NE(run("ocr good.png -l fra").err.find("'fra' is not available"), std::string::npos);
+  EXPECT_NE(run("ocr good.png -l 'Fr A'").err.find("'Fr A' is not a language code"), std::string::npos);
+  // A language without its Tesseract pack names the Debian package, before any image is read.
+  const CommandRun missing_pack = shell("TESSDATA_PREFIX=/nonexistent/tessdata " + edgeocr() + "ocr good.png -l ara+eng" + models());
+  EXPECT_EQ(missing_pack.exit_code, 2) << missing_pack.err;
+  EXPECT_EQ(missing_pack.out, "");
+  EXPECT_NE(missing_pack.err.find("install the Debian package tesseract-ocr-ara"), std::string::npos) << missing_pack.err;
+  const CommandRun missing_traditional = shell("TESSDATA_PREFIX=/nonexistent/tessdata " + edgeocr() + "ocr good.png -l chi_tra" + models());
+  EXPECT_NE(missing_traditional.err.find("tesseract-ocr-chi-tra"), std::string::npos) << missing_traditional.err;
   EXPECT_EQ(run("ocr --help").exit_code, 0);
   const CommandRun lang = run("ocr good.png -l chi_sim+eng");
   EXPECT_EQ(lang.exit_code, 0) << lang.err;

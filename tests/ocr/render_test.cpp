@@ -18,9 +18,9 @@ OcrResult two_lines() {
   OcrResult r;
   r.width = 400;
   r.height = 200;
-  TextLine with_words{"Total 9.00", 0.9f, rect(10, 10, 210, 40), 0, 0, {}};
+  TextLine with_words{"Total 9.00", 0.9f, rect(10, 10, 210, 40), 0, 0, {}, "", ""};
   with_words.words = {Word{"Total", 0.95f, rect(10, 10, 100, 40)}, Word{"9.00", 0.85f, rect(130, 10, 210, 40)}};
-  TextLine without_words{"a<b & \"c\"", 0.5f, rect(10, 60, 150, 90), 1, 1, {}};
+  TextLine without_words{"a<b & \"c\"", 0.5f, rect(10, 60, 150, 90), 1, 1, {}, "", ""};
   r.lines = {with_words, without_words};
   r.text = "Total 9.00\na<b & \"c\"";
   return r;

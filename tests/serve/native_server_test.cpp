@@ -235,6 +235,35 @@ TEST(NativeServer, BrokenImagesAre400AndExtractionIsExplicit) {
   EXPECT_NE(err["message"].get<std::string>().find("backend"), std::string::npos) << res->body;
 }
 
+TEST(NativeServer, LangParameterRoutesLinesAndNamesMissingPacks) {
+  TestServer ts(native_options());
+  auto c = ts.client();
+  const std::string jpeg = read_file(receipt_path());
+  // A receipt's English lines keep the PP reading under `auto`, each tagged with its script.
+  auto res = c.Post("/v1/ocr?lang=auto", jpeg, "image/jpeg");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const auto body = json::parse(res->body);
+  ASSERT_FALSE(body["lines"].empty());
+  size_t with_letters = 0, latin = 0;
+  for (const auto& line : body["lines"]) {
+    if (!line.contains("script")) continue;  // digits and punctuation only
+    ++with_letters;
+    latin += line["script"] == "Latin" && line.value("language", "") == "eng";
+  }
+  // Two lines of this receipt are Chinese.
+  EXPECT_GE(latin + 2, with_letters) << res->body;
+  EXPECT_GT(latin, 20u) << res->body;
+  // The legacy endpoint takes it too; a pack that is not installed is a 400 naming the package.
+  res = c.Post("/ocr?lang=xyz", httplib::MultipartFormDataItems{{"file", jpeg, "a.jpg", "image/jpeg"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400) << res->body;
+  EXPECT_NE(res->body.find("tesseract-ocr-xyz"), std::string::npos) << res->body;
+  res = c.Post("/v1/ocr?lang=Bad%20Code", jpeg, "image/jpeg");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400) << res->body;
+}
+
 #ifdef EDGEOCR_TEST_EDGEOCR_BINARY
 // The built `edgeocr serve` binary: flags, refusal of cuda, SIGTERM shutdown.
 TEST(EdgeocrBinary, ServeRefusesCudaAndShutsDownCleanlyOnSigterm) {

@@ -1,0 +1,149 @@
+// Recognizer routing with the real models and Tesseract packs: a page mixing Chinese, Japanese,
+// Korean, Russian and Arabic lines comes back with each line in its script, and an explicit
+// Tesseract language reads an Arabic line in logical order. Needs the packs of
+// scripts/install-deps.sh (tesseract-ocr-osd, -ara, -rus, -kor, -jpn).
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "ocr/pipeline.h"
+#include "support/text_renderer.h"
+
+namespace edgeocr::ocr {
+namespace {
+
+// A real scanned Arabic line from the shared set: FreeType alone cannot join Arabic letters, so
+// the test pastes a printed line instead of drawing one. Its transcript is the file's .gt.txt.
+const char* kArabicLine = "book_IbnAthir.Kamil__000114";
+const char* kArabicText = "والباء الموحدة. وسنينة: تصغير سن).";
+
+cv::Mat arabic_line() {
+  const auto path = test::shared_dir() / "eval" / "arabic_lines" / "lines" / (std::string(kArabicLine) + ".png");
+  cv::Mat image = cv::imread(path.string(), cv::IMREAD_COLOR);
+  if (image.empty()) throw std::runtime_error("cannot read " + path.string());
+  return image;
+}
+
+Pipeline& pipeline_for(const std::string& languages) {
+  static std::map<std::string, std::unique_ptr<Pipeline>> pipelines;
+  auto& p = pipelines[languages];
+  if (!p) {
+    PipelineOptions options;
+    options.model_dir = test::model_dir();
+    options.threads = 2;
+    options.languages = languages;
+    p = std::make_unique<Pipeline>(options);
+  }
+  return *p;
+}
+
+struct ExpectedLine {
+  std::string text, script, language;
+  int y0 = 0, y1 = 0;  // vertical extent on the page
+};
+
+// The result lines whose box centres lie in the expected line's band (the detector may split a
+// line), in reading order along the line: right to left for Arabic.
+std::vector<const TextLine*> lines_at(const OcrResult& r, const ExpectedLine& want) {
+  std::vector<const TextLine*> found;
+  for (const auto& l : r.lines) {
+    const float cy = (l.box[0].y + l.box[2].y) / 2;
+    if (cy >= static_cast<float>(want.y0) && cy <= static_cast<float>(want.y1)) found.push_back(&l);
+  }
+  const bool rtl = want.script == "Arabic";
+  std::sort(found.begin(), found.end(), [&](const TextLine* a, const TextLine* b) {
+    return rtl ? a->box[0].x > b->box[0].x : a->box[0].x < b->box[0].x;
+  });
+  return found;
+}
+
+TEST(LanguageRouting, MixedPageLinesComeBackInTheirScripts) {
+  const test::TextRenderer renderer;  // Noto Sans CJK: Han, Kana, Hangul and Cyrillic
+  const int size = 32, margin = 30, gap = 28;
+  std::vector<ExpectedLine> lines = {
+      {"北京市朝阳区建国路八十八号", "Han", "chi_sim"},
+      {"東京都のニュースをお伝えします", "Japanese", "jpn"},
+      {"서울특별시 중구 세종대로 110", "Hangul", "kor"},
+      {"Москва, улица Тверская, дом 7", "Cyrillic", "rus"},
+  };
+  const cv::Mat arabic = arabic_line();
+  int width = arabic.cols;
+  for (const auto& l : lines) width = std::max(width, renderer.text_width(l.text, size));
+  const int height = static_cast<int>(lines.size()) * (renderer.line_height(size) + gap) + arabic.rows;
+  cv::Mat page(height + 2 * margin, width + 2 * margin, CV_8UC3, cv::Scalar::all(255));
+  int y = margin;
+  for (auto& l : lines) {
+    renderer.draw(page, l.text, {margin, y}, size);
+    l.y0 = y, l.y1 = y + renderer.line_height(size);
+    y += renderer.line_height(size) + gap;
+  }
+  arabic.copyTo(page(cv::Rect(margin, y, arabic.cols, arabic.rows)));
+  lines.push_back({kArabicText, "Arabic", "ara", y, y + arabic.rows});
+
+  const OcrResult result = pipeline_for("auto").run(page);
+  for (const auto& want : lines) {
+    const auto got = lines_at(result, want);
+    ASSERT_FALSE(got.empty()) << "no line read at y " << want.y0 << ".." << want.y1 << " (" << want.text << ")";
+    std::string text;
+    for (const TextLine* l : got) {
+      EXPECT_EQ(l->script, want.script) << want.text << ": a piece read as " << l->text;
+      EXPECT_EQ(l->language, want.language) << want.text << ": a piece read as " << l->text;
+      text += (text.empty() ? "" : " ") + l->text;
+    }
+    EXPECT_LT(test::cer(want.text, text), 0.25) << want.text << " read as " << text;
+  }
+}
+
+TEST(LanguageRouting, ExplicitArabicReadsInLogicalOrder) {
+  cv::Mat page;  // the line on a white page: the detector needs a margin around the ink
+  cv::copyMakeBorder(arabic_line(), page, 30, 30, 30, 30, cv::BORDER_CONSTANT, cv::Scalar::all(255));
+  const OcrResult result = pipeline_for("ara").run(page);
+  EXPECT_EQ(result.page_rotation, 0);
+  const auto pieces = lines_at(result, {kArabicText, "Arabic", "ara", 0, page.rows});
+  ASSERT_FALSE(pieces.empty());
+  std::string text;
+  for (const TextLine* l : pieces) {
+    EXPECT_EQ(l->script, "Arabic") << l->text;
+    EXPECT_EQ(l->language, "ara");
+    text += (text.empty() ? "" : " ") + l->text;
+  }
+  // Logical order: the line's first words (rightmost on the page) come first, letters in
+  // reading order within each word.
+  const size_t first = text.find("الباء"), second = text.find("الموحدة");
+  ASSERT_NE(first, std::string::npos) << text;
+  ASSERT_NE(second, std::string::npos) << text;
+  EXPECT_LT(first, second) << text;
+  // The detector cuts the end of this line into small pieces that read poorly; a reversed or
+  // Latin reading would be near 1.
+  EXPECT_LT(test::cer(kArabicText, text), 0.5) << text;
+}
+
+TEST(LanguageRouting, ChineseAndEnglishDefaultNeverAsksTesseract) {
+  // The default languages read a Korean line with the PP recognizer only: no Hangul comes back.
+  const test::TextRenderer renderer;
+  const test::Page page = test::render_line(renderer, "서울특별시 중구 세종대로", 32);
+  const OcrResult result = pipeline_for("chi_sim+eng").run(page.image);
+  for (const auto& l : result.lines) EXPECT_NE(l.script, "Hangul") << l.text;
+}
+
+TEST(LanguageRouting, MissingPackIsAClearError) {
+  PipelineOptions options;
+  options.model_dir = test::model_dir();
+  options.languages = "ara+xyz";
+  try {
+    Pipeline p(options);
+    FAIL() << "no error for the missing xyz pack";
+  } catch (const LanguageError& e) {
+    EXPECT_NE(std::string(e.what()).find("tesseract-ocr-xyz"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace edgeocr::ocr

@@ -1,0 +1,71 @@
+// Language codes, scripts of text and language-pack lookup (no models, no Tesseract run).
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "ocr/languages.h"
+
+namespace edgeocr::ocr {
+namespace {
+
+TEST(Languages, ChineseAndEnglishGoToPpOthersToTesseract) {
+  const LanguageSpec pp = parse_languages("chi_sim+eng");
+  EXPECT_TRUE(pp.pp);
+  EXPECT_FALSE(pp.automatic);
+  EXPECT_TRUE(pp.tesseract.empty());
+  EXPECT_TRUE(parse_languages("zh+en").tesseract.empty());
+  const LanguageSpec mixed = parse_languages("ara+eng+ara+rus");
+  EXPECT_TRUE(mixed.pp);
+  EXPECT_EQ(mixed.tesseract, (std::vector<std::string>{"ara", "rus"}));
+  const LanguageSpec arabic = parse_languages("ara");
+  EXPECT_FALSE(arabic.pp);
+  const LanguageSpec automatic = parse_languages("auto");
+  EXPECT_TRUE(automatic.automatic);
+  EXPECT_TRUE(automatic.pp);
+}
+
+TEST(Languages, MalformedCodesAreErrors) {
+  for (const char* bad : {"", "+", "eng+", "Fr A", "ara;rm", "auto+eng", "../../etc/passwd"})
+    EXPECT_THROW(parse_languages(bad), LanguageError) << bad;
+}
+
+TEST(Languages, MissingPackNamesTheDebianPackage) {
+  EXPECT_EQ(debian_language_package("chi_tra"), "tesseract-ocr-chi-tra");
+  const auto dir = std::filesystem::temp_directory_path() / "edgeocr_languages_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "ara.traineddata") << "x";
+  EXPECT_TRUE(language_pack_installed(dir, "ara"));
+  EXPECT_NO_THROW(require_language_packs(dir, {"ara"}));
+  try {
+    require_language_packs(dir, {"ara", "kor"});
+    FAIL() << "kor is not in " << dir;
+  } catch (const LanguageError& e) {
+    EXPECT_NE(std::string(e.what()).find("tesseract-ocr-kor"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(tessdata_dir("/x/tessdata"), std::filesystem::path("/x/tessdata"));
+}
+
+TEST(Languages, DominantScriptOfText) {
+  EXPECT_EQ(dominant_script("Total 12.50"), Script::latin);
+  EXPECT_EQ(dominant_script("Ärger über Straße"), Script::latin);
+  EXPECT_EQ(dominant_script("合计：12.50元"), Script::han);
+  EXPECT_EQ(dominant_script("東京都のニュース"), Script::japanese);
+  EXPECT_EQ(dominant_script("서울 날씨 2024"), Script::hangul);
+  EXPECT_EQ(dominant_script("والباء الموحدة"), Script::arabic);
+  EXPECT_EQ(dominant_script("שלום"), Script::hebrew);
+  EXPECT_EQ(dominant_script("Москва, ул. Ленина 5"), Script::cyrillic);
+  EXPECT_EQ(dominant_script("Αθήνα"), Script::greek);
+  EXPECT_EQ(dominant_script("नमस्ते दुनिया"), Script::devanagari);
+  EXPECT_EQ(dominant_script("สวัสดีครับ"), Script::thai);
+  EXPECT_EQ(dominant_script("12.50 -- %"), Script::unknown);
+  EXPECT_EQ(dominant_script("\xff\xfe"), Script::unknown);  // malformed UTF-8 is no letter
+  EXPECT_EQ(script_from_name("Katakana"), Script::japanese);
+  EXPECT_EQ(script_name(Script::arabic), "Arabic");
+  EXPECT_EQ(auto_language(Script::hangul), "kor");
+  EXPECT_EQ(auto_language(Script::latin), "");
+}
+
+}  // namespace
+}  // namespace edgeocr::ocr
