@@ -10,7 +10,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include "serve/settings.h"
+#include "settings/settings.h"
 
 namespace edgeocr::serve {
 namespace {
@@ -90,7 +90,7 @@ std::string key_hash_from_entry(const std::string& entry, const std::string& whe
   std::string hex = entry.rfind("sha256:", 0) == 0 ? entry.substr(7) : entry;
   auto raw = hex_decode(hex);
   if (!raw || raw->size() != SHA256_DIGEST_LENGTH)
-    throw ConfigError(where + ": API key must be stored as sha256:<64 hex digits> (make one with `edgeocr serve --new-api-key`)");
+    throw settings::ConfigError(where + ": API key must be stored as sha256:<64 hex digits> (make one with `edgeocr serve --new-api-key`)");
   return *raw;
 }
 
@@ -140,7 +140,7 @@ std::string api_key_entry(const std::string& key) { return "sha256:" + hex_encod
 
 Authenticator Authenticator::from_file(const std::filesystem::path& file) {
   std::ifstream in(file);
-  if (!in) throw ConfigError("cannot read auth file " + file.string());
+  if (!in) throw settings::ConfigError("cannot read auth file " + file.string());
   std::stringstream text;
   text << in.rdbuf();
   return from_text(text.str(), file.string());
@@ -151,9 +151,9 @@ Authenticator Authenticator::from_text(const std::string& text, const std::strin
   const auto add_user = [&](const std::string& name, const std::string& encoded, bool read_only) {
     auto parsed = parse_password_hash(encoded);
     if (!parsed)
-      throw ConfigError(origin + ": user '" + name +
+      throw settings::ConfigError(origin + ": user '" + name +
                         "': password must be a pbkdf2-sha256$... hash (make one with `edgeocr serve --hash-password`)");
-    if (name.empty() || name.find(':') != std::string::npos) throw ConfigError(origin + ": bad user name '" + name + "'");
+    if (name.empty() || name.find(':') != std::string::npos) throw settings::ConfigError(origin + ": bad user name '" + name + "'");
     auth.users_[name] = User{{name, read_only}, parsed->iterations, parsed->salt, parsed->hash};
   };
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -171,10 +171,15 @@ Authenticator Authenticator::from_text(const std::string& text, const std::strin
       for (const auto& u : doc.value("users", nlohmann::json::array()))
         add_user(u.at("name").get<std::string>(), u.at("password").get<std::string>(), u.value("read_only", false));
     } catch (const nlohmann::json::exception& e) {
-      throw ConfigError(origin + ": " + e.what());
+      throw settings::ConfigError(origin + ": " + e.what());
     }
   } else {
-    const auto entries = parse_toml_subset(text, origin);
+    const auto entries = settings::read_toml(text, origin);
+    const auto string_value = [&origin](const std::string& key, const settings::TomlValue& value) {
+      if (value.type != settings::Type::String)
+        throw settings::ConfigError(origin + ":" + std::to_string(value.line) + ": '" + key + "' must be a string");
+      return value.text;
+    };
     for (const auto& [key, value] : entries) {
       const auto dot = key.find('.');
       const std::string section = dot == std::string::npos ? "" : key.substr(0, dot);
@@ -182,25 +187,25 @@ Authenticator Authenticator::from_text(const std::string& text, const std::strin
       if (section == "api_keys") {
         Key k;
         k.principal.name = name;
-        k.sha256 = key_hash_from_entry(value, origin);
+        k.sha256 = key_hash_from_entry(string_value(key, value), origin);
         auth.keys_.push_back(std::move(k));
       } else if (section == "users") {
-        add_user(name, value, false);
+        add_user(name, string_value(key, value), false);
       } else if (section != "read_only") {
-        throw ConfigError(origin + ": unknown entry '" + key + "' (sections: api_keys, users, read_only)");
+        throw settings::ConfigError(origin + ": unknown entry '" + key + "' (sections: api_keys, users, read_only)");
       }
     }
     for (const auto& [key, value] : entries) {
-      if (key.rfind("read_only.", 0) != 0 || value != "true") continue;
+      if (key.rfind("read_only.", 0) != 0 || value.text != "true") continue;
       const std::string name = key.substr(10);
       bool found = false;
       for (auto& k : auth.keys_)
         if (k.principal.name == name) k.principal.read_only = found = true;
       if (auto it = auth.users_.find(name); it != auth.users_.end()) it->second.principal.read_only = found = true;
-      if (!found) throw ConfigError(origin + ": read_only names unknown user or key '" + name + "'");
+      if (!found) throw settings::ConfigError(origin + ": read_only names unknown user or key '" + name + "'");
     }
   }
-  if (auth.keys_.empty() && auth.users_.empty()) throw ConfigError(origin + ": no api_keys and no users");
+  if (auth.keys_.empty() && auth.users_.empty()) throw settings::ConfigError(origin + ": no api_keys and no users");
   return auth;
 }
 

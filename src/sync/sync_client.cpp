@@ -25,13 +25,6 @@ namespace {
 
 constexpr int kThumbnailMaxSide = 320;
 
-std::string trim(const std::string& text) {
-  auto begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  auto end = text.find_last_not_of(" \t\r\n");
-  return text.substr(begin, end - begin + 1);
-}
-
 struct ParsedUrl {
   std::string host;
   int port = 443;
@@ -105,80 +98,21 @@ const char* image_mode_name(ImageMode mode) {
   return "none";
 }
 
-std::map<std::string, std::string> read_sync_keys(const std::filesystem::path& config_file) {
-  return read_config_keys(config_file, "sync.");
-}
-
-std::map<std::string, std::string> read_config_keys(const std::filesystem::path& config_file, const std::string& prefix) {
-  std::ifstream in(config_file);
-  if (!in) throw std::invalid_argument("cannot read config file " + config_file.string());
-  std::map<std::string, std::string> keys;
-  std::string section;
-  std::string line;
-  int line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    std::string text = trim(line);
-    if (text.empty() || text[0] == '#') continue;
-    if (text.front() == '[') {
-      if (text.back() != ']') throw std::invalid_argument(config_file.string() + ":" + std::to_string(line_number) + ": bad section");
-      section = trim(text.substr(1, text.size() - 2));
-      continue;
-    }
-    auto eq = text.find('=');
-    if (eq == std::string::npos) {
-      throw std::invalid_argument(config_file.string() + ":" + std::to_string(line_number) + ": expected key = value");
-    }
-    std::string key = trim(text.substr(0, eq));
-    std::string value = trim(text.substr(eq + 1));
-    if (!value.empty() && (value.front() == '"' || value.front() == '\'')) {
-      auto close = value.find(value.front(), 1);
-      if (close == std::string::npos) {
-        throw std::invalid_argument(config_file.string() + ":" + std::to_string(line_number) + ": unterminated string");
-      }
-      value = value.substr(1, close - 1);
-    } else {
-      auto hash = value.find('#');
-      if (hash != std::string::npos) value = trim(value.substr(0, hash));
-    }
-    std::string full = section.empty() ? key : section + "." + key;
-    if (full.rfind(prefix, 0) == 0) keys[full] = value;
-  }
-  return keys;
-}
-
-SyncConfig SyncConfig::from_keys(const std::map<std::string, std::string>& keys) {
+SyncConfig SyncConfig::from_settings(const settings::Settings& settings) {
   SyncConfig config;
-  auto get = [&](const char* name) -> const std::string* {
-    auto it = keys.find(name);
-    return it == keys.end() ? nullptr : &it->second;
-  };
-  auto number = [&](const char* name, double low, double high) -> std::optional<double> {
-    const std::string* text = get(name);
-    if (!text) return std::nullopt;
-    try {
-      size_t used = 0;
-      double value = std::stod(*text, &used);
-      if (used != text->size() || !(value >= low && value <= high)) throw std::invalid_argument("range");
-      return value;
-    } catch (const std::exception&) {
-      throw std::invalid_argument(std::string(name) + " must be a number in [" + std::to_string(low) + ", " +
-                                  std::to_string(high) + "] (got '" + *text + "')");
-    }
-  };
-  if (auto* v = get("sync.url")) config.url = *v;
-  if (auto* v = get("sync.ca")) config.ca = *v;
-  if (auto* v = get("sync.client_cert")) config.client_cert = *v;
-  if (auto* v = get("sync.client_key")) config.client_key = *v;
-  if (auto* v = get("sync.key_file")) config.key_file = *v;
-  if (auto* v = get("sync.key_id")) config.key_id = *v;
-  if (auto* v = get("sync.store_id")) config.store_id = *v;
-  if (auto* v = get("sync.images")) config.images = parse_image_mode(*v);
-  if (auto v = number("sync.interval", 0.05, 86400)) config.interval_s = *v;
-  if (auto v = number("sync.batch_size", 1, 10000)) config.batch_size = static_cast<int>(*v);
-  if (auto v = number("sync.timeout", 0.1, 3600)) config.timeout_s = *v;
-  if (auto v = number("sync.batch_bytes", 1024, 1 << 30)) config.batch_bytes = static_cast<int64_t>(*v);
-  if (auto v = number("sync.max_backoff", 0.1, 86400)) config.max_backoff_s = *v;
+  config.url = settings.get("sync.url");
+  config.ca = settings.get("sync.ca");
+  config.client_cert = settings.get("sync.client_cert");
+  config.client_key = settings.get("sync.client_key");
+  config.key_file = settings.get("sync.key_file");
+  config.key_id = settings.get("sync.key_id");
+  config.store_id = settings.get("sync.store_id");
+  config.images = parse_image_mode(settings.get("sync.images"));
+  config.interval_s = settings.get_double("sync.interval");
+  config.batch_size = static_cast<int>(settings.get_int("sync.batch_size"));
+  config.timeout_s = settings.get_double("sync.timeout");
+  config.batch_bytes = settings.get_int("sync.batch_bytes");
+  config.max_backoff_s = settings.get_double("sync.max_backoff");
   return config;
 }
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "serve/settings.h"
+#include "settings/settings.h"
 
 using namespace edgeocr::serve;
 
@@ -58,10 +58,10 @@ TEST(Auth, TomlFile) {
 }
 
 TEST(Auth, RejectsPlaintextSecretsAndEmptyFiles) {
-  EXPECT_THROW(Authenticator::from_text(R"({"users": [{"name": "a", "password": "hunter2"}]})", "f"), ConfigError);
-  EXPECT_THROW(Authenticator::from_text(R"({"api_keys": [{"name": "a", "sha256": "short"}]})", "f"), ConfigError);
-  EXPECT_THROW(Authenticator::from_text("{}", "f"), ConfigError);
-  EXPECT_THROW(Authenticator::from_text("{not json", "f"), ConfigError);
+  EXPECT_THROW(Authenticator::from_text(R"({"users": [{"name": "a", "password": "hunter2"}]})", "f"), edgeocr::settings::ConfigError);
+  EXPECT_THROW(Authenticator::from_text(R"({"api_keys": [{"name": "a", "sha256": "short"}]})", "f"), edgeocr::settings::ConfigError);
+  EXPECT_THROW(Authenticator::from_text("{}", "f"), edgeocr::settings::ConfigError);
+  EXPECT_THROW(Authenticator::from_text("{not json", "f"), edgeocr::settings::ConfigError);
   EXPECT_THROW(Authenticator::from_text("[read_only]\nghost = true\n[api_keys]\nk = \"" + api_key_entry("x") + "\"\n", "f"),
-               ConfigError);
+               edgeocr::settings::ConfigError);
 }

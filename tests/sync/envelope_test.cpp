@@ -100,18 +100,24 @@ TEST(SyncConfig, ReadsKeysAndRejectsBadValues) {
   testing::TempDir dir;
   auto file = dir.path() / "edgeocr.toml";
   std::ofstream(file) << "port = 8000\n[sync]\nurl = \"https://ho.example:9443/edge\"  # comment\n"
-                         "store_id = 'shop-7'\ninterval = 15\nbatch_size = 50\nimages = thumbnail\n";
-  SyncConfig config = SyncConfig::from_keys(read_sync_keys(file));
+                         "store_id = 'shop-7'\ninterval = 15\nbatch_size = 50\nimages = \"thumbnail\"\n";
+  const auto sync_specs = settings::specs_named({"sync."});
+  const auto no_env = [](const char*) -> const char* { return nullptr; };
+  const auto resolve = [&](const std::map<std::string, std::string>& flags) {
+    return SyncConfig::from_settings(settings::resolve(sync_specs, flags, no_env));
+  };
+  SyncConfig config = resolve({{"config", file.string()}});
   EXPECT_EQ(config.url, "https://ho.example:9443/edge");
   EXPECT_EQ(config.store_id, "shop-7");
   EXPECT_DOUBLE_EQ(config.interval_s, 15);
   EXPECT_EQ(config.batch_size, 50);
   EXPECT_EQ(config.images, ImageMode::thumbnail);
-  EXPECT_THROW(SyncConfig::from_keys({{"sync.images", "some"}}), std::invalid_argument);
-  EXPECT_THROW(SyncConfig::from_keys({{"sync.batch_size", "0"}}), std::invalid_argument);
-  EXPECT_THROW(SyncConfig::from_keys({{"sync.interval", "soon"}}), std::invalid_argument);
-  SyncConfig plain_http = SyncConfig::from_keys({{"sync.url", "http://ho:80"}, {"sync.store_id", "s"},
-                                                 {"sync.key_file", "k"}, {"sync.ca", file.string()}});
+  EXPECT_DOUBLE_EQ(resolve({}).max_backoff_s, 300);  // the declared default
+  EXPECT_THROW(resolve({{"sync.images", "some"}}), settings::ConfigError);
+  EXPECT_THROW(resolve({{"sync.batch_size", "0"}}), settings::ConfigError);
+  EXPECT_THROW(resolve({{"sync.interval", "soon"}}), settings::ConfigError);
+  SyncConfig plain_http = resolve({{"sync.url", "http://ho:80"}, {"sync.store_id", "s"}, {"sync.key_file", "k"},
+                                   {"sync.ca", file.string()}});
   EXPECT_THROW(plain_http.validate(), std::invalid_argument);
 }
 
