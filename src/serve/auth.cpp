@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "common/base64.h"
 #include "settings/settings.h"
 
 namespace edgeocr::serve {
@@ -78,8 +79,8 @@ std::optional<ParsedHash> parse_password_hash(const std::string& encoded) {
   } catch (const std::exception&) {
     return std::nullopt;
   }
-  auto salt = base64_decode(parts[2]);
-  auto hash = base64_decode(parts[3]);
+  auto salt = common::base64_decode(parts[2]);
+  auto hash = common::base64_decode(parts[3]);
   if (p.iterations < 1000 || !salt || !hash || salt->size() < 8 || hash->size() < 16) return std::nullopt;
   p.salt = *salt;
   p.hash = *hash;
@@ -96,32 +97,11 @@ std::string key_hash_from_entry(const std::string& entry, const std::string& whe
 
 }  // namespace
 
-std::string base64_encode(const std::string& raw) {
-  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> base64_decode(const std::string& text) {
-  if (text.empty() || text.size() % 4) return std::nullopt;
-  std::string out(3 * text.size() / 4 + 1, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t padding = 0;
-  if (text.back() == '=') ++padding;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
-}
-
 std::string hash_password(const std::string& password, int iterations) {
   std::string salt(16, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), 16) != 1) throw std::runtime_error("no randomness");
-  return "pbkdf2-sha256$" + std::to_string(iterations) + "$" + base64_encode(salt) + "$" +
-         base64_encode(pbkdf2(password, salt, iterations, 32));
+  return "pbkdf2-sha256$" + std::to_string(iterations) + "$" + common::base64_encode(salt) + "$" +
+         common::base64_encode(pbkdf2(password, salt, iterations, 32));
 }
 
 bool verify_password(const std::string& password, const std::string& encoded) {
@@ -218,7 +198,7 @@ std::optional<Principal> Authenticator::authenticate(const std::string& header) 
     return match;
   }
   if (header.rfind("Basic ", 0) == 0) {
-    auto decoded = base64_decode(header.substr(6));
+    auto decoded = common::base64_decode(header.substr(6));
     if (!decoded) return std::nullopt;
     const auto colon = decoded->find(':');
     if (colon == std::string::npos) return std::nullopt;

@@ -2,14 +2,10 @@
 
 #include <algorithm>
 
+#include "common/text.h"
+
 namespace edgeocr::settings {
 namespace {
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
 
 std::string describe(const Spec& spec) {
   std::string text = spec.help;
@@ -28,7 +24,7 @@ CommandSettings::CommandSettings(CLI::App& command, std::vector<const Spec*> spe
     specs_.insert(specs_.begin(), find_spec("config"));
   for (const Spec* spec : specs_) {
     CLI::Option* option = command.add_option(spec->flag, (*values_)[spec->key], describe(*spec));
-    option->type_name(upper(type_name(spec->type)));
+    option->type_name(common::ascii_upper(type_name(spec->type)));
     if (!spec->default_value.empty()) option->default_str(spec->default_value);
     options_[spec->key] = option;
   }

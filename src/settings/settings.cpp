@@ -10,17 +10,13 @@
 
 #include <toml++/toml.h>
 
+#include "common/text.h"
+
 namespace edgeocr::settings {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::optional<bool> parse_bool(std::string_view text) {
-  const std::string l = lower(text);
+  const std::string l = common::ascii_lower(text);
   if (l == "true" || l == "1" || l == "yes" || l == "on") return true;
   if (l == "false" || l == "0" || l == "no" || l == "off") return false;
   return std::nullopt;

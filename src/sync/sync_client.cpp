@@ -17,6 +17,7 @@
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/base64.h"
 #include "sync/archive_link.h"
 #include "sync/sender_lock.h"
 
@@ -205,7 +206,7 @@ std::string SyncClient::build_plaintext(const Batch& batch) const {
       if (!bytes.empty()) {
         record["image"] = {{"kind", image_mode_name(config_.images)},
                            {"content_type", content_type_for(bytes)},
-                           {"data", base64_encode(bytes)}};
+                           {"data", common::base64_encode(bytes)}};
       }
     }
     records.push_back(std::move(record));

@@ -6,16 +6,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/text.h"
+
 namespace edgeocr::vlm {
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-}  // namespace
 
 std::string_view to_string(BackendKind kind) {
   switch (kind) {
@@ -27,7 +20,7 @@ std::string_view to_string(BackendKind kind) {
 }
 
 BackendKind parse_backend(std::string_view name) {
-  const std::string n = lower(name);
+  const std::string n = common::ascii_lower(name);
   if (n == "native") return BackendKind::native;
   if (n == "openai" || n == "vllm") return BackendKind::openai;
   if (n == "hybrid") return BackendKind::hybrid;

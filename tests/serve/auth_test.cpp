@@ -2,13 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "common/base64.h"
 #include "settings/settings.h"
 
 using namespace edgeocr::serve;
 
 namespace {
 std::string basic(const std::string& user, const std::string& password) {
-  return "Basic " + base64_encode(user + ":" + password);
+  return "Basic " + edgeocr::common::base64_encode(user + ":" + password);
 }
 }  // namespace
 

@@ -19,6 +19,7 @@
 #include "process_util.h"
 #include "seed.h"
 #include "sync/archive_link.h"
+#include "common/base64.h"
 #include "sync/envelope.h"
 #include "sync/sync_client.h"
 
@@ -363,9 +364,9 @@ TEST_F(SyncE2E, SecurityForgedTamperedReplayedAndPlaintextBatchesAreRefused) {
 
   // A flipped byte in the ciphertext.
   Envelope tampered = seal(key_a, "shop-a", "batch-a2", plaintext("shop-a", "batch-a2", "rec-a2"));
-  std::string bytes = base64_decode(tampered.ciphertext_b64);
+  std::string bytes = *common::base64_decode(tampered.ciphertext_b64);
   bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
-  tampered.ciphertext_b64 = base64_encode(bytes);
+  tampered.ciphertext_b64 = common::base64_encode(bytes);
   EXPECT_EQ(post(envelope_to_json(tampered)), 422);
 
   // Encrypted with another store's key, claiming store A (with A's key id, then B's).
