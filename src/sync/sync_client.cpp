@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/base64.h"
+#include "common/prometheus.h"
 #include "sync/archive_link.h"
 #include "sync/sender_lock.h"
 
@@ -367,33 +368,22 @@ double backoff_delay_s(int attempt, double base_s, double max_s) {
 }
 
 std::string status_metrics_text(const OutboxStatus& status) {
-  double now_s = static_cast<double>(unix_now_ms()) / 1000.0;
-  std::ostringstream out;
-  out << "# HELP edgeocr_sync_pending_records Records in the outbox not yet acknowledged by head office.\n"
-      << "# TYPE edgeocr_sync_pending_records gauge\n"
-      << "edgeocr_sync_pending_records " << status.pending << "\n"
-      << "# HELP edgeocr_sync_oldest_pending_age_seconds Age of the oldest record in the outbox (0 if empty).\n"
-      << "# TYPE edgeocr_sync_oldest_pending_age_seconds gauge\n"
-      << "edgeocr_sync_oldest_pending_age_seconds "
-      << (status.oldest_pending_unix_ms ? std::max(0.0, now_s - static_cast<double>(*status.oldest_pending_unix_ms) / 1000.0) : 0.0)
-      << "\n"
-      << "# HELP edgeocr_sync_last_success_timestamp_seconds Unix time of the last acknowledged batch (0 if never).\n"
-      << "# TYPE edgeocr_sync_last_success_timestamp_seconds gauge\n"
-      << "edgeocr_sync_last_success_timestamp_seconds "
-      << (status.last_success_unix_ms ? static_cast<double>(*status.last_success_unix_ms) / 1000.0 : 0.0) << "\n"
-      << "# HELP edgeocr_sync_last_error_timestamp_seconds Unix time of the last failed push (0 if never).\n"
-      << "# TYPE edgeocr_sync_last_error_timestamp_seconds gauge\n"
-      << "edgeocr_sync_last_error_timestamp_seconds "
-      << (status.last_error_unix_ms ? static_cast<double>(*status.last_error_unix_ms) / 1000.0 : 0.0) << "\n"
-      << "# HELP edgeocr_sync_last_push_failed 1 if the most recent push failed, else 0.\n"
-      << "# TYPE edgeocr_sync_last_push_failed gauge\n"
-      << "edgeocr_sync_last_push_failed " << (status.last_error.empty() ? 0 : 1) << "\n"
-      << "# HELP edgeocr_sync_dead_letter_records Records the collector refused on their own (see sync requeue).\n"
-      << "# TYPE edgeocr_sync_dead_letter_records gauge\n"
-      << "edgeocr_sync_dead_letter_records " << status.dead_letter << "\n"
-      << "# HELP edgeocr_sync_delivered_records_total Records acknowledged by head office.\n"
-      << "# TYPE edgeocr_sync_delivered_records_total counter\n"
-      << "edgeocr_sync_delivered_records_total " << status.delivered_total << "\n";
+  const double now_s = static_cast<double>(unix_now_ms()) / 1000.0;
+  const auto seconds = [](const std::optional<int64_t>& ms) { return ms ? static_cast<double>(*ms) / 1000.0 : 0.0; };
+  common::PrometheusText out;
+  out.gauge("edgeocr_sync_pending_records", "Records in the outbox not yet acknowledged by head office.",
+            static_cast<double>(status.pending));
+  out.gauge("edgeocr_sync_oldest_pending_age_seconds", "Age of the oldest record in the outbox (0 if empty).",
+            status.oldest_pending_unix_ms ? std::max(0.0, now_s - seconds(status.oldest_pending_unix_ms)) : 0.0);
+  out.gauge("edgeocr_sync_last_success_timestamp_seconds", "Unix time of the last acknowledged batch (0 if never).",
+            seconds(status.last_success_unix_ms));
+  out.gauge("edgeocr_sync_last_error_timestamp_seconds", "Unix time of the last failed push (0 if never).",
+            seconds(status.last_error_unix_ms));
+  out.gauge("edgeocr_sync_last_push_failed", "1 if the most recent push failed, else 0.", status.last_error.empty() ? 0 : 1);
+  out.gauge("edgeocr_sync_dead_letter_records", "Records the collector refused on their own (see sync requeue).",
+            static_cast<double>(status.dead_letter));
+  out.counter("edgeocr_sync_delivered_records_total", "Records acknowledged by head office.",
+              static_cast<double>(status.delivered_total));
   return out.str();
 }
 
@@ -494,8 +484,10 @@ std::string SyncWorker::metrics_text() {
   } catch (const std::exception& e) {
     text = "# sync status unavailable: " + std::string(e.what()) + "\n";
   }
-  text += "# TYPE edgeocr_sync_push_failures_total counter\nedgeocr_sync_push_failures_total " +
-          std::to_string(failures_total_.load()) + "\n";
+  common::PrometheusText failures;
+  failures.counter("edgeocr_sync_push_failures_total", "Failed pushes to head office.",
+                   static_cast<double>(failures_total_.load()));
+  text += failures.str();
   return text;
 }
 
