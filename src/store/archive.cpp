@@ -48,22 +48,8 @@ const std::vector<Migration>& own_migrations() {
 using sqlite::exec;
 using sqlite::Statement;
 using sqlite::Transaction;
-
-const char* kRecordColumns =
-    "seq, id, created_at, image_sha256, image_ext, result_json, fields_json, text";
-
-Record read_record(Statement& st) {
-  Record r;
-  r.seq = st.integer(0);
-  r.id = st.text(1);
-  r.created_at = st.text(2);
-  r.image_sha256 = st.text(3);
-  r.image_ext = st.text(4);
-  r.result_json = st.text(5);
-  r.fields_json = st.text(6);
-  r.text = st.text(7);
-  return r;
-}
+using sqlite::kRecordColumns;
+using sqlite::read_record;
 
 void fsync_path(const fs::path& path, int flags) {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC);

@@ -56,4 +56,8 @@ class Transaction {
   bool committed_ = false;
 };
 
+// The archive's record columns, in the order read_record() reads them ("SELECT " + kRecordColumns).
+extern const char* const kRecordColumns;
+Record read_record(Statement& st);
+
 }  // namespace edgeocr::store::sqlite

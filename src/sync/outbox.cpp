@@ -322,8 +322,8 @@ int64_t Outbox::backfill(const std::string& since, const std::function<OutboxIte
     Transaction tx(db_);
     std::vector<store::Record> chunk;
     {
-      Statement st(db_, "SELECT r.seq, r.id, r.created_at, r.image_sha256, r.image_ext, r.result_json, r.fields_json, "
-                        "r.text FROM records r WHERE r.seq > ? AND r.created_at >= ? "
+      Statement st(db_, std::string("SELECT ") + store::sqlite::kRecordColumns +
+                            " FROM records r WHERE r.seq > ? AND r.created_at >= ? "
                         "AND NOT EXISTS (SELECT 1 FROM sync_outbox o WHERE o.record_id = r.id) "
                         "AND NOT EXISTS (SELECT 1 FROM sync_dead_letter d WHERE d.record_id = r.id) "
                         "AND NOT EXISTS (SELECT 1 FROM sync_delivered s WHERE s.record_id = r.id) "
@@ -331,18 +331,7 @@ int64_t Outbox::backfill(const std::string& since, const std::function<OutboxIte
       st.bind(1, after_seq);
       st.bind(2, since);
       st.bind(3, kChunk);
-      while (st.step()) {
-        store::Record record;
-        record.seq = st.integer(0);
-        record.id = st.text(1);
-        record.created_at = st.text(2);
-        record.image_sha256 = st.text(3);
-        record.image_ext = st.text(4);
-        record.result_json = st.text(5);
-        record.fields_json = st.text(6);
-        record.text = st.text(7);
-        chunk.push_back(std::move(record));
-      }
+      while (st.step()) chunk.push_back(store::sqlite::read_record(st));
     }
     if (chunk.empty()) return enqueued;
     for (const store::Record& record : chunk) {
