@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 
 #include "common/base64.h"
+#include "common/text.h"
 #include "settings/settings.h"
 
 namespace edgeocr::serve {
@@ -52,15 +53,6 @@ std::optional<std::string> hex_decode(const std::string& hex) {
   return out;
 }
 
-std::string hex_encode(const std::string& raw) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
 
 struct ParsedHash {
   int iterations;
@@ -112,11 +104,11 @@ bool verify_password(const std::string& password, const std::string& encoded) {
 std::pair<std::string, std::string> new_api_key() {
   std::string raw(24, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), 24) != 1) throw std::runtime_error("no randomness");
-  std::string key = "eo_" + hex_encode(raw);
+  std::string key = "eo_" + common::hex_encode(raw);
   return {key, api_key_entry(key)};
 }
 
-std::string api_key_entry(const std::string& key) { return "sha256:" + hex_encode(sha256_raw(key)); }
+std::string api_key_entry(const std::string& key) { return "sha256:" + common::hex_encode(sha256_raw(key)); }
 
 Authenticator Authenticator::from_file(const std::filesystem::path& file) {
   std::ifstream in(file);

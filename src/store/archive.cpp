@@ -17,6 +17,7 @@
 #include <openssl/sha.h>
 #include <sqlite3.h>
 
+#include "common/text.h"
 #include "common/uuid.h"
 #include "store/sqlite.h"
 
@@ -160,13 +161,7 @@ std::string csv_field(const std::string& value) {
 std::string sha256_hex(std::span<const uint8_t> bytes) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   SHA256(bytes.data(), bytes.size(), digest.data());
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : digest) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
+  return common::hex_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 std::string utc_now_iso8601() {

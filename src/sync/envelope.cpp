@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "common/base64.h"
+#include "common/text.h"
 
 namespace edgeocr::sync {
 namespace {
@@ -47,14 +48,7 @@ std::string associated_data(const Envelope& env) {
 }
 
 std::string to_hex(const unsigned char* data, size_t size) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (size_t i = 0; i < size; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 15];
-  }
-  return out;
+  return common::hex_encode(std::string_view(reinterpret_cast<const char*>(data), size));
 }
 
 int hex_value(char c) {
