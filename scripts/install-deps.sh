@@ -35,6 +35,7 @@ RUNTIME=(
   libpoppler-cpp0v5
   libheif1
   libtiff6
+  libtomlplusplus3
 )
 BUILD=(
   build-essential
@@ -58,6 +59,7 @@ BUILD=(
   libssl-dev
   libspdlog-dev
   libcli11-dev
+  libtomlplusplus-dev
   libfreetype-dev
   libtesseract-dev
   libpq-dev

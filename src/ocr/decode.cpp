@@ -9,7 +9,6 @@
 #include <zlib.h>
 
 namespace edgeocr::ocr {
-namespace detail {
 namespace {
 
 uint32_t be16(const uint8_t* p) { return (uint32_t{p[0]} << 8) | p[1]; }
@@ -115,6 +114,7 @@ std::optional<HeaderInfo> probe_header(std::span<const uint8_t> b) {
   return info;
 }
 
+namespace detail {
 namespace {
 // A complete JPEG ends with the EOI marker (possibly followed by a little padding); libjpeg
 // decodes a truncated file into a half-grey image with only a warning, so check it here.
@@ -147,7 +147,8 @@ bool png_chunks_intact(std::span<const uint8_t> b) {
 DecodedImage decode_with_size(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
   if (bytes.empty()) throw ImageError("empty file");
   if (static_cast<int64_t>(bytes.size()) > limits.max_bytes)
-    throw ImageError("file too large: " + std::to_string(bytes.size()) + " bytes (limit " + std::to_string(limits.max_bytes) + ")");
+    throw ImageError("file too large: " + std::to_string(bytes.size()) + " bytes (limit " + std::to_string(limits.max_bytes) + ")",
+                     ImageError::Kind::too_large);
   const auto header = probe_header(bytes);
   if (!header) throw ImageError("not an image (supported: JPEG, PNG, BMP, TIFF, WebP, PDF, HEIC)");
   if (header->format == "GIF") throw ImageError("GIF images are not supported (use JPEG, PNG, BMP, TIFF or WebP)");
@@ -158,7 +159,8 @@ DecodedImage decode_with_size(std::span<const uint8_t> bytes, const DecodeLimits
   // Divided, not multiplied: two 32-bit header sizes can overflow the product.
   if (header->width > limits.max_pixels / header->height)
     throw ImageError("image too large: " + std::to_string(header->width) + "x" + std::to_string(header->height) +
-                     " pixels exceeds the limit of " + std::to_string(limits.max_pixels) + " (decompression bomb?)");
+                     " pixels exceeds the limit of " + std::to_string(limits.max_pixels) + " (decompression bomb?)",
+                     ImageError::Kind::too_large);
   if (header->format == "JPEG" && !jpeg_has_end_marker(bytes)) throw ImageError("truncated JPEG (no end-of-image marker)");
   if (header->format == "PNG" && !png_chunks_intact(bytes)) throw ImageError("truncated or corrupt PNG (bad chunk or no end)");
 

@@ -10,7 +10,7 @@
 
 #include "ocr/pipeline.h"
 
-namespace edgeocr::ocr::detail {
+namespace edgeocr::ocr {
 
 struct HeaderInfo {
   std::string format;  // "JPEG", "PNG", "BMP", "TIFF", "WebP", "GIF"
@@ -21,6 +21,8 @@ struct HeaderInfo {
 // decoding; nullopt when the bytes are no known image format.
 std::optional<HeaderInfo> probe_header(std::span<const uint8_t> bytes);
 
+namespace detail {
+
 struct DecodedImage {
   cv::Mat bgr;                          // 8-bit BGR, EXIF-upright, longest side <= max_side
   int original_width = 0, original_height = 0;  // upright size before the downscale
@@ -29,4 +31,5 @@ struct DecodedImage {
 // decode_image() plus the pre-downscale size (so boxes can be mapped back to the file's pixels).
 DecodedImage decode_with_size(std::span<const uint8_t> bytes, const DecodeLimits& limits);
 
-}  // namespace edgeocr::ocr::detail
+}  // namespace detail
+}  // namespace edgeocr::ocr

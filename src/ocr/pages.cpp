@@ -46,14 +46,16 @@ void check_pixels(int64_t width, int64_t height, int page, const DecodeLimits& l
                      std::to_string(height) + ")");
   if (width * height > limits.max_pixels)
     throw ImageError("page " + std::to_string(page) + " is " + std::to_string(width) + "x" + std::to_string(height) +
-                     " pixels, over the limit of " + std::to_string(limits.max_pixels));
+                     " pixels, over the limit of " + std::to_string(limits.max_pixels),
+                     ImageError::Kind::too_large);
 }
 
 std::vector<int> selected(const PageOptions& options, int page_count) {
   std::vector<int> numbers = select_pages(options.pages, page_count);
   if (static_cast<int>(numbers.size()) > options.max_pages)
     throw ImageError(std::to_string(numbers.size()) + " pages selected, over the limit of " +
-                     std::to_string(options.max_pages) + " (select fewer pages)");
+                     std::to_string(options.max_pages) + " (select fewer pages)",
+                     ImageError::Kind::too_large);
   return numbers;
 }
 
@@ -67,7 +69,7 @@ std::unique_ptr<poppler::document> open_pdf(std::span<const uint8_t> bytes) {
     return true;
   }();
   (void)silenced;
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) throw ImageError("PDF too large");
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) throw ImageError("PDF too large", ImageError::Kind::too_large);
   std::unique_ptr<poppler::document> doc(
       poppler::document::load_from_raw_data(reinterpret_cast<const char*>(bytes.data()), static_cast<int>(bytes.size())));
   if (!doc) throw ImageError("cannot read PDF (truncated or corrupt)");
@@ -232,7 +234,8 @@ void check_size(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
   if (bytes.empty()) throw ImageError("empty file");
   if (static_cast<int64_t>(bytes.size()) > limits.max_bytes)
     throw ImageError("file too large: " + std::to_string(bytes.size()) + " bytes (limit " +
-                     std::to_string(limits.max_bytes) + ")");
+                         std::to_string(limits.max_bytes) + ")",
+                     ImageError::Kind::too_large);
 }
 
 }  // namespace
@@ -240,7 +243,7 @@ void check_size(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
 std::string document_format(std::span<const uint8_t> bytes) {
   if (is_pdf(bytes)) return "PDF";
   if (is_heif(bytes)) return "HEIF";
-  const auto header = detail::probe_header(bytes);
+  const auto header = probe_header(bytes);
   return header ? header->format : "";
 }
 

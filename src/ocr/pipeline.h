@@ -23,7 +23,14 @@ namespace edgeocr::ocr {
 // Bad input image (empty, truncated, not an image, too large, ...). what() is one clear line.
 class ImageError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  // too_large: over a size limit (bytes, pixels, pages); invalid: anything else wrong with the input.
+  enum class Kind { invalid, too_large };
+  explicit ImageError(const std::string& message, Kind kind = Kind::invalid)
+      : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
 };
 
 struct DecodeLimits {

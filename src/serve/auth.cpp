@@ -10,7 +10,9 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include "serve/settings.h"
+#include "common/base64.h"
+#include "common/text.h"
+#include "settings/settings.h"
 
 namespace edgeocr::serve {
 namespace {
@@ -51,15 +53,6 @@ std::optional<std::string> hex_decode(const std::string& hex) {
   return out;
 }
 
-std::string hex_encode(const std::string& raw) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
 
 struct ParsedHash {
   int iterations;
@@ -78,8 +71,8 @@ std::optional<ParsedHash> parse_password_hash(const std::string& encoded) {
   } catch (const std::exception&) {
     return std::nullopt;
   }
-  auto salt = base64_decode(parts[2]);
-  auto hash = base64_decode(parts[3]);
+  auto salt = common::base64_decode(parts[2]);
+  auto hash = common::base64_decode(parts[3]);
   if (p.iterations < 1000 || !salt || !hash || salt->size() < 8 || hash->size() < 16) return std::nullopt;
   p.salt = *salt;
   p.hash = *hash;
@@ -90,38 +83,17 @@ std::string key_hash_from_entry(const std::string& entry, const std::string& whe
   std::string hex = entry.rfind("sha256:", 0) == 0 ? entry.substr(7) : entry;
   auto raw = hex_decode(hex);
   if (!raw || raw->size() != SHA256_DIGEST_LENGTH)
-    throw ConfigError(where + ": API key must be stored as sha256:<64 hex digits> (make one with `edgeocr serve --new-api-key`)");
+    throw settings::ConfigError(where + ": API key must be stored as sha256:<64 hex digits> (make one with `edgeocr serve --new-api-key`)");
   return *raw;
 }
 
 }  // namespace
 
-std::string base64_encode(const std::string& raw) {
-  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> base64_decode(const std::string& text) {
-  if (text.empty() || text.size() % 4) return std::nullopt;
-  std::string out(3 * text.size() / 4 + 1, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t padding = 0;
-  if (text.back() == '=') ++padding;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
-}
-
 std::string hash_password(const std::string& password, int iterations) {
   std::string salt(16, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), 16) != 1) throw std::runtime_error("no randomness");
-  return "pbkdf2-sha256$" + std::to_string(iterations) + "$" + base64_encode(salt) + "$" +
-         base64_encode(pbkdf2(password, salt, iterations, 32));
+  return "pbkdf2-sha256$" + std::to_string(iterations) + "$" + common::base64_encode(salt) + "$" +
+         common::base64_encode(pbkdf2(password, salt, iterations, 32));
 }
 
 bool verify_password(const std::string& password, const std::string& encoded) {
@@ -132,15 +104,15 @@ bool verify_password(const std::string& password, const std::string& encoded) {
 std::pair<std::string, std::string> new_api_key() {
   std::string raw(24, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), 24) != 1) throw std::runtime_error("no randomness");
-  std::string key = "eo_" + hex_encode(raw);
+  std::string key = "eo_" + common::hex_encode(raw);
   return {key, api_key_entry(key)};
 }
 
-std::string api_key_entry(const std::string& key) { return "sha256:" + hex_encode(sha256_raw(key)); }
+std::string api_key_entry(const std::string& key) { return "sha256:" + common::hex_encode(sha256_raw(key)); }
 
 Authenticator Authenticator::from_file(const std::filesystem::path& file) {
   std::ifstream in(file);
-  if (!in) throw ConfigError("cannot read auth file " + file.string());
+  if (!in) throw settings::ConfigError("cannot read auth file " + file.string());
   std::stringstream text;
   text << in.rdbuf();
   return from_text(text.str(), file.string());
@@ -151,9 +123,9 @@ Authenticator Authenticator::from_text(const std::string& text, const std::strin
   const auto add_user = [&](const std::string& name, const std::string& encoded, bool read_only) {
     auto parsed = parse_password_hash(encoded);
     if (!parsed)
-      throw ConfigError(origin + ": user '" + name +
+      throw settings::ConfigError(origin + ": user '" + name +
                         "': password must be a pbkdf2-sha256$... hash (make one with `edgeocr serve --hash-password`)");
-    if (name.empty() || name.find(':') != std::string::npos) throw ConfigError(origin + ": bad user name '" + name + "'");
+    if (name.empty() || name.find(':') != std::string::npos) throw settings::ConfigError(origin + ": bad user name '" + name + "'");
     auth.users_[name] = User{{name, read_only}, parsed->iterations, parsed->salt, parsed->hash};
   };
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -171,10 +143,15 @@ Authenticator Authenticator::from_text(const std::string& text, const std::strin
       for (const auto& u : doc.value("users", nlohmann::json::array()))
         add_user(u.at("name").get<std::string>(), u.at("password").get<std::string>(), u.value("read_only", false));
     } catch (const nlohmann::json::exception& e) {
-      throw ConfigError(origin + ": " + e.what());
+      throw settings::ConfigError(origin + ": " + e.what());
     }
   } else {
-    const auto entries = parse_toml_subset(text, origin);
+    const auto entries = settings::read_toml(text, origin);
+    const auto string_value = [&origin](const std::string& key, const settings::TomlValue& value) {
+      if (value.type != settings::Type::String)
+        throw settings::ConfigError(origin + ":" + std::to_string(value.line) + ": '" + key + "' must be a string");
+      return value.text;
+    };
     for (const auto& [key, value] : entries) {
       const auto dot = key.find('.');
       const std::string section = dot == std::string::npos ? "" : key.substr(0, dot);
@@ -182,25 +159,25 @@ Authenticator Authenticator::from_text(const std::string& text, const std::strin
       if (section == "api_keys") {
         Key k;
         k.principal.name = name;
-        k.sha256 = key_hash_from_entry(value, origin);
+        k.sha256 = key_hash_from_entry(string_value(key, value), origin);
         auth.keys_.push_back(std::move(k));
       } else if (section == "users") {
-        add_user(name, value, false);
+        add_user(name, string_value(key, value), false);
       } else if (section != "read_only") {
-        throw ConfigError(origin + ": unknown entry '" + key + "' (sections: api_keys, users, read_only)");
+        throw settings::ConfigError(origin + ": unknown entry '" + key + "' (sections: api_keys, users, read_only)");
       }
     }
     for (const auto& [key, value] : entries) {
-      if (key.rfind("read_only.", 0) != 0 || value != "true") continue;
+      if (key.rfind("read_only.", 0) != 0 || value.text != "true") continue;
       const std::string name = key.substr(10);
       bool found = false;
       for (auto& k : auth.keys_)
         if (k.principal.name == name) k.principal.read_only = found = true;
       if (auto it = auth.users_.find(name); it != auth.users_.end()) it->second.principal.read_only = found = true;
-      if (!found) throw ConfigError(origin + ": read_only names unknown user or key '" + name + "'");
+      if (!found) throw settings::ConfigError(origin + ": read_only names unknown user or key '" + name + "'");
     }
   }
-  if (auth.keys_.empty() && auth.users_.empty()) throw ConfigError(origin + ": no api_keys and no users");
+  if (auth.keys_.empty() && auth.users_.empty()) throw settings::ConfigError(origin + ": no api_keys and no users");
   return auth;
 }
 
@@ -213,7 +190,7 @@ std::optional<Principal> Authenticator::authenticate(const std::string& header) 
     return match;
   }
   if (header.rfind("Basic ", 0) == 0) {
-    auto decoded = base64_decode(header.substr(6));
+    auto decoded = common::base64_decode(header.substr(6));
     if (!decoded) return std::nullopt;
     const auto colon = decoded->find(':');
     if (colon == std::string::npos) return std::nullopt;

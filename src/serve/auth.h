@@ -89,7 +89,4 @@ bool verify_password(const std::string& password, const std::string& encoded);
 std::pair<std::string, std::string> new_api_key();
 std::string api_key_entry(const std::string& key);
 
-std::string base64_encode(const std::string& raw);
-std::optional<std::string> base64_decode(const std::string& text);
-
 }  // namespace edgeocr::serve

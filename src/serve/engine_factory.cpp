@@ -25,18 +25,25 @@ std::vector<std::string> available_backends() {
   return names;
 }
 
+std::vector<const settings::Spec*> serve_specs() {
+  std::vector<const settings::Spec*> specs;
+  for (const auto& spec : settings::all_specs())
+    if (spec.key.rfind("collect.", 0) != 0) specs.push_back(&spec);
+  return specs;
+}
+
 void check_device(const std::string& device) {
   if (device == "cpu") return;
   if (device.rfind("cuda", 0) == 0 || device.rfind("gpu", 0) == 0)
-    throw ConfigError("--device " + device +
+    throw settings::ConfigError("--device " + device +
                       ": this build of EdgeOCR has no CUDA support compiled in (it is built for CPU-only edge "
                       "machines); use --device cpu");
-  throw ConfigError("--device " + device + ": unknown device (use cpu)");
+  throw settings::ConfigError("--device " + device + ": unknown device (use cpu)");
 }
 
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE
 // model_path as resolved (flag > env > config), else the shared search; errors are config errors.
-std::filesystem::path locate_models(const Settings& settings) {
+std::filesystem::path locate_models(const settings::Settings& settings) {
   const std::string source = settings.source("model_path");
   const std::string origin = source == "flag"  ? "--model-path"
                              : source == "env" ? "EDGEOCR_MODEL_PATH"
@@ -46,7 +53,7 @@ std::filesystem::path locate_models(const Settings& settings) {
     spdlog::info("models from {}", dir.string());
     return dir;
   } catch (const ocr::ModelDirNotFound& e) {
-    throw ConfigError(e.what());
+    throw settings::ConfigError(e.what());
   }
 }
 
@@ -65,18 +72,17 @@ ExtractionHook native_extraction(std::shared_ptr<const extract::FieldModel> fiel
 }
 #endif
 
-int job_workers(const Settings& settings) {
+int job_workers(const settings::Settings& settings) {
   const std::string backend = settings.get("backend");
   if (backend == "native") return settings.get_int("workers");
-  const auto get = [&settings](const std::string& key) { return settings.get(key); };
   try {
-    return vlm::job_workers(vlm::settings_from(backend, get), settings.get_int("workers"));
+    return vlm::job_workers(vlm::vlm_settings_from(settings), static_cast<int>(settings.get_int("workers")));
   } catch (const std::exception& e) {
-    throw ConfigError(e.what());
+    throw settings::ConfigError(e.what());
   }
 }
 
-EngineFactory make_engine_factory(const Settings& settings) {
+EngineFactory make_engine_factory(const settings::Settings& settings) {
   check_device(settings.get("device"));
   const std::string backend = settings.get("backend");
   EngineFactory native;
@@ -86,7 +92,7 @@ EngineFactory make_engine_factory(const Settings& settings) {
     options.model_dir = locate_models(settings);
     options.models = settings.get("models");
     options.languages = settings.get("lang");
-    options.threads = settings.get_int("threads");
+    options.threads = static_cast<int>(settings.get_int("threads"));
     options.limits.max_bytes = static_cast<int64_t>(settings.get_double("limits.max_body_mb") * (1 << 20));
     options.limits.max_pixels = settings.get_int("limits.max_pixels");
     std::shared_ptr<const extract::FieldModel> fields_model;
@@ -94,7 +100,7 @@ EngineFactory make_engine_factory(const Settings& settings) {
       try {
         fields_model = std::make_shared<const extract::FieldModel>(extract::FieldModel::load(path));
       } catch (const std::exception& e) {
-        throw ConfigError(e.what());
+        throw settings::ConfigError(e.what());
       }
     }
     native = [options, fields_model] { return std::make_unique<NativeEngine>(options, native_extraction(fields_model)); };
@@ -105,15 +111,15 @@ EngineFactory make_engine_factory(const Settings& settings) {
   // hybrid (native first, the VLM for what native cannot do). All workers share one VLM client.
   if (backend == "openai" || backend == "vllm" || (backend == "hybrid" && native)) {
     try {
-      const auto get = [&settings](const std::string& key) { return settings.get(key); };
-      return vlm::make_serve_engine_factory(vlm::settings_from(backend, get), native, settings.get_int("workers"));
+      return vlm::make_serve_engine_factory(vlm::vlm_settings_from(settings), native,
+                                            static_cast<int>(settings.get_int("workers")));
     } catch (const std::exception& e) {
-      throw ConfigError(e.what());
+      throw settings::ConfigError(e.what());
     }
   }
   std::string names;
   for (const auto& n : available_backends()) names += (names.empty() ? "" : ", ") + n;
-  throw ConfigError("--backend " + backend + ": unknown backend (available: " + (names.empty() ? "none" : names) + ")");
+  throw settings::ConfigError("--backend " + backend + ": unknown backend (available: " + (names.empty() ? "none" : names) + ")");
 }
 
 }  // namespace edgeocr::serve

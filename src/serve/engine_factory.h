@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "serve/engine.h"
-#include "serve/settings.h"
+#include "settings/settings.h"
 
 namespace edgeocr::extract {
 class FieldModel;
@@ -19,11 +19,13 @@ class FieldModel;
 namespace edgeocr::serve {
 
 std::vector<std::string> available_backends();
+// The settings `edgeocr serve` reads: every declared key but the collector's.
+std::vector<const settings::Spec*> serve_specs();
 // Throws ConfigError for an unknown backend or a device this build cannot use.
-EngineFactory make_engine_factory(const Settings& settings);
+EngineFactory make_engine_factory(const settings::Settings& settings);
 // Job workers the server runs: `workers` for native; for the VLM backends, also one per VLM
 // request allowed in flight (those wait on the network, not on the `workers` OCR engines).
-int job_workers(const Settings& settings);
+int job_workers(const settings::Settings& settings);
 // Checks --device: "cpu" only (no CUDA support is compiled in).
 void check_device(const std::string& device);
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE

@@ -1,5 +1,6 @@
 // Cheap look at an encoded image's header: format and dimensions, without decoding it, so the
-// server can refuse non-images (400) and oversized images (413) before queueing any work.
+// server can refuse non-images (400) and oversized images (413) before queueing any work. The
+// header itself is read by ocr::probe_header, the same reader the decoder checks with.
 #pragma once
 
 #include <cstdint>

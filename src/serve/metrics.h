@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/prometheus.h"
+
 namespace edgeocr::serve {
 
 class Metrics {
@@ -25,18 +27,12 @@ class Metrics {
   std::string render() const;
 
  private:
-  struct Histogram {
-    std::vector<uint64_t> buckets;  // cumulative counts per bound, filled on render
-    double sum = 0;
-    uint64_t count = 0;
-  };
-  static const std::vector<double>& bounds();
-  void observe(std::map<std::string, Histogram>& into, const std::string& label, double seconds);
+  static void observe(std::map<std::string, common::Histogram>& into, const std::string& label, double seconds);
 
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
-  std::map<std::string, Histogram> request_seconds_;  // by route
-  std::map<std::string, Histogram> stage_seconds_;
+  std::map<std::string, common::Histogram> request_seconds_;  // by route
+  std::map<std::string, common::Histogram> stage_seconds_;
   GaugeSource gauges_;
   std::vector<std::function<std::string()>> expositions_;
 };

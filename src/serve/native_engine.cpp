@@ -28,14 +28,11 @@ ocr::Pipeline& NativeEngine::pipeline_for(const std::string& models) {
 
 namespace {
 
+// Size limits the server's header probe could not check (decoded size, a document's pages and
+// page count) are 413; anything else wrong with the input is 400.
 ApiError image_error(const ocr::ImageError& e) {
-  const std::string message = e.what();
-  // Size limits the header probe could not check (TIFF/WebP dimensions, decoded size, a
-  // document's pages and page count) are 413.
-  if (message.rfind("image too large", 0) == 0 || message.rfind("file too large", 0) == 0 ||
-      message.find("over the limit") != std::string::npos)
-    return ApiError(413, "image_too_large", message);
-  return ApiError(400, "bad_image", message);
+  if (e.kind() == ocr::ImageError::Kind::too_large) return ApiError(413, "image_too_large", e.what());
+  return ApiError(400, "bad_image", e.what());
 }
 
 }  // namespace

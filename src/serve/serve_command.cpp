@@ -18,7 +18,7 @@
 #include "serve/auth.h"
 #include "serve/engine_factory.h"
 #include "serve/server.h"
-#include "serve/settings.h"
+#include "settings/cli.h"
 #include "sync/archive_link.h"
 #include "sync/sync_client.h"
 #include "vlm/metrics.h"
@@ -30,8 +30,6 @@ namespace {
 class RetentionWorker {
  public:
   RetentionWorker(store::Archive& archive, store::RetentionPolicy policy) {
-    if (policy.images_days < 0 || policy.records_days < 0)
-      throw serve::ConfigError("retention.images_days and retention.records_days must be >= 0");
     if (policy.images_days == 0 && policy.records_days == 0) return;  // keep everything
     thread_ = std::thread([this, &archive, policy] {
       std::unique_lock lock(mutex_);
@@ -65,17 +63,8 @@ class RetentionWorker {
   std::thread thread_;
 };
 
-std::string describe(const serve::SettingSpec& spec) {
-  std::string text = spec.help + "  [env " + spec.env + "; config key " + spec.key;
-  if (!spec.default_value.empty()) text += "; default " + spec.default_value;
-  return text + "]";
-}
-
-int run_server(const serve::Settings& settings) {
-  const std::string level = settings.get("log_level");
-  if (level != "trace" && level != "debug" && level != "info" && level != "warn" && level != "error")
-    throw serve::ConfigError("log_level must be trace, debug, info, warn or error, got '" + level + "'");
-  spdlog::set_level(spdlog::level::from_str(level));
+int run_server(const settings::Settings& settings) {
+  spdlog::set_level(spdlog::level::from_str(settings.get("log_level")));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
 
   serve::ServerOptions options;
@@ -84,8 +73,7 @@ int run_server(const serve::Settings& settings) {
   if (settings.is_set("auth_file")) options.auth = serve::Authenticator::from_file(settings.get("auth_file"));
   // Without auth, only an explicitly chosen host leaves the loopback interface.
   options.host = settings.is_set("host") ? settings.get("host") : (options.auth ? "0.0.0.0" : "127.0.0.1");
-  options.port = settings.get_int("port");
-  if (options.port < 1 || options.port > 65535) throw serve::ConfigError("port must be 1..65535");
+  options.port = static_cast<int>(settings.get_int("port"));
   options.archive.data_dir = settings.get("data_dir");
   // The outbox tables and deletion hook always (a record head office has must be deleted there
   // too, even if sync is off today); with sync.url, also the insert hook and the worker.
@@ -93,10 +81,7 @@ int run_server(const serve::Settings& settings) {
   sync::add_outbox_to(options.archive, sync_on);
   std::unique_ptr<sync::SyncWorker> sync_worker;
   if (sync_on) {
-    std::map<std::string, std::string> sync_keys;
-    for (const auto& spec : serve::setting_specs())
-      if (spec.key.rfind("sync.", 0) == 0 && settings.is_set(spec.key)) sync_keys[spec.key] = settings.get(spec.key);
-    sync_worker = std::make_unique<sync::SyncWorker>(sync::SyncConfig::from_keys(sync_keys), options.archive.data_dir,
+    sync_worker = std::make_unique<sync::SyncWorker>(sync::SyncConfig::from_settings(settings), options.archive.data_dir,
                                                      sync::archive_database_file(options.archive.data_dir));
     options.extra_gauges = [worker = sync_worker.get()] { return worker->gauges(); };
   }
@@ -105,23 +90,15 @@ int run_server(const serve::Settings& settings) {
   options.workers = serve::job_workers(settings);
   options.max_body_bytes = static_cast<int64_t>(settings.get_double("limits.max_body_mb") * (1 << 20));
   options.max_pixels = settings.get_int("limits.max_pixels");
-  options.queue_length = settings.get_int("limits.queue_length");
+  options.queue_length = static_cast<int>(settings.get_int("limits.queue_length"));
   options.request_timeout_s = settings.get_double("limits.request_timeout_s");
-  options.read_timeout_s = settings.get_int("limits.read_timeout_s");
-  options.write_timeout_s = settings.get_int("limits.write_timeout_s");
+  options.read_timeout_s = static_cast<int>(settings.get_int("limits.read_timeout_s"));
+  options.write_timeout_s = static_cast<int>(settings.get_int("limits.write_timeout_s"));
   options.header_timeout_s = settings.get_double("limits.header_timeout_s");
   options.keep_alive_timeout_s = settings.get_double("limits.keep_alive_timeout_s");
-  options.max_header_bytes = int64_t{settings.get_int("limits.max_header_kb")} * 1024;
-  options.max_connections = settings.get_int("limits.max_connections");
-  if (const int web_port = settings.get_int("web_port"); web_port != 0) {
-    if (web_port < 1 || web_port > 65535) throw serve::ConfigError("web_port must be 1..65535 (0: off)");
-    options.web_port = web_port;
-  }
-  if (options.header_timeout_s <= 0 || options.keep_alive_timeout_s <= 0 || options.max_header_bytes < 1024 ||
-      options.max_connections < 1)
-    throw serve::ConfigError("header_timeout, keep_alive_timeout and max_connections must be positive, max_header_kb >= 1");
-  if (options.workers < 1 || options.queue_length < 1 || options.max_body_bytes < 1 || options.request_timeout_s <= 0)
-    throw serve::ConfigError("workers, queue_length, max_body_mb and request_timeout must be positive");
+  options.max_header_bytes = settings.get_int("limits.max_header_kb") * 1024;
+  options.max_connections = static_cast<int>(settings.get_int("limits.max_connections"));
+  if (const int web_port = static_cast<int>(settings.get_int("web_port")); web_port != 0) options.web_port = web_port;
 
   // SIGTERM/SIGINT are handled by one thread (sigwait), so every other thread must block them.
   sigset_t signals;
@@ -175,14 +152,9 @@ void register_serve_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("serve", "Run the OCR service: REST API, web page and local archive");
   cmd->footer(
       "Every setting also comes from its environment variable or config-file key; precedence is\n"
-      "flag > environment > config file > default. Config file: TOML subset, e.g.\n"
+      "flag > environment > config file > default. Config file: TOML, e.g.\n"
       "  port = 8000\n  data_dir = \"/var/lib/edgeocr\"\n  [limits]\n  queue_length = 32\n");
-  // std::map nodes are stable, so CLI11 may keep pointers into it.
-  auto values = std::make_shared<std::map<std::string, std::string>>();
-  auto given = std::make_shared<std::map<std::string, CLI::Option*>>();
-  for (const auto& spec : serve::setting_specs()) {
-    (*given)[spec.key] = cmd->add_option(spec.flag, (*values)[spec.key], describe(spec));
-  }
+  auto command_settings = std::make_shared<settings::CommandSettings>(*cmd, serve::serve_specs());
   auto hash_password = std::make_shared<bool>(false);
   auto new_key = std::make_shared<bool>(false);
   cmd->add_flag("--hash-password", *hash_password,
@@ -191,16 +163,16 @@ void register_serve_command(CLI::App& app, int& exit_code) {
   auto print_config = std::make_shared<bool>(false);
   cmd->add_flag("--print-config", *print_config, "print a config file with every key and its default, then exit");
 
-  cmd->callback([values, given, hash_password, new_key, print_config, &exit_code] {
+  cmd->callback([command_settings, hash_password, new_key, print_config, &exit_code] {
     try {
       if (*print_config) {
-        std::cout << serve::default_config_text();
+        std::cout << settings::default_config_text();
         return;
       }
       if (*hash_password) {
         std::string password;
         std::getline(std::cin, password);
-        if (password.empty()) throw serve::ConfigError("empty password on stdin");
+        if (password.empty()) throw settings::ConfigError("empty password on stdin");
         std::cout << serve::hash_password(password) << "\n";
         return;
       }
@@ -209,11 +181,7 @@ void register_serve_command(CLI::App& app, int& exit_code) {
         std::cout << "key:   " << key << "\nentry: " << entry << "\n";
         return;
       }
-      std::map<std::string, std::string> flags;
-      for (const auto& [key, option] : *given)
-        if (option->count() > 0) flags[key] = (*values)[key];
-      const auto settings = serve::resolve_settings(flags, [](const char* name) { return std::getenv(name); });
-      exit_code = run_server(settings);
+      exit_code = run_server(command_settings->resolve());
     } catch (const std::exception& e) {
       std::cerr << "edgeocr serve: error: " << e.what() << "\n";
       exit_code = 1;

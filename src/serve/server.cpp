@@ -1,5 +1,6 @@
 #include "serve/server.h"
 
+#include "common/uuid.h"
 #include "ocr/languages.h"
 #include "ocr/model_set.h"
 
@@ -284,7 +285,7 @@ bool Server::trusted_origin(const http::Request& req) const {
 void Server::install_common(http::HttpServer& http) {
   // Decided from the request head, before any body is read.
   http.set_admission([this](const http::Request& req, http::Response& res) {
-    res.set_header(kRequestIdHeader, store::new_uuid_v4());
+    res.set_header(kRequestIdHeader, common::new_uuid_v4());
     if (!trusted_origin(req)) {
       send_error(res, 403, "forbidden_origin", "Host or Origin is not this loopback server");
       return true;

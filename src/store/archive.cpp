@@ -17,6 +17,10 @@
 #include <openssl/sha.h>
 #include <sqlite3.h>
 
+#include "common/text.h"
+#include "common/uuid.h"
+#include "store/sqlite.h"
+
 namespace edgeocr::store {
 namespace {
 
@@ -42,82 +46,11 @@ const std::vector<Migration>& own_migrations() {
   return migrations;
 }
 
-[[noreturn]] void fail(sqlite3* db, const std::string& what) {
-  throw StoreError("archive: " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
-}
-
-// A prepared statement that finalizes itself.
-class Statement {
- public:
-  Statement(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) fail(db, "prepare");
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  void bind(int index, const std::string& value) {
-    sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-  }
-  void bind(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
-  bool step() {  // true while there is a row
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    fail(db_, "step");
-  }
-  std::string text(int column) {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))) : std::string();
-  }
-  int64_t integer(int column) { return sqlite3_column_int64(stmt_, column); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-void exec(sqlite3* db, const std::string& sql) {
-  char* message = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string text = message ? message : "unknown error";
-    sqlite3_free(message);
-    throw StoreError("archive: " + text + " (in: " + sql.substr(0, 80) + ")");
-  }
-}
-
-// BEGIN IMMEDIATE ... COMMIT, rolled back when an exception leaves the scope.
-class Transaction {
- public:
-  explicit Transaction(sqlite3* db) : db_(db) { exec(db_, "BEGIN IMMEDIATE"); }
-  ~Transaction() {
-    if (!committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  void commit() {
-    exec(db_, "COMMIT");
-    committed_ = true;
-  }
-
- private:
-  sqlite3* db_;
-  bool committed_ = false;
-};
-
-const char* kRecordColumns =
-    "seq, id, created_at, image_sha256, image_ext, result_json, fields_json, text";
-
-Record read_record(Statement& st) {
-  Record r;
-  r.seq = st.integer(0);
-  r.id = st.text(1);
-  r.created_at = st.text(2);
-  r.image_sha256 = st.text(3);
-  r.image_ext = st.text(4);
-  r.result_json = st.text(5);
-  r.fields_json = st.text(6);
-  r.text = st.text(7);
-  return r;
-}
+using sqlite::exec;
+using sqlite::Statement;
+using sqlite::Transaction;
+using sqlite::kRecordColumns;
+using sqlite::read_record;
 
 void fsync_path(const fs::path& path, int flags) {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
@@ -228,24 +161,7 @@ std::string csv_field(const std::string& value) {
 std::string sha256_hex(std::span<const uint8_t> bytes) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   SHA256(bytes.data(), bytes.size(), digest.data());
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : digest) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
-}
-
-std::string new_uuid_v4() {
-  std::array<unsigned char, 16> b{};
-  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) throw StoreError("archive: no randomness for ids");
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-  char out[37];
-  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-  return out;
+  return common::hex_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 std::string utc_now_iso8601() {
@@ -345,7 +261,7 @@ std::string Archive::store_image(std::span<const uint8_t> bytes, const std::stri
 
 Record Archive::insert(const NewRecord& input) {
   Record r;
-  r.id = new_uuid_v4();
+  r.id = common::new_uuid_v4();
   r.created_at = utc_now_iso8601();
   r.result_json = input.result_json;
   r.fields_json = input.fields_json;

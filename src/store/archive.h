@@ -136,7 +136,6 @@ class Archive {
 };
 
 std::string sha256_hex(std::span<const uint8_t> bytes);
-std::string new_uuid_v4();
 std::string utc_now_iso8601();
 
 }  // namespace edgeocr::store

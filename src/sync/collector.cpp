@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/prometheus.h"
 #include "sync/envelope.h"
 
 namespace edgeocr::sync {
@@ -374,26 +375,24 @@ class Collector {
   }
 
   std::string metrics() {
-    std::ostringstream out;
-    out << "# TYPE edgeocr_collect_batches_accepted_total counter\n"
-        << "edgeocr_collect_batches_accepted_total " << counters_.batches_accepted << "\n"
-        << "# TYPE edgeocr_collect_batches_duplicate_total counter\n"
-        << "edgeocr_collect_batches_duplicate_total " << counters_.batches_duplicate << "\n"
-        << "# TYPE edgeocr_collect_records_stored_total counter\n"
-        << "edgeocr_collect_records_stored_total " << counters_.records_stored << "\n"
-        << "# TYPE edgeocr_collect_records_duplicate_total counter\n"
-        << "edgeocr_collect_records_duplicate_total " << counters_.records_duplicate << "\n"
-        << "# TYPE edgeocr_collect_tombstones_applied_total counter\n"
-        << "edgeocr_collect_tombstones_applied_total " << counters_.tombstones_applied << "\n"
-        << "# TYPE edgeocr_collect_records_deleted_total counter\n"
-        << "edgeocr_collect_records_deleted_total " << counters_.records_deleted << "\n"
-        << "# TYPE edgeocr_collect_received_bytes_total counter\n"
-        << "edgeocr_collect_received_bytes_total " << counters_.bytes_received << "\n"
-        << "# TYPE edgeocr_collect_batches_rejected_total counter\n";
+    common::PrometheusText out;
+    const auto counter = [&out](const char* name, const char* help, int64_t value) {
+      out.counter(name, help, static_cast<double>(value));
+    };
+    counter("edgeocr_collect_batches_accepted_total", "Batches stored and acknowledged.", counters_.batches_accepted);
+    counter("edgeocr_collect_batches_duplicate_total", "Batches received again (acknowledged, nothing stored).",
+            counters_.batches_duplicate);
+    counter("edgeocr_collect_records_stored_total", "Records stored.", counters_.records_stored);
+    counter("edgeocr_collect_records_duplicate_total", "Records received again (not stored twice).",
+            counters_.records_duplicate);
+    counter("edgeocr_collect_tombstones_applied_total", "Deletions received from the shops.",
+            counters_.tombstones_applied);
+    counter("edgeocr_collect_records_deleted_total", "Stored records deleted by a tombstone.", counters_.records_deleted);
+    counter("edgeocr_collect_received_bytes_total", "Request body bytes received.", counters_.bytes_received);
     std::lock_guard lock(counters_.mutex);
-    for (const auto& [reason, count] : counters_.rejected) {
-      out << "edgeocr_collect_batches_rejected_total{reason=\"" << reason << "\"} " << count << "\n";
-    }
+    for (const auto& [reason, count] : counters_.rejected)
+      out.counter("edgeocr_collect_batches_rejected_total", "Batches refused, by reason.", static_cast<double>(count),
+                  {{"reason", reason}});
     return out.str();
   }
 

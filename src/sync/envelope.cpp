@@ -15,8 +15,17 @@
 #include <openssl/sha.h>
 #include <zlib.h>
 
+#include "common/base64.h"
+#include "common/text.h"
+
 namespace edgeocr::sync {
 namespace {
+
+std::string decoded_base64(std::string_view text) {
+  auto bytes = common::base64_decode(text);
+  if (!bytes) throw EnvelopeError("invalid base64");
+  return std::move(*bytes);
+}
 
 constexpr size_t kNonceBytes = 12;
 constexpr size_t kTagBytes = 16;
@@ -39,14 +48,7 @@ std::string associated_data(const Envelope& env) {
 }
 
 std::string to_hex(const unsigned char* data, size_t size) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (size_t i = 0; i < size; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 15];
-  }
-  return out;
+  return common::hex_encode(std::string_view(reinterpret_cast<const char*>(data), size));
 }
 
 int hex_value(char c) {
@@ -139,14 +141,14 @@ Envelope seal(const StoreKey& key, const std::string& store_id, const std::strin
   ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, out_bytes + total) == 1;
   if (!ok) throw std::runtime_error("AES-256-GCM encryption failed");
   out.resize(static_cast<size_t>(total) + kTagBytes);
-  env.nonce_b64 = base64_encode(std::string_view(reinterpret_cast<char*>(nonce), sizeof nonce));
-  env.ciphertext_b64 = base64_encode(out);
+  env.nonce_b64 = common::base64_encode(std::string_view(reinterpret_cast<char*>(nonce), sizeof nonce));
+  env.ciphertext_b64 = common::base64_encode(out);
   return env;
 }
 
 std::string open(const StoreKey& key, const Envelope& env) {
-  std::string nonce = base64_decode(env.nonce_b64);
-  std::string sealed = base64_decode(env.ciphertext_b64);
+  std::string nonce = decoded_base64(env.nonce_b64);
+  std::string sealed = decoded_base64(env.ciphertext_b64);
   if (nonce.size() != kNonceBytes) throw EnvelopeError("nonce must be 96 bits");
   if (sealed.size() < kTagBytes) throw EnvelopeError("ciphertext too short");
   std::string aad = associated_data(env);
@@ -237,42 +239,6 @@ std::string inflate_bytes(std::string_view data, size_t max_output) {
     if (rc == Z_OK && stream.avail_in == 0 && stream.avail_out != 0) throw EnvelopeError("truncated zlib data");
   }
   return out;
-}
-
-std::string base64_encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::string base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) throw EnvelopeError("invalid base64");
-  for (char c : text) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=')) {
-      throw EnvelopeError("invalid base64");
-    }
-  }
-  std::string out(3 * (text.size() / 4), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) throw EnvelopeError("invalid base64");
-  size_t padding = 0;
-  if (!text.empty() && text.back() == '=') ++padding;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
-}
-
-std::string random_uuid() {
-  unsigned char b[16];
-  random_bytes(b, sizeof b);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-  std::string hex = to_hex(b, sizeof b);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
-         hex.substr(20);
 }
 
 bool valid_store_id(std::string_view id) {

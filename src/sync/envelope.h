@@ -57,11 +57,6 @@ Envelope envelope_from_json(std::string_view body);
 std::string deflate_bytes(std::string_view data, int level);
 std::string inflate_bytes(std::string_view data, size_t max_output);
 
-std::string base64_encode(std::string_view bytes);
-// Throws EnvelopeError on invalid input.
-std::string base64_decode(std::string_view text);
-// Random RFC 4122 version-4 UUID.
-std::string random_uuid();
 // Store ids become file names and SQL values: [A-Za-z0-9._-], 1..64 chars, not starting with '.'.
 bool valid_store_id(std::string_view id);
 

@@ -5,73 +5,17 @@
 
 #include <sqlite3.h>
 
+#include "common/uuid.h"
 #include "store/archive.h"
+#include "store/sqlite.h"
 #include "sync/envelope.h"
 
 namespace edgeocr::sync {
 namespace {
 
-[[noreturn]] void fail(sqlite3* db, const std::string& what) {
-  throw std::runtime_error("outbox: " + what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
-}
-
-// Prepared statement with RAII finalize.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail(db, "prepare");
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  void bind(int index, const std::string& text) {
-    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  }
-  void bind(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
-  bool step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    fail(db_, "step");
-  }
-  std::string text(int column) {
-    auto* p = sqlite3_column_text(stmt_, column);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, column)))
-             : std::string();
-  }
-  int64_t integer(int column) { return sqlite3_column_int64(stmt_, column); }
-  bool is_null(int column) { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-void exec(sqlite3* db, const char* sql) {
-  char* message = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string text = message ? message : "unknown error";
-    sqlite3_free(message);
-    throw std::runtime_error(std::string("outbox: ") + text);
-  }
-}
-
-// Rolls back unless committed (exception safety for the worker's own transactions).
-class Transaction {
- public:
-  explicit Transaction(sqlite3* db) : db_(db) { exec(db_, "BEGIN IMMEDIATE"); }
-  ~Transaction() {
-    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  void commit() {
-    exec(db_, "COMMIT");
-    done_ = true;
-  }
-
- private:
-  sqlite3* db_;
-  bool done_ = false;
-};
+using store::sqlite::exec;
+using store::sqlite::Statement;
+using store::sqlite::Transaction;
 
 void set_state(sqlite3* db, const char* key, const std::string& value) {
   Statement st(db, "INSERT INTO sync_state(key, value) VALUES(?, ?) "
@@ -217,7 +161,7 @@ std::optional<Batch> Outbox::next_batch(int max_records, int64_t max_bytes,
       }
     }
     if (last_seq < 0) return std::nullopt;
-    batch.batch_id = random_uuid();
+    batch.batch_id = common::new_uuid_v4();
     Statement st(db_, "UPDATE sync_outbox SET batch_id = ? WHERE batch_id IS NULL AND seq <= ?");
     st.bind(1, batch.batch_id);
     st.bind(2, last_seq);
@@ -343,7 +287,7 @@ int64_t Outbox::dead_letter_batch(const std::string& batch_id, int http_status, 
 
 std::string Outbox::rename_batch(const std::string& batch_id) {
   // One UPDATE: readers see either every row under the old id or every row under the new one.
-  std::string fresh = random_uuid();
+  std::string fresh = common::new_uuid_v4();
   Statement st(db_, "UPDATE sync_outbox SET batch_id = ? WHERE batch_id = ?");
   st.bind(1, fresh);
   st.bind(2, batch_id);
@@ -378,8 +322,8 @@ int64_t Outbox::backfill(const std::string& since, const std::function<OutboxIte
     Transaction tx(db_);
     std::vector<store::Record> chunk;
     {
-      Statement st(db_, "SELECT r.seq, r.id, r.created_at, r.image_sha256, r.image_ext, r.result_json, r.fields_json, "
-                        "r.text FROM records r WHERE r.seq > ? AND r.created_at >= ? "
+      Statement st(db_, std::string("SELECT ") + store::sqlite::kRecordColumns +
+                            " FROM records r WHERE r.seq > ? AND r.created_at >= ? "
                         "AND NOT EXISTS (SELECT 1 FROM sync_outbox o WHERE o.record_id = r.id) "
                         "AND NOT EXISTS (SELECT 1 FROM sync_dead_letter d WHERE d.record_id = r.id) "
                         "AND NOT EXISTS (SELECT 1 FROM sync_delivered s WHERE s.record_id = r.id) "
@@ -387,18 +331,7 @@ int64_t Outbox::backfill(const std::string& since, const std::function<OutboxIte
       st.bind(1, after_seq);
       st.bind(2, since);
       st.bind(3, kChunk);
-      while (st.step()) {
-        store::Record record;
-        record.seq = st.integer(0);
-        record.id = st.text(1);
-        record.created_at = st.text(2);
-        record.image_sha256 = st.text(3);
-        record.image_ext = st.text(4);
-        record.result_json = st.text(5);
-        record.fields_json = st.text(6);
-        record.text = st.text(7);
-        chunk.push_back(std::move(record));
-      }
+      while (st.step()) chunk.push_back(store::sqlite::read_record(st));
     }
     if (chunk.empty()) return enqueued;
     for (const store::Record& record : chunk) {

@@ -17,6 +17,8 @@
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/base64.h"
+#include "common/prometheus.h"
 #include "sync/archive_link.h"
 #include "sync/sender_lock.h"
 
@@ -24,13 +26,6 @@ namespace edgeocr::sync {
 namespace {
 
 constexpr int kThumbnailMaxSide = 320;
-
-std::string trim(const std::string& text) {
-  auto begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  auto end = text.find_last_not_of(" \t\r\n");
-  return text.substr(begin, end - begin + 1);
-}
 
 struct ParsedUrl {
   std::string host;
@@ -105,80 +100,21 @@ const char* image_mode_name(ImageMode mode) {
   return "none";
 }
 
-std::map<std::string, std::string> read_sync_keys(const std::filesystem::path& config_file) {
-  return read_config_keys(config_file, "sync.");
-}
-
-std::map<std::string, std::string> read_config_keys(const std::filesystem::path& config_file, const std::string& prefix) {
-  std::ifstream in(config_file);
-  if (!in) throw std::invalid_argument("cannot read config file " + config_file.string());
-  std::map<std::string, std::string> keys;
-  std::string section;
-  std::string line;
-  int line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    std::string text = trim(line);
-    if (text.empty() || text[0] == '#') continue;
-    if (text.front() == '[') {
-      if (text.back() != ']') throw std::invalid_argument(config_file.string() + ":" + std::to_string(line_number) + ": bad section");
-      section = trim(text.substr(1, text.size() - 2));
-      continue;
-    }
-    auto eq = text.find('=');
-    if (eq == std::string::npos) {
-      throw std::invalid_argument(config_file.string() + ":" + std::to_string(line_number) + ": expected key = value");
-    }
-    std::string key = trim(text.substr(0, eq));
-    std::string value = trim(text.substr(eq + 1));
-    if (!value.empty() && (value.front() == '"' || value.front() == '\'')) {
-      auto close = value.find(value.front(), 1);
-      if (close == std::string::npos) {
-        throw std::invalid_argument(config_file.string() + ":" + std::to_string(line_number) + ": unterminated string");
-      }
-      value = value.substr(1, close - 1);
-    } else {
-      auto hash = value.find('#');
-      if (hash != std::string::npos) value = trim(value.substr(0, hash));
-    }
-    std::string full = section.empty() ? key : section + "." + key;
-    if (full.rfind(prefix, 0) == 0) keys[full] = value;
-  }
-  return keys;
-}
-
-SyncConfig SyncConfig::from_keys(const std::map<std::string, std::string>& keys) {
+SyncConfig SyncConfig::from_settings(const settings::Settings& settings) {
   SyncConfig config;
-  auto get = [&](const char* name) -> const std::string* {
-    auto it = keys.find(name);
-    return it == keys.end() ? nullptr : &it->second;
-  };
-  auto number = [&](const char* name, double low, double high) -> std::optional<double> {
-    const std::string* text = get(name);
-    if (!text) return std::nullopt;
-    try {
-      size_t used = 0;
-      double value = std::stod(*text, &used);
-      if (used != text->size() || !(value >= low && value <= high)) throw std::invalid_argument("range");
-      return value;
-    } catch (const std::exception&) {
-      throw std::invalid_argument(std::string(name) + " must be a number in [" + std::to_string(low) + ", " +
-                                  std::to_string(high) + "] (got '" + *text + "')");
-    }
-  };
-  if (auto* v = get("sync.url")) config.url = *v;
-  if (auto* v = get("sync.ca")) config.ca = *v;
-  if (auto* v = get("sync.client_cert")) config.client_cert = *v;
-  if (auto* v = get("sync.client_key")) config.client_key = *v;
-  if (auto* v = get("sync.key_file")) config.key_file = *v;
-  if (auto* v = get("sync.key_id")) config.key_id = *v;
-  if (auto* v = get("sync.store_id")) config.store_id = *v;
-  if (auto* v = get("sync.images")) config.images = parse_image_mode(*v);
-  if (auto v = number("sync.interval", 0.05, 86400)) config.interval_s = *v;
-  if (auto v = number("sync.batch_size", 1, 10000)) config.batch_size = static_cast<int>(*v);
-  if (auto v = number("sync.timeout", 0.1, 3600)) config.timeout_s = *v;
-  if (auto v = number("sync.batch_bytes", 1024, 1 << 30)) config.batch_bytes = static_cast<int64_t>(*v);
-  if (auto v = number("sync.max_backoff", 0.1, 86400)) config.max_backoff_s = *v;
+  config.url = settings.get("sync.url");
+  config.ca = settings.get("sync.ca");
+  config.client_cert = settings.get("sync.client_cert");
+  config.client_key = settings.get("sync.client_key");
+  config.key_file = settings.get("sync.key_file");
+  config.key_id = settings.get("sync.key_id");
+  config.store_id = settings.get("sync.store_id");
+  config.images = parse_image_mode(settings.get("sync.images"));
+  config.interval_s = settings.get_double("sync.interval");
+  config.batch_size = static_cast<int>(settings.get_int("sync.batch_size"));
+  config.timeout_s = settings.get_double("sync.timeout");
+  config.batch_bytes = settings.get_int("sync.batch_bytes");
+  config.max_backoff_s = settings.get_double("sync.max_backoff");
   return config;
 }
 
@@ -271,7 +207,7 @@ std::string SyncClient::build_plaintext(const Batch& batch) const {
       if (!bytes.empty()) {
         record["image"] = {{"kind", image_mode_name(config_.images)},
                            {"content_type", content_type_for(bytes)},
-                           {"data", base64_encode(bytes)}};
+                           {"data", common::base64_encode(bytes)}};
       }
     }
     records.push_back(std::move(record));
@@ -432,33 +368,22 @@ double backoff_delay_s(int attempt, double base_s, double max_s) {
 }
 
 std::string status_metrics_text(const OutboxStatus& status) {
-  double now_s = static_cast<double>(unix_now_ms()) / 1000.0;
-  std::ostringstream out;
-  out << "# HELP edgeocr_sync_pending_records Records in the outbox not yet acknowledged by head office.\n"
-      << "# TYPE edgeocr_sync_pending_records gauge\n"
-      << "edgeocr_sync_pending_records " << status.pending << "\n"
-      << "# HELP edgeocr_sync_oldest_pending_age_seconds Age of the oldest record in the outbox (0 if empty).\n"
-      << "# TYPE edgeocr_sync_oldest_pending_age_seconds gauge\n"
-      << "edgeocr_sync_oldest_pending_age_seconds "
-      << (status.oldest_pending_unix_ms ? std::max(0.0, now_s - static_cast<double>(*status.oldest_pending_unix_ms) / 1000.0) : 0.0)
-      << "\n"
-      << "# HELP edgeocr_sync_last_success_timestamp_seconds Unix time of the last acknowledged batch (0 if never).\n"
-      << "# TYPE edgeocr_sync_last_success_timestamp_seconds gauge\n"
-      << "edgeocr_sync_last_success_timestamp_seconds "
-      << (status.last_success_unix_ms ? static_cast<double>(*status.last_success_unix_ms) / 1000.0 : 0.0) << "\n"
-      << "# HELP edgeocr_sync_last_error_timestamp_seconds Unix time of the last failed push (0 if never).\n"
-      << "# TYPE edgeocr_sync_last_error_timestamp_seconds gauge\n"
-      << "edgeocr_sync_last_error_timestamp_seconds "
-      << (status.last_error_unix_ms ? static_cast<double>(*status.last_error_unix_ms) / 1000.0 : 0.0) << "\n"
-      << "# HELP edgeocr_sync_last_push_failed 1 if the most recent push failed, else 0.\n"
-      << "# TYPE edgeocr_sync_last_push_failed gauge\n"
-      << "edgeocr_sync_last_push_failed " << (status.last_error.empty() ? 0 : 1) << "\n"
-      << "# HELP edgeocr_sync_dead_letter_records Records the collector refused on their own (see sync requeue).\n"
-      << "# TYPE edgeocr_sync_dead_letter_records gauge\n"
-      << "edgeocr_sync_dead_letter_records " << status.dead_letter << "\n"
-      << "# HELP edgeocr_sync_delivered_records_total Records acknowledged by head office.\n"
-      << "# TYPE edgeocr_sync_delivered_records_total counter\n"
-      << "edgeocr_sync_delivered_records_total " << status.delivered_total << "\n";
+  const double now_s = static_cast<double>(unix_now_ms()) / 1000.0;
+  const auto seconds = [](const std::optional<int64_t>& ms) { return ms ? static_cast<double>(*ms) / 1000.0 : 0.0; };
+  common::PrometheusText out;
+  out.gauge("edgeocr_sync_pending_records", "Records in the outbox not yet acknowledged by head office.",
+            static_cast<double>(status.pending));
+  out.gauge("edgeocr_sync_oldest_pending_age_seconds", "Age of the oldest record in the outbox (0 if empty).",
+            status.oldest_pending_unix_ms ? std::max(0.0, now_s - seconds(status.oldest_pending_unix_ms)) : 0.0);
+  out.gauge("edgeocr_sync_last_success_timestamp_seconds", "Unix time of the last acknowledged batch (0 if never).",
+            seconds(status.last_success_unix_ms));
+  out.gauge("edgeocr_sync_last_error_timestamp_seconds", "Unix time of the last failed push (0 if never).",
+            seconds(status.last_error_unix_ms));
+  out.gauge("edgeocr_sync_last_push_failed", "1 if the most recent push failed, else 0.", status.last_error.empty() ? 0 : 1);
+  out.gauge("edgeocr_sync_dead_letter_records", "Records the collector refused on their own (see sync requeue).",
+            static_cast<double>(status.dead_letter));
+  out.counter("edgeocr_sync_delivered_records_total", "Records acknowledged by head office.",
+              static_cast<double>(status.delivered_total));
   return out.str();
 }
 
@@ -559,8 +484,10 @@ std::string SyncWorker::metrics_text() {
   } catch (const std::exception& e) {
     text = "# sync status unavailable: " + std::string(e.what()) + "\n";
   }
-  text += "# TYPE edgeocr_sync_push_failures_total counter\nedgeocr_sync_push_failures_total " +
-          std::to_string(failures_total_.load()) + "\n";
+  common::PrometheusText failures;
+  failures.counter("edgeocr_sync_push_failures_total", "Failed pushes to head office.",
+                   static_cast<double>(failures_total_.load()));
+  text += failures.str();
   return text;
 }
 

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "settings/settings.h"
 #include "sync/envelope.h"
 #include "sync/outbox.h"
 
@@ -36,18 +37,13 @@ struct SyncConfig {
   double timeout_s = 30;    // sync.timeout: connect/read timeout per request
   double max_backoff_s = 300;  // sync.max_backoff
 
-  // Builds the configuration from "sync.*" keys (other keys are ignored). Throws
-  // std::invalid_argument with a clear message on bad values.
-  static SyncConfig from_keys(const std::map<std::string, std::string>& keys);
+  // The configuration from resolved sync.* settings (declared with their ranges in
+  // settings/keys.cpp, so values are already checked).
+  static SyncConfig from_settings(const settings::Settings& settings);
   // Checks that everything needed to push is there (url, store id, key, ca). Throws on error.
   void validate() const;
 };
 
-// Reads the "sync.*" keys of a config file: TOML-style `[sync]` section with `key = value`
-// lines, or dotted `sync.key = value` lines; # comments; quoted or bare values.
-std::map<std::string, std::string> read_sync_keys(const std::filesystem::path& config_file);
-// The same for the keys starting with `prefix` (e.g. "retention.").
-std::map<std::string, std::string> read_config_keys(const std::filesystem::path& config_file, const std::string& prefix);
 ImageMode parse_image_mode(const std::string& text);
 const char* image_mode_name(ImageMode mode);
 // "2026-01-31T12:00:00Z"

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "settings/cli.h"
 #include "sync/archive_link.h"
 #include "sync/collector.h"
 #include "sync/envelope.h"
@@ -20,8 +21,8 @@ namespace edgeocr::cli {
 namespace {
 
 struct SyncArgs {
-  std::string data_dir = "./data";
-  std::string config_file;
+  std::string data_dir;
+  settings::Settings settings;  // data_dir and sync.*
   bool once = false;
   bool watch = false;
   bool json = false;
@@ -86,8 +87,7 @@ int run_backfill(const SyncArgs& args) {
 }
 
 int run_once(const SyncArgs& args) {
-  if (args.config_file.empty()) throw std::invalid_argument("--config is required (it holds the sync.* keys)");
-  sync::SyncConfig config = sync::SyncConfig::from_keys(sync::read_sync_keys(args.config_file));
+  sync::SyncConfig config = sync::SyncConfig::from_settings(args.settings);
   std::filesystem::path db = sync::archive_database_file(args.data_dir);
   if (!std::filesystem::exists(db)) throw std::invalid_argument("no archive database at " + db.string());
   std::string holder;
@@ -119,8 +119,7 @@ int run_once(const SyncArgs& args) {
 
 // Runs the same background worker as `edgeocr serve` until SIGTERM/SIGINT.
 int run_watch(const SyncArgs& args) {
-  if (args.config_file.empty()) throw std::invalid_argument("--config is required (it holds the sync.* keys)");
-  sync::SyncConfig config = sync::SyncConfig::from_keys(sync::read_sync_keys(args.config_file));
+  sync::SyncConfig config = sync::SyncConfig::from_settings(args.settings);
   std::filesystem::path db = sync::archive_database_file(args.data_dir);
   if (!std::filesystem::exists(db)) throw std::invalid_argument("no archive database at " + db.string());
   sigset_t signals;
@@ -141,8 +140,7 @@ int run_watch(const SyncArgs& args) {
 void register_sync_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SyncArgs>();
   CLI::App* cmd = app.add_subcommand("sync", "Push archived records to the head-office collector (store-and-forward)");
-  cmd->add_option("--data-dir", args->data_dir, "Archive folder (as for `edgeocr serve`)")->capture_default_str();
-  cmd->add_option("--config", args->config_file, "Config file with the sync.* keys");
+  auto command_settings = std::make_shared<settings::CommandSettings>(*cmd, settings::specs_named({"data_dir", "sync."}));
   cmd->add_flag("--once", args->once, "Drain the outbox once, then exit (for cron / systemd timers)");
   cmd->add_flag("--watch", args->watch, "Keep syncing every sync.interval seconds until SIGTERM (as `serve` does)");
   CLI::App* status = cmd->add_subcommand("status", "Print pending count, oldest pending age, last success and last error");
@@ -158,9 +156,11 @@ void register_sync_command(CLI::App& app, int& exit_code) {
   CLI::App* keygen = cmd->add_subcommand("keygen", "Write a new random 256-bit store key (mode 0600) and print its key id");
   keygen->add_option("--out", args->key_out, "Key file to create (refuses to overwrite)")->required();
   cmd->require_subcommand(0, 1);
-  cmd->callback([args, status, requeue, backfill, keygen, cmd, &exit_code] {
+  cmd->callback([args, command_settings, status, requeue, backfill, keygen, cmd, &exit_code] {
     ::signal(SIGPIPE, SIG_IGN);  // a peer closing a TLS connection must be an error value, not death
     try {
+      args->settings = command_settings->resolve();
+      args->data_dir = args->settings.get("data_dir");
       if (*keygen) {
         sync::write_new_key_file(args->key_out);
         std::cout << "key id " << sync::load_key_file(args->key_out).key_id << " written to " << args->key_out << "\n";
@@ -187,23 +187,26 @@ void register_sync_command(CLI::App& app, int& exit_code) {
 }
 
 void register_collect_command(CLI::App& app, int& exit_code) {
-  auto options = std::make_shared<sync::CollectorOptions>();
-  auto listen = std::make_shared<std::string>("127.0.0.1:9443");
-  auto max_body_mb = std::make_shared<size_t>(256);
   CLI::App* cmd = app.add_subcommand("collect", "Head-office collector: receive sync batches into PostgreSQL");
-  cmd->add_option("--listen", *listen, "host:port to listen on (HTTPS)")->capture_default_str();
-  cmd->add_option("--tls-cert", options->tls_cert, "Server certificate (PEM)")->required();
-  cmd->add_option("--tls-key", options->tls_key, "Server private key (PEM)")->required();
-  cmd->add_option("--client-ca", options->client_ca, "Require client certificates signed by this CA (mutual TLS)");
-  cmd->add_option("--keys", options->keys_dir, "Folder of <store_id>.key files (mode 0600)")->required();
-  cmd->add_option("--pg", options->pg, "PostgreSQL connection string, e.g. postgresql://user@host:5432/db")->required();
-  cmd->add_option("--max-body-mb", *max_body_mb, "Largest accepted batch in MiB")->capture_default_str();
-  cmd->callback([options, listen, max_body_mb, &exit_code] {
+  auto command_settings = std::make_shared<settings::CommandSettings>(*cmd, settings::specs_named({"collect."}));
+  cmd->callback([command_settings, &exit_code] {
     ::signal(SIGPIPE, SIG_IGN);
     try {
-      sync::parse_listen_address(*listen, options->host, options->port);
-      options->max_body_bytes = *max_body_mb << 20;
-      exit_code = sync::run_collector(*options);
+      const settings::Settings s = command_settings->resolve();
+      for (const char* required : {"collect.tls_cert", "collect.tls_key", "collect.keys_dir", "collect.pg"}) {
+        if (!s.is_set(required))
+          throw settings::ConfigError(std::string(required) + " is required (" + settings::find_spec(required)->flag +
+                                      ", " + settings::find_spec(required)->env + " or the config file)");
+      }
+      sync::CollectorOptions options;
+      sync::parse_listen_address(s.get("collect.listen"), options.host, options.port);
+      options.tls_cert = s.get("collect.tls_cert");
+      options.tls_key = s.get("collect.tls_key");
+      options.client_ca = s.get("collect.client_ca");
+      options.keys_dir = s.get("collect.keys_dir");
+      options.pg = s.get("collect.pg");
+      options.max_body_bytes = static_cast<size_t>(s.get_int("collect.max_body_mb")) << 20;
+      exit_code = sync::run_collector(options);
     } catch (const std::exception& e) {
       std::cerr << "edgeocr collect: error: " << e.what() << "\n";
       exit_code = 1;

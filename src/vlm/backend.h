@@ -1,6 +1,6 @@
 // The VLM backend and the routing between it and the native pipeline.
 //
-//   VlmSettings settings;  (from add_vlm_cli_options / apply_vlm_setting)
+//   VlmSettings settings = vlm_settings_from(resolved settings);
 //   Router router(settings);
 //   json result = router.run(image, make_request(task, instruction, fields), [&] {
 //     NativeRun n; n.result = <native OCR (+ extraction) JSON>;

@@ -7,7 +7,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "vlm/base64.h"
+#include "common/base64.h"
 
 namespace edgeocr::vlm {
 
@@ -47,7 +47,7 @@ PreparedImage prepare_image(const cv::Mat& image, const ImagePrepOptions& option
   out.sent_height = sent.rows;
   const std::vector<int> params{cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
   if (!cv::imencode(".jpg", sent, out.jpeg, params)) throw std::invalid_argument("VLM: JPEG encoding failed");
-  out.data_url = "data:image/jpeg;base64," + base64_encode(out.jpeg);
+  out.data_url = "data:image/jpeg;base64," + common::base64_encode(out.jpeg);
   return out;
 }
 

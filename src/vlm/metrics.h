@@ -10,6 +10,8 @@
 #include <string_view>
 #include <utility>
 
+#include "common/prometheus.h"
+
 namespace edgeocr::vlm {
 
 class VlmMetrics {
@@ -42,9 +44,7 @@ class VlmMetrics {
   std::map<std::pair<std::string, std::string>, uint64_t> requests_;
   std::map<std::string, uint64_t> errors_;
   std::map<std::pair<std::string, bool>, uint64_t> routes_;
-  std::array<uint64_t, kLatencyBuckets.size() + 1> latency_counts_{};
-  double latency_sum_ = 0;
-  uint64_t latency_count_ = 0;
+  common::Histogram latency_{{kLatencyBuckets.begin(), kLatencyBuckets.end()}};
   uint64_t retries_ = 0;
   int64_t prompt_tokens_ = 0, completion_tokens_ = 0;
   int in_flight_ = 0;

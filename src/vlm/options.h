@@ -1,13 +1,11 @@
-// Backend selection and VLM settings: `--backend native|openai|vllm|hybrid`, `--vlm-*` flags,
-// config keys `vlm.*` / `backend`, environment variables EDGEOCR_VLM_* / EDGEOCR_BACKEND.
+// Backend selection and VLM settings, built from the vlm.* and `backend` settings.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include <CLI/CLI.hpp>
-
+#include "settings/settings.h"
 #include "vlm/client.h"
 
 namespace edgeocr::vlm {
@@ -26,21 +24,10 @@ struct VlmSettings {
   std::string prompt_language = "zh";   // prompts for requests without text: zh (works better) | en
 };
 
-// Adds --vlm-url, --vlm-model, --vlm-key-file, --vlm-timeout, --vlm-max-inflight,
-// --vlm-min-confidence, --vlm-retries, --vlm-max-tokens, --vlm-low-confidence-routing,
-// --vlm-language; and --backend when `with_backend_flag` (the server may own that flag and call
-// parse_backend itself).
-void add_vlm_cli_options(CLI::App& app, VlmSettings& settings, bool with_backend_flag = true);
-
-// Config keys: "backend", "vlm.url", "vlm.model", "vlm.key_file", "vlm.timeout" (seconds),
-// "vlm.max_inflight", "vlm.min_confidence", "vlm.retries", "vlm.max_tokens",
-// "vlm.low_confidence_routing" (true/false), "vlm.language", "vlm.breaker_threshold",
-// "vlm.breaker_cooldown" (seconds). Returns false for a key that is not ours; throws
-// std::invalid_argument for a bad value.
-bool apply_vlm_setting(VlmSettings& settings, std::string_view key, std::string_view value);
-
-// EDGEOCR_BACKEND and EDGEOCR_VLM_<KEY> (e.g. EDGEOCR_VLM_URL, EDGEOCR_VLM_MAX_INFLIGHT).
-void apply_vlm_environment(VlmSettings& settings);
+// VLM settings from resolved settings (settings/keys.cpp declares every vlm.* key with its
+// range, so the values are already checked). `backend` is taken when it was resolved; otherwise
+// the default (native) stays and the caller chooses.
+VlmSettings vlm_settings_from(const settings::Settings& settings);
 
 // Client options with the API key read from key_file (trimmed). Throws std::runtime_error if the
 // file cannot be read or is empty.

@@ -5,14 +5,10 @@
 #include <optional>
 #include <stdexcept>
 
+#include "common/text.h"
+
 namespace edgeocr::vlm {
 namespace {
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Decodes one UTF-8 code point at `i` (advancing it); invalid bytes decode as U+FFFD.
 char32_t next_code_point(std::string_view s, size_t& i) {
@@ -61,7 +57,7 @@ std::string_view to_string(Task task) {
 }
 
 std::optional<Task> parse_task(std::string_view name) {
-  const std::string n = lower_ascii(name);
+  const std::string n = common::ascii_lower(name);
   if (n == "spot" || n == "ocr" || n == "spotting") return Task::spot;
   if (n == "text") return Task::text;
   if (n == "parse" || n == "markdown") return Task::parse;
@@ -144,7 +140,7 @@ std::string build_prompt(const PromptRequest& r) {
 }
 
 std::string translation_target(std::string_view instruction) {
-  const std::string l = lower_ascii(instruction);
+  const std::string l = common::ascii_lower(instruction);
   struct Name {
     const char* text;
     const char* language;
@@ -172,7 +168,7 @@ std::string translation_target(std::string_view instruction) {
 }
 
 bool is_translation_instruction(std::string_view instruction) {
-  const std::string l = lower_ascii(instruction);
+  const std::string l = common::ascii_lower(instruction);
   return l.find("translat") != std::string::npos || l.find("翻译") != std::string::npos ||
          l.find("翻譯") != std::string::npos || l.find("译成") != std::string::npos;
 }

@@ -155,24 +155,6 @@ class VlmEngine : public serve::OcrEngine {
 
 }  // namespace
 
-const std::vector<std::string>& serve_setting_keys() {
-  static const std::vector<std::string> keys{"vlm.url",         "vlm.model",       "vlm.key_file",
-                                             "vlm.timeout",     "vlm.max_inflight", "vlm.min_confidence",
-                                             "vlm.retries",     "vlm.max_tokens",  "vlm.low_confidence_routing",
-                                             "vlm.language",    "vlm.top_k",       "vlm.repetition_penalty"};
-  return keys;
-}
-
-VlmSettings settings_from(const std::string& backend, const std::function<std::string(const std::string&)>& get) {
-  VlmSettings s;
-  s.backend = parse_backend(backend);
-  for (const auto& key : serve_setting_keys()) {
-    const std::string value = get(key);
-    if (!value.empty()) apply_vlm_setting(s, key, value);
-  }
-  return s;
-}
-
 int job_workers(const VlmSettings& settings, int native_engines) {
   return std::max(1, native_engines) + (settings.backend == BackendKind::native ? 0 : settings.client.max_inflight);
 }

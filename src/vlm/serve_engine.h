@@ -3,22 +3,10 @@
 // so the in-flight cap and the circuit breaker are per server, not per worker.
 #pragma once
 
-#include <functional>
-#include <string>
-#include <vector>
-
 #include "serve/engine.h"
 #include "vlm/backend.h"
 
 namespace edgeocr::vlm {
-
-// Setting keys the server reads (config key; flag = "--" + key with '.'->'-' and '_'->'-',
-// e.g. vlm.max_inflight -> --vlm-max-inflight; env = EDGEOCR_VLM_MAX_INFLIGHT).
-const std::vector<std::string>& serve_setting_keys();
-
-// VLM settings from the server's resolved settings (`get` returns "" for unset values).
-// Throws std::invalid_argument for a bad value or backend name.
-VlmSettings settings_from(const std::string& backend, const std::function<std::string(const std::string&)>& get);
 
 // One engine per job worker. VLM calls wait on the network, so the server runs more job workers
 // than native engines (job_workers): `native_factory` builds `native_engines` native engines,

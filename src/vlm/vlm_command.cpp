@@ -8,6 +8,7 @@
 
 #include "vlm/answer_parser.h"
 #include "cli/commands.h"
+#include "settings/cli.h"
 #include "vlm/backend.h"
 
 namespace edgeocr::cli {
@@ -21,10 +22,8 @@ void register_vlm_command(CLI::App& app, int& exit_code) {
     std::string schema;
     std::string target_language;
     bool dry_run = false;
-    vlm::VlmSettings settings;
   };
   auto args = std::make_shared<Args>();
-  args->settings.backend = vlm::BackendKind::openai;
   CLI::App* cmd = app.add_subcommand("vlm", "Send one image to the VLM server (OpenAI-compatible) and print the JSON");
   cmd->add_option("image", args->image, "image file")->required()->check(CLI::ExistingFile);
   cmd->add_option("--task", args->task, "spot | text | parse | table | formula | extract | translate | vqa")
@@ -34,19 +33,21 @@ void register_vlm_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--schema", args->schema, "receipt");
   cmd->add_option("--target-language", args->target_language, "translate: en | zh");
   cmd->add_flag("--dry-run", args->dry_run, "print the prompt that would be sent, send nothing");
-  vlm::add_vlm_cli_options(*cmd, args->settings, /*with_backend_flag=*/false);
-  cmd->callback([args, &exit_code] {
+  auto command_settings = std::make_shared<settings::CommandSettings>(*cmd, settings::specs_named({"vlm."}));
+  cmd->callback([args, command_settings, &exit_code] {
     try {
+      vlm::VlmSettings vlm_settings = vlm::vlm_settings_from(command_settings->resolve());
+      vlm_settings.backend = vlm::BackendKind::openai;
       std::ifstream in(args->image, std::ios::binary);
       const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       vlm::VlmRequest request = vlm::make_request(args->task, args->instruction, args->fields, args->schema);
       request.target_language = args->target_language;
       if (args->dry_run) {
-        const auto fallback = args->settings.prompt_language == "en" ? vlm::Language::en : vlm::Language::zh;
+        const auto fallback = vlm_settings.prompt_language == "en" ? vlm::Language::en : vlm::Language::zh;
         const auto prompt = vlm::to_prompt_request(request, fallback);
         const auto image = vlm::prepare_encoded_image(bytes);
-        std::cout << nlohmann::json{{"url", args->settings.client.base_url + "/chat/completions"},
-                                    {"model", args->settings.client.model},
+        std::cout << nlohmann::json{{"url", vlm_settings.client.base_url + "/chat/completions"},
+                                    {"model", vlm_settings.client.model},
                                     {"task", vlm::to_string(prompt.task)},
                                     {"prompt", vlm::build_prompt(prompt)},
                                     {"sent_width", image.sent_width},
@@ -57,7 +58,7 @@ void register_vlm_command(CLI::App& app, int& exit_code) {
         exit_code = 0;
         return;
       }
-      vlm::VlmBackend backend(args->settings);
+      vlm::VlmBackend backend(vlm_settings);
       std::cout << backend.run_encoded(bytes, request).dump(2) << "\n";
       exit_code = 0;
     } catch (const std::exception& e) {

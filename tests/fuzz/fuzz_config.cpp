@@ -1,13 +1,13 @@
-// Config files (TOML subset): any bytes either parse or throw ConfigError.
+// Config files (TOML): any bytes either parse or throw ConfigError.
 #include <cstdint>
 #include <string>
 
-#include "serve/settings.h"
+#include "settings/settings.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    edgeocr::serve::parse_toml_subset(std::string(reinterpret_cast<const char*>(data), size), "fuzz");
-  } catch (const edgeocr::serve::ConfigError&) {
+    edgeocr::settings::parse_config(std::string(reinterpret_cast<const char*>(data), size), "fuzz");
+  } catch (const edgeocr::settings::ConfigError&) {
   }
   return 0;
 }

@@ -10,7 +10,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const uint8_t> bytes(data, size);
   const auto info = edgeocr::serve::probe_image(bytes);
   if (!info) return 0;
-  edgeocr::ocr::detail::probe_header(bytes);
+  edgeocr::ocr::probe_header(bytes);
   edgeocr::ocr::DecodeLimits limits;
   limits.max_pixels = 1 << 20;
   try {

@@ -58,7 +58,7 @@ TEST(DecodeTest, DecodesCommonFormats) {
   const cv::Mat image = half_black_image(64, 32);
   for (const std::string ext : {".png", ".jpg", ".bmp", ".tiff", ".webp"}) {
     const auto bytes = test::encode(image, ext);
-    const auto header = detail::probe_header(bytes);
+    const auto header = probe_header(bytes);
     ASSERT_TRUE(header.has_value()) << ext;
     EXPECT_EQ(header->width, 64) << ext;
     EXPECT_EQ(header->height, 32) << ext;
@@ -147,6 +147,28 @@ TEST(DecodeTest, RejectsOversizedFile) {
   limits.max_bytes = 100;
   const auto png = test::encode(half_black_image(200, 100), ".png");
   EXPECT_THROW((void)decode_image(png, limits), ImageError);
+}
+
+TEST(DecodeTest, SizeLimitsAreTooLargeAndDamageIsInvalid) {
+  const auto kind_of = [](const std::vector<uint8_t>& bytes, const DecodeLimits& limits) {
+    try {
+      (void)decode_image(bytes, limits);
+    } catch (const ImageError& e) {
+      return e.kind();
+    }
+    ADD_FAILURE() << "decoded";
+    return ImageError::Kind::invalid;
+  };
+  const auto png = test::encode(half_black_image(200, 100), ".png");
+  DecodeLimits small_file;
+  small_file.max_bytes = 100;
+  EXPECT_EQ(kind_of(png, small_file), ImageError::Kind::too_large);
+  DecodeLimits few_pixels;
+  few_pixels.max_pixels = 200 * 100 - 1;
+  EXPECT_EQ(kind_of(png, few_pixels), ImageError::Kind::too_large);
+  EXPECT_EQ(kind_of(png_header(0, 100), DecodeLimits{}), ImageError::Kind::invalid);
+  std::vector<uint8_t> truncated(png.begin(), png.begin() + static_cast<long>(png.size() / 2));
+  EXPECT_EQ(kind_of(truncated, DecodeLimits{}), ImageError::Kind::invalid);
 }
 
 TEST(DecodeTest, RejectsGif) {

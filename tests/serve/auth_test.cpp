@@ -2,13 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "serve/settings.h"
+#include "common/base64.h"
+#include "settings/settings.h"
 
 using namespace edgeocr::serve;
 
 namespace {
 std::string basic(const std::string& user, const std::string& password) {
-  return "Basic " + base64_encode(user + ":" + password);
+  return "Basic " + edgeocr::common::base64_encode(user + ":" + password);
 }
 }  // namespace
 
@@ -58,10 +59,10 @@ TEST(Auth, TomlFile) {
 }
 
 TEST(Auth, RejectsPlaintextSecretsAndEmptyFiles) {
-  EXPECT_THROW(Authenticator::from_text(R"({"users": [{"name": "a", "password": "hunter2"}]})", "f"), ConfigError);
-  EXPECT_THROW(Authenticator::from_text(R"({"api_keys": [{"name": "a", "sha256": "short"}]})", "f"), ConfigError);
-  EXPECT_THROW(Authenticator::from_text("{}", "f"), ConfigError);
-  EXPECT_THROW(Authenticator::from_text("{not json", "f"), ConfigError);
+  EXPECT_THROW(Authenticator::from_text(R"({"users": [{"name": "a", "password": "hunter2"}]})", "f"), edgeocr::settings::ConfigError);
+  EXPECT_THROW(Authenticator::from_text(R"({"api_keys": [{"name": "a", "sha256": "short"}]})", "f"), edgeocr::settings::ConfigError);
+  EXPECT_THROW(Authenticator::from_text("{}", "f"), edgeocr::settings::ConfigError);
+  EXPECT_THROW(Authenticator::from_text("{not json", "f"), edgeocr::settings::ConfigError);
   EXPECT_THROW(Authenticator::from_text("[read_only]\nghost = true\n[api_keys]\nk = \"" + api_key_entry("x") + "\"\n", "f"),
-               ConfigError);
+               edgeocr::settings::ConfigError);
 }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
 #include "process_util.h"
 #include "sync/sync_client.h"
 
@@ -25,7 +26,7 @@ TEST(SyncEnvelope, RoundTripBindsStoreBatchAndKey) {
   Envelope env = seal(key, "shop-1", "batch-1", "{\"records\":[]}");
   Envelope parsed = envelope_from_json(envelope_to_json(env));
   EXPECT_EQ(open(key, parsed), "{\"records\":[]}");
-  EXPECT_EQ(base64_decode(parsed.nonce_b64).size(), 12u);
+  EXPECT_EQ(common::base64_decode(parsed.nonce_b64)->size(), 12u);
 
   Envelope other_store = parsed;
   other_store.store_id = "shop-2";
@@ -49,12 +50,12 @@ TEST(SyncEnvelope, TamperingAndWrongKeyAreDetected) {
   StoreKey key = fresh_key(dir.path(), "a.key");
   StoreKey other = fresh_key(dir.path(), "b.key");
   Envelope env = seal(key, "shop-1", "batch-1", std::string(1000, 'r'));
-  std::string bytes = base64_decode(env.ciphertext_b64);
+  std::string bytes = *common::base64_decode(env.ciphertext_b64);
   for (size_t position : {size_t{0}, bytes.size() / 2, bytes.size() - 1}) {
     std::string flipped = bytes;
     flipped[position] = static_cast<char>(flipped[position] ^ 0x01);
     Envelope tampered = env;
-    tampered.ciphertext_b64 = base64_encode(flipped);
+    tampered.ciphertext_b64 = common::base64_encode(flipped);
     EXPECT_THROW(open(key, tampered), EnvelopeError) << "flipped byte " << position;
   }
   Envelope wrong = env;
@@ -68,10 +69,11 @@ TEST(SyncEnvelope, PlaintextAndMalformedBodiesAreRejected) {
   nlohmann::json bad_store = {{"version", 1}, {"store_id", "../etc"}, {"batch_id", "b"},
                               {"key_id", "k"}, {"nonce", "AAAA"}, {"ciphertext", "AAAA"}};
   EXPECT_THROW(envelope_from_json(bad_store.dump()), EnvelopeError);
-  EXPECT_THROW(base64_decode("abc"), EnvelopeError);
-  EXPECT_THROW(base64_decode("ab!d"), EnvelopeError);
-  EXPECT_EQ(base64_decode(base64_encode("hello")), "hello");
-  EXPECT_EQ(base64_decode(base64_encode("")), "");
+  // Bad base64 in a well-formed envelope is an EnvelopeError when it is opened.
+  nlohmann::json bad_base64 = {{"version", 1}, {"store_id", "s"}, {"batch_id", "b"},
+                               {"key_id", "k"}, {"nonce", "ab!d"}, {"ciphertext", "abc"}};
+  StoreKey key{};
+  EXPECT_THROW(open(key, envelope_from_json(bad_base64.dump())), EnvelopeError);
 }
 
 TEST(SyncEnvelope, KeyFilePermissionsAndFormatAreChecked) {
@@ -100,18 +102,24 @@ TEST(SyncConfig, ReadsKeysAndRejectsBadValues) {
   testing::TempDir dir;
   auto file = dir.path() / "edgeocr.toml";
   std::ofstream(file) << "port = 8000\n[sync]\nurl = \"https://ho.example:9443/edge\"  # comment\n"
-                         "store_id = 'shop-7'\ninterval = 15\nbatch_size = 50\nimages = thumbnail\n";
-  SyncConfig config = SyncConfig::from_keys(read_sync_keys(file));
+                         "store_id = 'shop-7'\ninterval = 15\nbatch_size = 50\nimages = \"thumbnail\"\n";
+  const auto sync_specs = settings::specs_named({"sync."});
+  const auto no_env = [](const char*) -> const char* { return nullptr; };
+  const auto resolve = [&](const std::map<std::string, std::string>& flags) {
+    return SyncConfig::from_settings(settings::resolve(sync_specs, flags, no_env));
+  };
+  SyncConfig config = resolve({{"config", file.string()}});
   EXPECT_EQ(config.url, "https://ho.example:9443/edge");
   EXPECT_EQ(config.store_id, "shop-7");
   EXPECT_DOUBLE_EQ(config.interval_s, 15);
   EXPECT_EQ(config.batch_size, 50);
   EXPECT_EQ(config.images, ImageMode::thumbnail);
-  EXPECT_THROW(SyncConfig::from_keys({{"sync.images", "some"}}), std::invalid_argument);
-  EXPECT_THROW(SyncConfig::from_keys({{"sync.batch_size", "0"}}), std::invalid_argument);
-  EXPECT_THROW(SyncConfig::from_keys({{"sync.interval", "soon"}}), std::invalid_argument);
-  SyncConfig plain_http = SyncConfig::from_keys({{"sync.url", "http://ho:80"}, {"sync.store_id", "s"},
-                                                 {"sync.key_file", "k"}, {"sync.ca", file.string()}});
+  EXPECT_DOUBLE_EQ(resolve({}).max_backoff_s, 300);  // the declared default
+  EXPECT_THROW(resolve({{"sync.images", "some"}}), settings::ConfigError);
+  EXPECT_THROW(resolve({{"sync.batch_size", "0"}}), settings::ConfigError);
+  EXPECT_THROW(resolve({{"sync.interval", "soon"}}), settings::ConfigError);
+  SyncConfig plain_http = resolve({{"sync.url", "http://ho:80"}, {"sync.store_id", "s"}, {"sync.key_file", "k"},
+                                   {"sync.ca", file.string()}});
   EXPECT_THROW(plain_http.validate(), std::invalid_argument);
 }
 

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "common/uuid.h"
 #include "store/archive.h"
 #include "sync/outbox.h"
 #include "sync/archive_link.h"
@@ -100,7 +101,7 @@ void seed_outbox_only(const SeedOptions& options) {
     for (int i = first; i < std::min(options.count, first + 1000); ++i) {
       int number = options.start + i;
       store::Record record;
-      record.id = store::new_uuid_v4();
+      record.id = common::new_uuid_v4();
       record.created_at = store::utc_now_iso8601();
       record.text = seeded_text(number);
       record.result_json = nlohmann::json({{"text", seeded_text(number)}, {"number", number}, {"filler", filler}}).dump();

@@ -19,6 +19,7 @@
 #include "process_util.h"
 #include "seed.h"
 #include "sync/archive_link.h"
+#include "common/base64.h"
 #include "sync/envelope.h"
 #include "sync/sync_client.h"
 
@@ -95,10 +96,16 @@ class SyncE2E : public ::testing::Test {
                                << "key_file = \"" << key.string() << "\"\n"
                                << "store_id = \"" << store_id << "\"\n"
                                << "batch_size = " << batch_size << "\n"
-                               << "images = " << images << "\n"
+                               << "images = \"" << images << "\"\n"
                                << "interval = 0.2\nmax_backoff = 1\ntimeout = 5\n"
                                << extra;
     return edge;
+  }
+
+  // The sync settings of an edge's config file, resolved as `edgeocr sync` resolves them.
+  static SyncConfig config_of(const Edge& edge) {
+    return SyncConfig::from_settings(settings::resolve(settings::specs_named({"sync."}), {{"config", edge.config.string()}},
+                                                       [](const char*) -> const char* { return nullptr; }));
   }
 
   void seed(const Edge& edge, int count, int start = 0, int payload_bytes = 200, int image_every = 0,
@@ -357,9 +364,9 @@ TEST_F(SyncE2E, SecurityForgedTamperedReplayedAndPlaintextBatchesAreRefused) {
 
   // A flipped byte in the ciphertext.
   Envelope tampered = seal(key_a, "shop-a", "batch-a2", plaintext("shop-a", "batch-a2", "rec-a2"));
-  std::string bytes = base64_decode(tampered.ciphertext_b64);
+  std::string bytes = *common::base64_decode(tampered.ciphertext_b64);
   bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
-  tampered.ciphertext_b64 = base64_encode(bytes);
+  tampered.ciphertext_b64 = common::base64_encode(bytes);
   EXPECT_EQ(post(envelope_to_json(tampered)), 422);
 
   // Encrypted with another store's key, claiming store A (with A's key id, then B's).
@@ -393,7 +400,10 @@ TEST_F(SyncE2E, SecurityForgedTamperedReplayedAndPlaintextBatchesAreRefused) {
 
   // The edge refuses a collector whose certificate its sync.ca does not sign.
   Edge edge = make_edge("shop-a", 10, "none");
-  std::ofstream(edge.config, std::ios::app) << "ca = \"" << suite->tls.other_ca_cert.string() << "\"\n";
+  std::string text = read_text(edge.config);
+  text.replace(text.find(suite->tls.ca_cert.string()), suite->tls.ca_cert.string().size(),
+               suite->tls.other_ca_cert.string());
+  std::ofstream(edge.config) << text;
   seed(edge, 3);
   EXPECT_EQ(sync_once(edge).exit_code, 1);
   EXPECT_NE(sync_status(edge)["last_error"].get<std::string>().find("certificate"), std::string::npos)
@@ -473,7 +483,7 @@ TEST_F(SyncE2E, OversizeRecordIsDeadLetteredOthersArriveOnceAndRequeueDeliversIt
             "413 1 12 1");
   // The serve /metrics gauges (same worker object serve uses).
   {
-    SyncWorker worker(SyncConfig::from_keys(read_sync_keys(edge.config)), edge.data_dir,
+    SyncWorker worker(config_of(edge), edge.data_dir,
                       archive_database_file(edge.data_dir));
     EXPECT_NE(worker.metrics_text().find("edgeocr_sync_dead_letter_records 1\n"), std::string::npos);
     auto gauges = worker.gauges();
@@ -568,7 +578,7 @@ TEST_F(SyncE2E, OneSenderPerDataFolderTheSecondSaysSoAndDoesNotSend) {
   auto collector = start_collector();
   Edge edge = make_edge("shop-lock", 10);
   seed(edge, 30);
-  SyncWorker first(SyncConfig::from_keys(read_sync_keys(edge.config)), edge.data_dir, archive_database_file(edge.data_dir));
+  SyncWorker first(config_of(edge), edge.data_dir, archive_database_file(edge.data_dir));
   first.start();
   auto deadline = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < deadline && !first.sending()) std::this_thread::sleep_for(50ms);
@@ -579,7 +589,7 @@ TEST_F(SyncE2E, OneSenderPerDataFolderTheSecondSaysSoAndDoesNotSend) {
   EXPECT_NE(read_text(log("second")).find("already sends from"), std::string::npos) << read_text(log("second"));
   EXPECT_EQ(read_text(log("second")).find("delivered"), std::string::npos);
   // A second worker (another serve on the same folder) waits instead of sending.
-  SyncWorker third(SyncConfig::from_keys(read_sync_keys(edge.config)), edge.data_dir, archive_database_file(edge.data_dir));
+  SyncWorker third(config_of(edge), edge.data_dir, archive_database_file(edge.data_dir));
   third.start();
   std::this_thread::sleep_for(600ms);
   EXPECT_FALSE(third.sending());
@@ -605,7 +615,7 @@ TEST_F(SyncE2E, WorkerWaitsAsLongAsTheCollectorsRetryAfterAsks) {
   seed(edge, 3);
   // A database failure at head office: the collector answers 503 with Retry-After: 5.
   pg_query(pg(), "ALTER TABLE sync_batches RENAME TO sync_batches_away");
-  SyncWorker worker(SyncConfig::from_keys(read_sync_keys(edge.config)), edge.data_dir, archive_database_file(edge.data_dir));
+  SyncWorker worker(config_of(edge), edge.data_dir, archive_database_file(edge.data_dir));
   worker.start();
   std::this_thread::sleep_for(3500ms);
   const std::string metrics = collector_metrics();
@@ -655,7 +665,7 @@ TEST_F(SyncE2E, RetentionPrunesOnlyDeliveredRecordsWhileSyncIsOn) {
 
 #include "serve/engine.h"
 #include "serve/server.h"
-#include "serve/settings.h"
+#include "serve/engine_factory.h"
 #include "sync/archive_link.h"
 #include "sync/sync_client.h"
 
@@ -692,7 +702,7 @@ TEST_F(SyncE2E, DeletingARecordStopsItsPendingSendAndDeletesTheDeliveredCopyAtHe
   serve::Server server(std::move(options));
   const int port = server.bind();
   std::thread serving([&server] { server.run(); });
-  auto worker = std::make_unique<SyncWorker>(SyncConfig::from_keys(read_sync_keys(edge.config)), edge.data_dir,
+  auto worker = std::make_unique<SyncWorker>(config_of(edge), edge.data_dir,
                                              archive_database_file(edge.data_dir));
   worker->start();
   httplib::Client client("127.0.0.1", port);
@@ -750,13 +760,11 @@ TEST_F(SyncE2E, DeletingARecordStopsItsPendingSendAndDeletesTheDeliveredCopyAtHe
 }
 
 TEST_F(SyncE2E, ServeAcceptsEverySyncKeyThatSyncOnceAccepts) {
-  Edge edge = make_edge("shop-keys", 10, "\"none\"", "batch_bytes = 65536\n[retention]\nimages_days = 7\n");
+  Edge edge = make_edge("shop-keys", 10, "none", "batch_bytes = 65536\n[retention]\nimages_days = 7\n");
   const std::string config = edge.config.string();
-  const serve::Settings settings =
-      serve::resolve_settings({{"config", config}}, [](const char*) -> const char* { return nullptr; });
-  std::map<std::string, std::string> keys;
-  for (const auto& [key, value] : read_sync_keys(edge.config)) keys[key] = settings.get(key);
-  const SyncConfig config_from_serve = SyncConfig::from_keys(keys);
+  const settings::Settings settings =
+      settings::resolve(serve::serve_specs(), {{"config", config}}, [](const char*) -> const char* { return nullptr; });
+  const SyncConfig config_from_serve = SyncConfig::from_settings(settings);
   EXPECT_EQ(config_from_serve.max_backoff_s, 1);
   EXPECT_EQ(config_from_serve.timeout_s, 5);
   EXPECT_EQ(config_from_serve.batch_bytes, 65536);
@@ -772,7 +780,7 @@ TEST_F(SyncE2E, ServeArchivesEachRecordWithItsOutboxRowAndItsWorkerDeliversIt) {
   options.engine_factory = [] { return std::make_unique<FakeEngine>(); };
   options.archive.data_dir = edge.data_dir;
   add_outbox_to(options.archive);
-  SyncWorker worker(SyncConfig::from_keys(read_sync_keys(edge.config)), edge.data_dir,
+  SyncWorker worker(config_of(edge), edge.data_dir,
                     archive_database_file(edge.data_dir));
   options.extra_gauges = [&worker] { return worker.gauges(); };
   serve::Server server(std::move(options));

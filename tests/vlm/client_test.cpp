@@ -11,6 +11,7 @@
 
 #include "recorded_answers.h"
 #include "stand_in_server.h"
+#include "settings/cli.h"
 #include "vlm/backend.h"
 
 namespace edgeocr::vlm {
@@ -385,8 +386,12 @@ TEST(VlmClientResilience, BreakerCountsRequestsNotAttempts) {
 TEST(VlmClientResilience, SendsTheModelCardsSamplingSettings) {
   StandInServer server;
   VlmSettings s = settings_for(server);
-  EXPECT_TRUE(apply_vlm_setting(s, "vlm.repetition_penalty", "1.08"));
-  EXPECT_THROW(apply_vlm_setting(s, "vlm.top_k", "0"), std::invalid_argument);
+  const auto from_flags = [](const std::map<std::string, std::string>& flags) {
+    return vlm_settings_from(
+        settings::resolve(settings::specs_named({"vlm."}), flags, [](const char*) -> const char* { return nullptr; }));
+  };
+  s.client.repetition_penalty = from_flags({{"vlm.repetition_penalty", "1.08"}}).client.repetition_penalty;
+  EXPECT_THROW(from_flags({{"vlm.top_k", "0"}}), settings::ConfigError);
   testing::Expectation card;
   card.top_k = 1;
   card.repetition_penalty = 1.08;
@@ -491,33 +496,45 @@ TEST(VlmOptions, BackendNamesConfigKeysAndUrls) {
   EXPECT_EQ(parse_backend("OpenAI"), BackendKind::openai);
   EXPECT_EQ(parse_backend("hybrid"), BackendKind::hybrid);
   EXPECT_THROW(parse_backend("torch"), std::invalid_argument);
-  VlmSettings s;
-  EXPECT_TRUE(apply_vlm_setting(s, "vlm.url", "https://gpu-box:8443/v1"));
-  EXPECT_TRUE(apply_vlm_setting(s, "vlm.timeout", "2.5"));
-  EXPECT_TRUE(apply_vlm_setting(s, "vlm.max_inflight", "8"));
-  EXPECT_TRUE(apply_vlm_setting(s, "vlm.min_confidence", "0.75"));
-  EXPECT_TRUE(apply_vlm_setting(s, "vlm.low_confidence_routing", "false"));
-  EXPECT_TRUE(apply_vlm_setting(s, "backend", "vllm"));
-  EXPECT_FALSE(apply_vlm_setting(s, "server.port", "8000"));
-  EXPECT_THROW(apply_vlm_setting(s, "vlm.max_inflight", "0"), std::invalid_argument);
-  EXPECT_THROW(apply_vlm_setting(s, "vlm.min_confidence", "2"), std::invalid_argument);
-  EXPECT_THROW(apply_vlm_setting(s, "vlm.timeout", "soon"), std::invalid_argument);
+  const auto no_env = [](const char*) -> const char* { return nullptr; };
+  const auto resolve = [&](const std::map<std::string, std::string>& flags) {
+    return vlm_settings_from(settings::resolve(settings::specs_named({"backend", "vlm."}), flags, no_env));
+  };
+  const VlmSettings s = resolve({{"vlm.url", "https://gpu-box:8443/v1"},
+                                 {"vlm.timeout", "2.5"},
+                                 {"vlm.max_inflight", "8"},
+                                 {"vlm.min_confidence", "0.75"},
+                                 {"vlm.low_confidence_routing", "false"},
+                                 {"vlm.breaker_cooldown", "7"},
+                                 {"backend", "vllm"}});
+  EXPECT_THROW(resolve({{"server.port", "8000"}}), settings::ConfigError);
+  EXPECT_THROW(resolve({{"vlm.max_inflight", "0"}}), settings::ConfigError);
+  EXPECT_THROW(resolve({{"vlm.min_confidence", "2"}}), settings::ConfigError);
+  EXPECT_THROW(resolve({{"vlm.timeout", "soon"}}), settings::ConfigError);
+  EXPECT_EQ(s.client.base_url, "https://gpu-box:8443/v1");
   EXPECT_EQ(s.client.timeout, 2500ms);
   EXPECT_EQ(s.client.max_inflight, 8);
   EXPECT_DOUBLE_EQ(s.min_confidence, 0.75);
   EXPECT_FALSE(s.route_low_confidence);
+  EXPECT_EQ(s.client.breaker_cool_down, 7s);
   EXPECT_EQ(s.backend, BackendKind::openai);
+  const VlmSettings defaults = resolve({});
+  EXPECT_EQ(defaults.client.model, ClientOptions{}.model);  // the declared defaults are the client's
+  EXPECT_EQ(defaults.client.timeout, ClientOptions{}.timeout);
+  EXPECT_EQ(defaults.client.max_attempts, ClientOptions{}.max_attempts);
+  EXPECT_EQ(defaults.client.breaker_failure_threshold, ClientOptions{}.breaker_failure_threshold);
+  EXPECT_EQ(defaults.backend, BackendKind::native);
   EXPECT_EQ(split_base_url("https://gpu-box:8443/v1/"), std::make_pair(std::string("https://gpu-box:8443"), std::string("/v1")));
   EXPECT_EQ(split_base_url("127.0.0.1:8001"), std::make_pair(std::string("http://127.0.0.1:8001"), std::string("")));
   EXPECT_THROW(split_base_url("ftp://x/v1"), std::invalid_argument);
   EXPECT_THROW(split_base_url(""), std::invalid_argument);
 
   CLI::App app;
-  VlmSettings cli;
-  add_vlm_cli_options(app, cli);
+  settings::CommandSettings command(app, settings::specs_named({"backend", "vlm."}));
   const char* argv[] = {"t", "--backend", "hybrid", "--vlm-url", "http://10.0.0.5:8001/v1", "--vlm-timeout", "30",
                         "--vlm-max-inflight", "2", "--vlm-min-confidence", "0.5", "--vlm-model", "ggml-org/HunyuanOCR"};
   app.parse(static_cast<int>(std::size(argv)), const_cast<char**>(argv));
+  const VlmSettings cli = vlm_settings_from(command.resolve(no_env));
   EXPECT_EQ(cli.backend, BackendKind::hybrid);
   EXPECT_EQ(cli.client.base_url, "http://10.0.0.5:8001/v1");
   EXPECT_EQ(cli.client.timeout, 30s);

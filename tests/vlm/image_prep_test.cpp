@@ -3,7 +3,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "vlm/base64.h"
+#include "common/base64.h"
 #include "vlm/image_prep.h"
 
 namespace edgeocr::vlm {
@@ -30,7 +30,7 @@ TEST(ImagePrep, DataUrlDecodesToTheSentImage) {
   EXPECT_EQ(p.sent_height, 683);
   const std::string prefix = "data:image/jpeg;base64,";
   ASSERT_EQ(p.data_url.rfind(prefix, 0), 0u);
-  const auto jpeg = base64_decode(std::string_view(p.data_url).substr(prefix.size()));
+  const auto jpeg = common::base64_decode_bytes(std::string_view(p.data_url).substr(prefix.size()));
   ASSERT_TRUE(jpeg);
   EXPECT_EQ(*jpeg, p.jpeg);
   const cv::Mat decoded = cv::imdecode(*jpeg, cv::IMREAD_COLOR);

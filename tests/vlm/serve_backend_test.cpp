@@ -16,7 +16,6 @@
 #include "recorded_answers.h"
 #include "serve/engine_factory.h"
 #include "serve/server.h"
-#include "serve/settings.h"
 #include "stand_in_server.h"
 #include "vlm/metrics.h"
 
@@ -50,7 +49,8 @@ class RunningServer {
                                                 {"vlm.timeout", "5"},
                                                 {"vlm.retries", "1"}};
     for (const auto& [key, value] : extra) flags[key] = value;
-    const serve::Settings settings = serve::resolve_settings(flags, [](const char*) -> const char* { return nullptr; });
+    const settings::Settings settings =
+        settings::resolve(serve::serve_specs(), flags, [](const char*) -> const char* { return nullptr; });
     serve::ServerOptions options;
     options.backend_name = settings.get("backend");
     options.engine_factory = serve::make_engine_factory(settings);

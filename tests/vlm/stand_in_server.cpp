@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "vlm/base64.h"
+#include "common/base64.h"
 
 namespace edgeocr::vlm::testing {
 
@@ -143,7 +143,7 @@ void StandInServer::handle(const std::string& body, const std::string& authoriza
             problems.push_back("image_url is not a JPEG base64 data URL");
             continue;
           }
-          const auto bytes = base64_decode(std::string_view(url).substr(prefix.size()));
+          const auto bytes = common::base64_decode_bytes(std::string_view(url).substr(prefix.size()));
           if (!bytes) {
             problems.push_back("image data URL is not valid base64");
             continue;

@@ -1,8 +1,8 @@
-#include "vlm/base64.h"
+#include "common/base64.h"
 
 #include <array>
 
-namespace edgeocr::vlm {
+namespace edgeocr::common {
 namespace {
 
 constexpr std::string_view kAlphabet =
@@ -45,9 +45,12 @@ std::string base64_encode(std::span<const uint8_t> bytes) {
   return out;
 }
 
-std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
+namespace {
+
+template <class Bytes>
+std::optional<Bytes> decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
-  std::vector<uint8_t> out;
+  Bytes out;
   out.reserve(text.size() / 4 * 3);
   for (size_t i = 0; i < text.size(); i += 4) {
     const bool last = i + 4 == text.size();
@@ -67,11 +70,22 @@ std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
       if (d < 0) return std::nullopt;
       v = (v << 6) | static_cast<uint32_t>(d);
     }
-    out.push_back(static_cast<uint8_t>(v >> 16));
-    if (pad < 2) out.push_back(static_cast<uint8_t>(v >> 8));
-    if (pad < 1) out.push_back(static_cast<uint8_t>(v));
+    out.push_back(static_cast<typename Bytes::value_type>(v >> 16));
+    if (pad < 2) out.push_back(static_cast<typename Bytes::value_type>(v >> 8));
+    if (pad < 1) out.push_back(static_cast<typename Bytes::value_type>(v));
   }
   return out;
 }
 
-}  // namespace edgeocr::vlm
+}  // namespace
+
+std::string base64_encode(std::string_view bytes) {
+  return base64_encode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+}
+
+std::optional<std::string> base64_decode(std::string_view text) { return decode<std::string>(text); }
+std::optional<std::vector<uint8_t>> base64_decode_bytes(std::string_view text) {
+  return decode<std::vector<uint8_t>>(text);
+}
+
+}  // namespace edgeocr::common
