@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -59,10 +61,27 @@ struct PipelineOptions {
   bool detect_page_rotation = true;
 };
 
+struct LoadedModels;
+
+// Model sets loaded once and shared, read-only, by the pipelines of every worker thread (each
+// pipeline keeps only its own activations). Thread-safe.
+class ModelLibrary {
+ public:
+  // The set options.models names (from options.model_dir, run with options.threads), loaded on
+  // first use; throws like Pipeline's constructor.
+  std::shared_ptr<const LoadedModels> get(const PipelineOptions& options);
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const LoadedModels>> sets_;
+};
+
 class Pipeline {
  public:
   // Loads the models; throws ModelSetError (unknown set, missing files) or runtime::ModelError.
   explicit Pipeline(const PipelineOptions& options);
+  // Runs the models of `models` (loading the set there if it is not yet).
+  Pipeline(const PipelineOptions& options, ModelLibrary& models);
   Pipeline(Pipeline&&) noexcept;
   Pipeline& operator=(Pipeline&&) noexcept;
   ~Pipeline();

@@ -96,7 +96,11 @@ EngineFactory make_engine_factory(const Settings& settings) {
         throw ConfigError(e.what());
       }
     }
-    native = [options, fields_model] { return std::make_unique<NativeEngine>(options, native_extraction(fields_model)); };
+    // One loaded copy of each model set for all workers; each worker runs it with its own buffers.
+    auto models = std::make_shared<ocr::ModelLibrary>();
+    native = [options, fields_model, models] {
+      return std::make_unique<NativeEngine>(options, native_extraction(fields_model), models);
+    };
   }
 #endif
   if (backend == "native" && native) return native;

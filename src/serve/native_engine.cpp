@@ -6,9 +6,11 @@
 
 namespace edgeocr::serve {
 
-NativeEngine::NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract)
-    : options_(options), extract_(std::move(extract)) {
-  pipelines_.emplace(options.models, ocr::Pipeline(options));
+NativeEngine::NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract,
+                           std::shared_ptr<ocr::ModelLibrary> models)
+    : options_(options), models_(models ? std::move(models) : std::make_shared<ocr::ModelLibrary>()),
+      extract_(std::move(extract)) {
+  pipelines_.emplace(options.models, ocr::Pipeline(options, *models_));
 }
 
 ocr::Pipeline& NativeEngine::pipeline_for(const std::string& models) {
@@ -18,7 +20,7 @@ ocr::Pipeline& NativeEngine::pipeline_for(const std::string& models) {
   ocr::PipelineOptions options = options_;
   options.models = name;
   try {
-    return pipelines_.emplace(name, ocr::Pipeline(options)).first->second;
+    return pipelines_.emplace(name, ocr::Pipeline(options, *models_)).first->second;
   } catch (const ocr::ModelSetError& e) {
     throw ApiError(400, "bad_parameter", e.what());  // e.g. a set whose files were not fetched
   }

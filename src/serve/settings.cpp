@@ -44,7 +44,7 @@ const std::vector<SettingSpec>& setting_specs() {
       {"vlm.language", "--vlm-language", "EDGEOCR_VLM_LANGUAGE", T::String, "zh",
        "VLM prompt language when the request has no text of its own: zh | en"},
       {"threads", "--threads", "EDGEOCR_THREADS", T::Int, "2", "inference threads per worker"},
-      {"workers", "--workers", "EDGEOCR_WORKERS", T::Int, "1", "inference workers (each loads its own models)"},
+      {"workers", "--workers", "EDGEOCR_WORKERS", T::Int, "1", "inference workers (they share one copy of the models)"},
       {"data_dir", "--data-dir", "EDGEOCR_DATA_DIR", T::String, "./data", "archive folder (SQLite + images)"},
       {"tls_cert", "--tls-cert", "EDGEOCR_TLS_CERT", T::String, "", "TLS certificate (PEM); enables HTTPS"},
       {"tls_key", "--tls-key", "EDGEOCR_TLS_KEY", T::String, "", "TLS private key (PEM)"},

@@ -7,6 +7,7 @@
 #include "runtime/runtime.h"
 
 using edgeocr::runtime::Model;
+using edgeocr::runtime::Session;
 using edgeocr::runtime::Tensor;
 
 namespace {
@@ -28,7 +29,7 @@ float max_abs_diff(const float* a, const float* b, size_t n) {
 }  // namespace
 
 TEST(RuntimeModels, RecognizerBatchEqualsSingleRunsAndIsRepeatable) {
-  auto rec = Model::load(kModels / "ch_PP-OCRv4_rec_infer.onnx", {2});
+  Session rec(Model::load(kModels / "ch_PP-OCRv4_rec_infer.onnx", {2}));
   const Tensor a = pattern({1, 3, 48, 160}, 1), b = pattern({1, 3, 48, 160}, 2);
   Tensor both({2, 3, 48, 160});
   std::copy(a.data.begin(), a.data.end(), both.data.begin());
@@ -50,13 +51,13 @@ TEST(RuntimeModels, RecognizerBatchEqualsSingleRunsAndIsRepeatable) {
 }
 
 TEST(RuntimeModels, DetectorAndClassifierAcceptDynamicSizes) {
-  auto det = Model::load(kModels / "ch_PP-OCRv4_det_infer.onnx", {2});
+  Session det(Model::load(kModels / "ch_PP-OCRv4_det_infer.onnx", {2}));
   for (auto [h, w] : {std::pair{64, 96}, std::pair{320, 32}, std::pair{128, 128}}) {
     const auto out = det.run({pattern({1, 3, h, w}, 3)})[0];
     ASSERT_EQ(out.shape, (std::vector<int64_t>{1, 1, h, w}));
     for (float v : out.data) ASSERT_TRUE(v >= 0.f && v <= 1.f);
   }
-  auto cls = Model::load(kModels / "ch_ppocr_mobile_v2.0_cls_infer.onnx", {2});
+  Session cls(Model::load(kModels / "ch_ppocr_mobile_v2.0_cls_infer.onnx", {2}));
   const auto out = cls.run({pattern({3, 3, 48, 192}, 4)})[0];
   ASSERT_EQ(out.shape, (std::vector<int64_t>{3, 2}));
   for (int k = 0; k < 3; ++k) EXPECT_NEAR(out.data[2 * k] + out.data[2 * k + 1], 1.f, 1e-4f);

@@ -1,0 +1,135 @@
+#include "runtime/buffer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstring>
+#include <new>
+
+namespace edgeocr::runtime::detail {
+namespace {
+
+class HeapAllocator : public Allocator {
+ public:
+  void* allocate(size_t bytes, size_t& capacity) override {
+    capacity = std::max<size_t>(bytes, kBufferAlignment);
+    return ::operator new(capacity, std::align_val_t{kBufferAlignment});
+  }
+  void deallocate(void* p, size_t) noexcept override { ::operator delete(p, std::align_val_t{kBufferAlignment}); }
+};
+
+std::atomic<int64_t> g_pooled_free_bytes{0};
+
+}  // namespace
+
+Allocator& heap_allocator() {
+  static HeapAllocator heap;
+  return heap;
+}
+
+int64_t pooled_free_bytes() { return g_pooled_free_bytes.load(std::memory_order_relaxed); }
+
+Buffer::Buffer(size_t n, Allocator* allocator) : size_(n), allocator_(allocator ? allocator : &heap_allocator()) {
+  if (n) data_ = static_cast<float*>(allocator_->allocate(n * sizeof(float), capacity_));
+}
+
+Buffer::Buffer(const float* first, const float* last, Allocator* allocator)
+    : Buffer(static_cast<size_t>(last - first), allocator) {
+  if (size_) std::memcpy(data_, first, size_ * sizeof(float));
+}
+
+Buffer::Buffer(const Buffer& other) : Buffer(other.begin(), other.end(), other.allocator_) {}
+
+Buffer& Buffer::operator=(const Buffer& other) {
+  if (this != &other) *this = Buffer(other);
+  return *this;
+}
+
+Buffer::Buffer(Buffer&& other) noexcept
+    : data_(other.data_), size_(other.size_), capacity_(other.capacity_), allocator_(other.allocator_) {
+  other.data_ = nullptr;
+  other.size_ = other.capacity_ = 0;
+}
+
+Buffer& Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    reset();
+    data_ = other.data_;
+    size_ = other.size_;
+    capacity_ = other.capacity_;
+    allocator_ = other.allocator_;
+    other.data_ = nullptr;
+    other.size_ = other.capacity_ = 0;
+  }
+  return *this;
+}
+
+Buffer::~Buffer() { reset(); }
+
+void Buffer::reset() noexcept {
+  if (data_) allocator_->deallocate(data_, capacity_);
+  data_ = nullptr;
+  size_ = capacity_ = 0;
+}
+
+size_t size_class(size_t bytes) {
+  constexpr size_t kSmall = 4096;
+  if (bytes <= kSmall) return std::max<size_t>(kBufferAlignment, (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment);
+  const size_t top = std::bit_floor(bytes);  // classes top, 1.25, 1.5, 1.75 x top, 2 x top
+  const size_t step = top / 4;
+  return (bytes + step - 1) / step * step;
+}
+
+BufferPool::~BufferPool() { end_pass(false); }
+
+void* BufferPool::allocate(size_t bytes, size_t& capacity) {
+  capacity = size_class(bytes);
+  SizeClass& c = classes_[capacity];
+  void* p;
+  if (!c.free.empty()) {
+    p = c.free.back();
+    c.free.pop_back();
+    free_bytes_ -= capacity;
+    g_pooled_free_bytes.fetch_sub(static_cast<int64_t>(capacity), std::memory_order_relaxed);
+  } else {
+    size_t got = 0;
+    p = upstream_.allocate(capacity, got);
+  }
+  c.peak = std::max(c.peak, ++c.in_use);
+  used_bytes_ += capacity;
+  return p;
+}
+
+void BufferPool::deallocate(void* p, size_t capacity) noexcept {
+  SizeClass& c = classes_[capacity];
+  try {
+    c.free.push_back(p);
+  } catch (...) {  // no room to remember it: give it back instead
+    upstream_.deallocate(p, capacity);
+    --c.in_use;
+    used_bytes_ -= capacity;
+    return;
+  }
+  --c.in_use;
+  used_bytes_ -= capacity;
+  free_bytes_ += capacity;
+  g_pooled_free_bytes.fetch_add(static_cast<int64_t>(capacity), std::memory_order_relaxed);
+}
+
+void BufferPool::end_pass(bool retain) {
+  for (auto it = classes_.begin(); it != classes_.end();) {
+    SizeClass& c = it->second;
+    const size_t keep = retain ? (c.peak > c.in_use ? c.peak - c.in_use : 0) : 0;
+    while (c.free.size() > keep) {
+      upstream_.deallocate(c.free.back(), it->first);
+      c.free.pop_back();
+      free_bytes_ -= it->first;
+      g_pooled_free_bytes.fetch_sub(static_cast<int64_t>(it->first), std::memory_order_relaxed);
+    }
+    c.peak = c.in_use;
+    if (c.free.empty() && c.in_use == 0) it = classes_.erase(it);
+    else ++it;
+  }
+}
+
+}  // namespace edgeocr::runtime::detail
