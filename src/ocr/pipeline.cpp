@@ -82,6 +82,11 @@ struct LoadedModels {
         labels(ctc_labels(model_set_characters(set, rec.metadata()))) {}
 };
 
+InferenceMemory inference_memory() {
+  const runtime::MemoryStats m = runtime::memory_stats();
+  return {m.primitive_cache_entries, m.pooled_free_bytes};
+}
+
 std::shared_ptr<const LoadedModels> load_models(const PipelineOptions& options) {
   return std::make_shared<const LoadedModels>(options);
 }
@@ -329,11 +334,17 @@ struct Pipeline::Impl {
   }
 
   OcrResult run_upright(const cv::Mat& input, double scale_back, int out_w, int out_h) {
+    // Within an image the recognizer's batches reuse their buffers; after it they go back, so
+    // they neither sit beside the next image's detector activations (the peak) nor hold memory
+    // between jobs.
+    struct ReleaseAfterImage {
+      Impl& impl;
+      ~ReleaseAfterImage() {
+        impl.rec.release_buffers();
+        impl.cls.release_buffers();
+      }
+    } release_after{*this};
     OcrResult result;
-    // The recognizer's buffers from the last image would sit beside the detector's activations
-    // (the peak); within an image its batches still reuse them.
-    rec.release_buffers();
-    cls.release_buffers();
     auto start = Clock::now();
     cv::Mat image = input;
     std::vector<Quad> boxes = detect(image);

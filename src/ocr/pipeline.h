@@ -76,6 +76,13 @@ class ModelLibrary {
   std::map<std::string, std::shared_ptr<const LoadedModels>> sets_;
 };
 
+// Process-wide memory figures of the inference runtime (for metrics).
+struct InferenceMemory {
+  int64_t primitive_cache_entries = 0;  // prepared kernels kept by all loaded models (bounded)
+  int64_t pooled_free_bytes = 0;        // activation buffers held free for reuse
+};
+InferenceMemory inference_memory();
+
 class Pipeline {
  public:
   // Loads the models; throws ModelSetError (unknown set, missing files) or runtime::ModelError.

@@ -83,18 +83,25 @@ size_t size_class(size_t bytes) {
 BufferPool::~BufferPool() { end_pass(false); }
 
 void* BufferPool::allocate(size_t bytes, size_t& capacity) {
-  capacity = size_class(bytes);
-  SizeClass& c = classes_[capacity];
-  void* p;
-  if (!c.free.empty()) {
-    p = c.free.back();
+  const size_t wanted = size_class(bytes);
+  // The smallest free buffer of this class or a larger one up to twice the size: activations
+  // shrink through a network, and reusing a freed larger buffer keeps the pass's peak down.
+  for (auto it = classes_.lower_bound(wanted); it != classes_.end() && it->first <= 2 * wanted + 4096; ++it) {
+    SizeClass& c = it->second;
+    if (c.free.empty()) continue;
+    capacity = it->first;
+    void* p = c.free.back();
     c.free.pop_back();
     free_bytes_ -= capacity;
     g_pooled_free_bytes.fetch_sub(static_cast<int64_t>(capacity), std::memory_order_relaxed);
-  } else {
-    size_t got = 0;
-    p = upstream_.allocate(capacity, got);
+    c.peak = std::max(c.peak, ++c.in_use);
+    used_bytes_ += capacity;
+    return p;
   }
+  SizeClass& c = classes_[wanted];
+  size_t got = 0;
+  void* p = upstream_.allocate(wanted, got);
+  capacity = wanted;
   c.peak = std::max(c.peak, ++c.in_use);
   used_bytes_ += capacity;
   return p;

@@ -57,8 +57,9 @@ class Buffer {
 // power of two (at most 25 % slack), so buffers of nearby sizes are interchangeable.
 size_t size_class(size_t bytes);
 
-// Reuses freed buffers by size class, so a warm forward pass with the same shapes allocates
-// nothing. Not thread-safe: each execution context owns one.
+// Reuses freed buffers by size class (or a free one of a larger class, up to twice the size), so
+// a warm forward pass with the same shapes allocates nothing. Not thread-safe: each execution
+// context owns one.
 class BufferPool : public Allocator {
  public:
   explicit BufferPool(Allocator& upstream = heap_allocator()) : upstream_(upstream) {}

@@ -65,6 +65,24 @@ ExtractionHook native_extraction(std::shared_ptr<const extract::FieldModel> fiel
 }
 #endif
 
+Metrics::GaugeSource engine_gauges(const Settings& settings) {
+#ifdef EDGEOCR_SERVE_HAVE_NATIVE
+  const std::string backend = settings.get("backend");
+  if (backend == "native" || backend == "hybrid")
+    return [] {
+      const ocr::InferenceMemory m = ocr::inference_memory();
+      return std::vector<std::pair<std::string, std::pair<std::string, double>>>{
+          {"edgeocr_runtime_primitive_cache_entries",
+           {"Prepared kernels (oneDNN primitives) kept by the loaded models; bounded per kernel.",
+            double(m.primitive_cache_entries)}},
+          {"edgeocr_runtime_pooled_free_bytes",
+           {"Activation buffers the inference workers hold free for reuse.", double(m.pooled_free_bytes)}}};
+    };
+#endif
+  (void)settings;
+  return {};
+}
+
 int job_workers(const Settings& settings) {
   const std::string backend = settings.get("backend");
   if (backend == "native") return settings.get_int("workers");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "serve/engine.h"
+#include "serve/metrics.h"
 #include "serve/settings.h"
 
 namespace edgeocr::extract {
@@ -24,6 +25,9 @@ EngineFactory make_engine_factory(const Settings& settings);
 // Job workers the server runs: `workers` for native; for the VLM backends, also one per VLM
 // request allowed in flight (those wait on the network, not on the `workers` OCR engines).
 int job_workers(const Settings& settings);
+// Gauges of the engines' own state for /metrics (the native runtime's caches); empty for
+// backends without any.
+Metrics::GaugeSource engine_gauges(const Settings& settings);
 // Checks --device: "cpu" only (no CUDA support is compiled in).
 void check_device(const std::string& device);
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE

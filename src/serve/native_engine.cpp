@@ -1,5 +1,7 @@
 #include "serve/native_engine.h"
 
+#include <malloc.h>
+
 #include "ocr/json.h"
 #include "ocr/pages.h"
 #include "ocr/render.h"
@@ -54,6 +56,11 @@ nlohmann::json NativeEngine::page_json(const ocr::OcrResult& result, const OcrRe
 }
 
 nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
+  // What a job freed (its image, activations, results) goes back to the OS when it ends, so a
+  // long-running server's RSS follows what it holds, not the largest job's high-water mark.
+  struct TrimAfterJob {
+    ~TrimAfterJob() { malloc_trim(0); }
+  } trim_after;
   if (request.wants_extraction() && !extract_)
     throw ApiError(501, "not_implemented",
                    "structured extraction (instruction / fields / schema) is not available in this build yet");

@@ -78,6 +78,20 @@ TEST(RuntimeBuffer, PoolReusesBuffersOfTheSameSizeClass) {
   EXPECT_EQ(pool.used_bytes(), size_class(10001 * sizeof(float)) + size_class(40000 * sizeof(float)));
 }
 
+TEST(RuntimeBuffer, PoolServesASmallerRequestFromAFreedLargerBuffer) {
+  CountingAllocator heap;
+  BufferPool pool(heap);
+  const float* big_data;
+  {
+    Buffer big(30000, &pool);
+    big_data = big.data();
+  }
+  Buffer smaller(20000, &pool);  // up to half the size: the freed buffer is reused
+  EXPECT_EQ(smaller.data(), big_data);
+  Buffer tiny(1000, &pool);  // far smaller: its own allocation
+  EXPECT_EQ(heap.allocations, 2);
+}
+
 TEST(RuntimeBuffer, EndOfPassKeepsOnlyWhatThePassUsedAtOnce) {
   CountingAllocator heap;
   BufferPool pool(heap);
