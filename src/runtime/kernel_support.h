@@ -60,8 +60,6 @@ void count_primitive_cache_entries(int64_t delta);
 // Entries each kernel keeps (least recently used dropped first). oneDNN's own primitive cache
 // keeps the JIT code of recently used shapes, so a small cap costs little recompilation.
 inline constexpr size_t kPrimitiveCacheCapacity = 16;
-// Compiled primitives oneDNN itself keeps, for the whole process.
-inline constexpr int kOneDnnPrimitiveCacheCapacity = 64;
 
 // Prepared oneDNN primitives of one kernel by input shape, shared by every thread that runs the
 // model. get() is thread-safe; entries are handed out as shared pointers, so one evicted while

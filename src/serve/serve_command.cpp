@@ -138,8 +138,8 @@ int run_server(const serve::Settings& settings) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   // Two heap arenas instead of glibc's 8 per core: the many HTTP and worker threads otherwise
-  // each keep an arena of freed request and image memory (measured: see README, Memory).
-  mallopt(M_ARENA_MAX, 1);
+  // each keep an arena of freed request and image memory that the others cannot reuse.
+  mallopt(M_ARENA_MAX, 2);
   spdlog::info("loading {} worker(s), backend {}", options.workers, options.backend_name);
   serve::Server server(std::move(options));
   if (settings.get("backend") != "native")  // VLM requests, latency, errors, tokens

@@ -92,6 +92,16 @@ TEST(RuntimeBuffer, PoolServesASmallerRequestFromAFreedLargerBuffer) {
   EXPECT_EQ(heap.allocations, 2);
 }
 
+TEST(RuntimeBuffer, AGrownRequestGivesBackAStaleSmallerBuffer) {
+  CountingAllocator heap;
+  BufferPool pool(heap);
+  { Buffer small(1000, &pool); }
+  EXPECT_EQ(heap.live, 1);
+  Buffer grown(100000, &pool);  // no fit: the free smaller buffer is given back first
+  EXPECT_EQ(heap.live, 1);
+  EXPECT_EQ(pool.free_bytes(), 0u);
+}
+
 TEST(RuntimeBuffer, EndOfPassKeepsOnlyWhatThePassUsedAtOnce) {
   CountingAllocator heap;
   BufferPool pool(heap);
