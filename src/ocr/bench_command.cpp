@@ -142,7 +142,7 @@ int run_bench(const BenchOptions& o) {
   const cv::Mat blob = det_blob(first);
   const int h = blob.size[2], w = blob.size[3];
   const auto det_path = ocr::load_model_set(options.model_dir, o.models).det;
-  auto model = runtime::Model::load(det_path, {o.threads});
+  runtime::Session model(runtime::Model::load(det_path, {o.threads}));
   const runtime::Tensor input({1, 3, h, w}, std::vector<float>(blob.ptr<float>(), blob.ptr<float>() + blob.total()));
   const std::vector<runtime::Tensor> inputs{input};
   std::vector<double> ours_ms, opencv_ms;

@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <numeric>
 
 #include <opencv2/imgproc.hpp>
@@ -67,25 +68,60 @@ float quad_height(const Quad& q) { return std::hypot(q[3].x - q[0].x, q[3].y - q
 
 }  // namespace
 
-struct Pipeline::Impl {
-  PipelineOptions options;
+// The loaded models of one set: read-only after loading, shared by every Pipeline (and thread)
+// that runs them.
+struct LoadedModels {
   ModelSet set;
   runtime::Model det, cls, rec;
   std::vector<std::string> labels;
+
+  explicit LoadedModels(const PipelineOptions& o)
+      : set(load_model_set(o.model_dir, o.models)),
+        det(runtime::Model::load(set.det, {o.threads})),
+        cls(runtime::Model::load(set.cls, {o.threads})),
+        rec(runtime::Model::load(set.rec, {o.threads})),
+        labels(ctc_labels(model_set_characters(set, rec.metadata()))) {}
+};
+
+InferenceMemory inference_memory() {
+  const runtime::MemoryStats m = runtime::memory_stats();
+  return {m.primitive_cache_entries, m.pooled_free_bytes};
+}
+
+std::shared_ptr<const LoadedModels> load_models(const PipelineOptions& options) {
+  return std::make_shared<const LoadedModels>(options);
+}
+
+std::shared_ptr<const LoadedModels> ModelLibrary::get(const PipelineOptions& options) {
+  // Held while loading: a second worker asking for the same set waits and then shares it.
+  std::lock_guard lock(mutex_);
+  auto& models = sets_[options.models];
+  if (!models) models = load_models(options);
+  return models;
+}
+
+struct Pipeline::Impl {
+  PipelineOptions options;
+  std::shared_ptr<const LoadedModels> models;
+  const ModelSet& set;
+  const std::vector<std::string>& labels;
+  // This pipeline's own activations. One detector pass per image, with the largest
+  // activations: give them back after it.
+  runtime::Session det, cls, rec;
   Normaliser det_normaliser;
   const int rec_height, rec_min_width, rec_max_width, rec_pack_gap;
   std::vector<runtime::Tensor> det_input{1}, cls_input{1}, rec_input{1};
   LanguageSpec languages;
   TesseractLines tesseract;
 
-  explicit Impl(const PipelineOptions& o)
+  Impl(const PipelineOptions& o, std::shared_ptr<const LoadedModels> loaded)
       : options(o),
-        set(load_model_set(o.model_dir, o.models)),
-        // One detector pass per image, with the largest activations: give them back after it.
-        det(runtime::Model::load(set.det, {o.threads, false})),
-        cls(runtime::Model::load(set.cls, {o.threads})),
-        rec(runtime::Model::load(set.rec, {o.threads})),
-        labels(ctc_labels(model_set_characters(set, rec.metadata()))),
+        models(std::move(loaded)),
+        set(models->set),
+        labels(models->labels),
+        det(models->det, {.retain_buffers = false}),
+        cls(models->cls),
+        rec(models->rec),
         det_normaliser(set.det_mean, set.det_std),
         rec_height(set.rec_height),
         rec_min_width(set.rec_min_width),
@@ -309,11 +345,17 @@ struct Pipeline::Impl {
   }
 
   OcrResult run_upright(const cv::Mat& input, double scale_back, int out_w, int out_h, const LanguageSpec& spec) {
+    // Within an image the recognizer's batches reuse their buffers; after it they go back, so
+    // they neither sit beside the next image's detector activations (the peak) nor hold memory
+    // between jobs.
+    struct ReleaseAfterImage {
+      Impl& impl;
+      ~ReleaseAfterImage() {
+        impl.rec.release_buffers();
+        impl.cls.release_buffers();
+      }
+    } release_after{*this};
     OcrResult result;
-    // The recognizer's buffers from the last image would sit beside the detector's activations
-    // (the peak); within an image its batches still reuse them.
-    rec.release_buffers();
-    cls.release_buffers();
     auto start = Clock::now();
     cv::Mat image = input;
     const float image_w = static_cast<float>(image.cols), image_h = static_cast<float>(image.rows);
@@ -409,7 +451,9 @@ struct Pipeline::Impl {
   }
 };
 
-Pipeline::Pipeline(const PipelineOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+Pipeline::Pipeline(const PipelineOptions& options) : impl_(std::make_unique<Impl>(options, load_models(options))) {}
+Pipeline::Pipeline(const PipelineOptions& options, ModelLibrary& models)
+    : impl_(std::make_unique<Impl>(options, models.get(options))) {}
 Pipeline::Pipeline(Pipeline&&) noexcept = default;
 Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
 Pipeline::~Pipeline() = default;

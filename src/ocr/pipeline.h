@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -80,11 +82,35 @@ struct PipelineOptions {
   float tesseract_min_confidence = 0.3f;
 };
 
+struct LoadedModels;
+
+// Model sets loaded once and shared, read-only, by the pipelines of every worker thread (each
+// pipeline keeps only its own activations). Thread-safe.
+class ModelLibrary {
+ public:
+  // The set options.models names (from options.model_dir, run with options.threads), loaded on
+  // first use; throws like Pipeline's constructor.
+  std::shared_ptr<const LoadedModels> get(const PipelineOptions& options);
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const LoadedModels>> sets_;
+};
+
+// Process-wide memory figures of the inference runtime (for metrics).
+struct InferenceMemory {
+  int64_t primitive_cache_entries = 0;  // prepared kernels kept by all loaded models (bounded)
+  int64_t pooled_free_bytes = 0;        // activation buffers held free for reuse
+};
+InferenceMemory inference_memory();
+
 class Pipeline {
  public:
   // Loads the models and the Tesseract packs of options.languages; throws ModelSetError (unknown
   // set, missing files), runtime::ModelError or LanguageError (bad code, missing pack).
   explicit Pipeline(const PipelineOptions& options);
+  // Runs the models of `models` (loading the set there if it is not yet).
+  Pipeline(const PipelineOptions& options, ModelLibrary& models);
   Pipeline(Pipeline&&) noexcept;
   Pipeline& operator=(Pipeline&&) noexcept;
   ~Pipeline();

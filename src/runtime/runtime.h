@@ -32,27 +32,50 @@ class ModelError : public std::runtime_error {
 };
 
 struct ModelOptions {
-  int threads = 2;  // fixed intra-op thread count
-  // Keep intermediate buffers between run() calls, so a warm pass allocates nothing. Turn it off
-  // for a model run once per request with large activations (the detector): its buffers are then
-  // returned after each pass instead of adding to the peak while other models run.
-  bool retain_buffers = true;
+  int threads = 2;  // fixed intra-op thread count of every Session of the model
 };
 
-// One loaded model. run() is not thread-safe: use one Model per worker thread.
+namespace detail {
+struct Graph;
+}
+
+// A loaded model (ONNX Runtime's session state, ncnn's Net): weights, the folded and fused
+// graph, and the kernels with their prepared oneDNN primitives. Immutable after load() and
+// cheap to copy: copies share one loaded graph, and any number of threads may run it at once,
+// each through its own Session.
 class Model {
  public:
   static Model load(const std::filesystem::path& onnx_file, const ModelOptions& options = {});
-
-  Model(Model&&) noexcept;
-  Model& operator=(Model&&) noexcept;
-  ~Model();
 
   const std::vector<std::string>& input_names() const;
   const std::vector<std::string>& output_names() const;
   // The file's metadata_props (a PaddleOCR recognizer may carry its dictionary as "character",
   // one entry per line).
   const std::map<std::string, std::string>& metadata() const;
+
+ private:
+  friend class Session;
+  explicit Model(std::shared_ptr<const detail::Graph> graph);
+  std::shared_ptr<const detail::Graph> graph_;
+};
+
+struct SessionOptions {
+  // Keep intermediate buffers between run() calls, so a warm pass allocates nothing. Turn it off
+  // for a model run once per request with large activations (the detector): its buffers are then
+  // returned after each pass instead of adding to the peak while other models run.
+  bool retain_buffers = true;
+};
+
+// One thread's execution state for a Model (ncnn's Extractor): activations and the buffer pool
+// they come from. Not thread-safe: one Session per worker thread.
+class Session {
+ public:
+  explicit Session(Model model, const SessionOptions& options = {});
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+  ~Session();
+
+  const Model& model() const;
 
   // Inputs by position (dynamic batch/height/width allowed where the model allows them);
   // returns outputs by position.
@@ -63,10 +86,16 @@ class Model {
   void release_buffers();
 
  private:
-  struct Impl;
-  explicit Model(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  struct State;
+  std::unique_ptr<State> state_;
 };
+
+// Process-wide memory figures of the runtime, for metrics.
+struct MemoryStats {
+  int64_t primitive_cache_entries = 0;  // prepared oneDNN primitives kept by all loaded models
+  int64_t pooled_free_bytes = 0;        // activation buffers held free by all sessions for reuse
+};
+MemoryStats memory_stats();
 
 // Sets the process-wide thread count for kernels (OpenMP). Called by Model::load too.
 void set_num_threads(int threads);

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/buffer.h"
+
 namespace edgeocr::runtime::detail {
 
 enum class DType { Float, Int64 };
@@ -14,7 +16,7 @@ struct Value {
   std::vector<int64_t> shape;  // logical (ONNX) order, e.g. NCHW
   DType dtype = DType::Float;
   bool nhwc = false;           // only for rank-4 float: memory holds N,H,W,C
-  std::vector<float> f;
+  Buffer f;
   std::vector<int64_t> i;
 
   int64_t numel() const {

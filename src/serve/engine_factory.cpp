@@ -72,6 +72,24 @@ ExtractionHook native_extraction(std::shared_ptr<const extract::FieldModel> fiel
 }
 #endif
 
+Metrics::GaugeSource engine_gauges(const settings::Settings& settings) {
+#ifdef EDGEOCR_SERVE_HAVE_NATIVE
+  const std::string backend = settings.get("backend");
+  if (backend == "native" || backend == "hybrid")
+    return [] {
+      const ocr::InferenceMemory m = ocr::inference_memory();
+      return std::vector<std::pair<std::string, std::pair<std::string, double>>>{
+          {"edgeocr_runtime_primitive_cache_entries",
+           {"Prepared kernels (oneDNN primitives) kept by the loaded models; bounded per kernel.",
+            double(m.primitive_cache_entries)}},
+          {"edgeocr_runtime_pooled_free_bytes",
+           {"Activation buffers the inference workers hold free for reuse.", double(m.pooled_free_bytes)}}};
+    };
+#endif
+  (void)settings;
+  return {};
+}
+
 int job_workers(const settings::Settings& settings) {
   const std::string backend = settings.get("backend");
   if (backend == "native") return settings.get_int("workers");
@@ -103,7 +121,11 @@ EngineFactory make_engine_factory(const settings::Settings& settings) {
         throw settings::ConfigError(e.what());
       }
     }
-    native = [options, fields_model] { return std::make_unique<NativeEngine>(options, native_extraction(fields_model)); };
+    // One loaded copy of each model set for all workers; each worker runs it with its own buffers.
+    auto models = std::make_shared<ocr::ModelLibrary>();
+    native = [options, fields_model, models] {
+      return std::make_unique<NativeEngine>(options, native_extraction(fields_model), models);
+    };
   }
 #endif
   if (backend == "native" && native) return native;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "serve/engine.h"
+#include "serve/metrics.h"
 #include "settings/settings.h"
 
 namespace edgeocr::extract {
@@ -26,6 +27,9 @@ EngineFactory make_engine_factory(const settings::Settings& settings);
 // Job workers the server runs: `workers` for native; for the VLM backends, also one per VLM
 // request allowed in flight (those wait on the network, not on the `workers` OCR engines).
 int job_workers(const settings::Settings& settings);
+// Gauges of the engines' own state for /metrics (the native runtime's caches); empty for
+// backends without any.
+Metrics::GaugeSource engine_gauges(const settings::Settings& settings);
 // Checks --device: "cpu" only (no CUDA support is compiled in).
 void check_device(const std::string& device);
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE

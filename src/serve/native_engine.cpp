@@ -1,5 +1,6 @@
 #include "serve/native_engine.h"
 
+#include <malloc.h>
 #include <optional>
 
 #include "ocr/json.h"
@@ -8,9 +9,11 @@
 
 namespace edgeocr::serve {
 
-NativeEngine::NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract)
-    : options_(options), extract_(std::move(extract)) {
-  pipelines_.emplace(options.models, ocr::Pipeline(options));
+NativeEngine::NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract,
+                           std::shared_ptr<ocr::ModelLibrary> models)
+    : options_(options), models_(models ? std::move(models) : std::make_shared<ocr::ModelLibrary>()),
+      extract_(std::move(extract)) {
+  pipelines_.emplace(options.models, ocr::Pipeline(options, *models_));
 }
 
 ocr::Pipeline& NativeEngine::pipeline_for(const std::string& models) {
@@ -20,7 +23,7 @@ ocr::Pipeline& NativeEngine::pipeline_for(const std::string& models) {
   ocr::PipelineOptions options = options_;
   options.models = name;
   try {
-    return pipelines_.emplace(name, ocr::Pipeline(options)).first->second;
+    return pipelines_.emplace(name, ocr::Pipeline(options, *models_)).first->second;
   } catch (const ocr::ModelSetError& e) {
     throw ApiError(400, "bad_parameter", e.what());  // e.g. a set whose files were not fetched
   }
@@ -51,6 +54,11 @@ nlohmann::json NativeEngine::page_json(const ocr::OcrResult& result, const OcrRe
 }
 
 nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
+  // What a job freed (its image, activations, results) goes back to the OS when it ends, so a
+  // long-running server's RSS follows what it holds, not the largest job's high-water mark.
+  struct TrimAfterJob {
+    ~TrimAfterJob() { malloc_trim(0); }
+  } trim_after;
   if (request.wants_extraction() && !extract_)
     throw ApiError(501, "not_implemented",
                    "structured extraction (instruction / fields / schema) is not available in this build yet");

@@ -1,8 +1,10 @@
-// OcrEngine over the native pipeline (src/ocr). Each worker thread owns one NativeEngine.
+// OcrEngine over the native pipeline (src/ocr). Each worker thread owns one NativeEngine; the
+// loaded models can be shared between them.
 #pragma once
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "ocr/pipeline.h"
@@ -16,9 +18,10 @@ using ExtractionHook = std::function<nlohmann::json(const ocr::OcrResult&, const
 
 class NativeEngine : public OcrEngine {
  public:
-  // Loads the configured model set now; other sets a request names are loaded on first use
-  // and kept.
-  NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract = {});
+  // Loads the configured model set now (into `models`, which the workers share; a library of
+  // its own when null); other sets a request names are loaded on first use and kept.
+  NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract = {},
+               std::shared_ptr<ocr::ModelLibrary> models = nullptr);
   // Images give one result; documents (PDF, multi-page TIFF, HEIC/HEIF) give {text (pages joined
   // by form feeds), pages:[result + page], page_count, timings_ms, fields (of the first page)}.
   nlohmann::json recognize(const OcrRequest& request) override;
@@ -30,6 +33,7 @@ class NativeEngine : public OcrEngine {
   nlohmann::json page_json(const ocr::OcrResult& result, const OcrRequest& request);
 
   ocr::PipelineOptions options_;
+  std::shared_ptr<ocr::ModelLibrary> models_;
   std::map<std::string, ocr::Pipeline> pipelines_;  // by model set
   ExtractionHook extract_;
 };

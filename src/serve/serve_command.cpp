@@ -1,4 +1,5 @@
 // `edgeocr serve`: settings from flags / env / config file, then the HTTP server until SIGTERM.
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -83,8 +84,14 @@ int run_server(const settings::Settings& settings) {
   if (sync_on) {
     sync_worker = std::make_unique<sync::SyncWorker>(sync::SyncConfig::from_settings(settings), options.archive.data_dir,
                                                      sync::archive_database_file(options.archive.data_dir));
-    options.extra_gauges = [worker = sync_worker.get()] { return worker->gauges(); };
   }
+  options.extra_gauges = [worker = sync_worker.get(), engine = serve::engine_gauges(settings)] {
+    std::vector<std::pair<std::string, std::pair<std::string, double>>> g;
+    if (worker) g = worker->gauges();
+    if (engine)
+      for (auto& e : engine()) g.push_back(std::move(e));
+    return g;
+  };
   options.tls_cert = settings.get("tls_cert");
   options.tls_key = settings.get("tls_key");
   options.workers = serve::job_workers(settings);
@@ -107,6 +114,9 @@ int run_server(const settings::Settings& settings) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Two heap arenas instead of glibc's 8 per core: the many HTTP and worker threads otherwise
+  // each keep an arena of freed request and image memory that the others cannot reuse.
+  mallopt(M_ARENA_MAX, 2);
   spdlog::info("loading {} worker(s), backend {}", options.workers, options.backend_name);
   serve::Server server(std::move(options));
   if (settings.get("backend") != "native")  // VLM requests, latency, errors, tokens

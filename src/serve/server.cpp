@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 #include "serve/http.h"
@@ -58,6 +60,14 @@ std::string default_code(int status) {
     case 504: return "timeout";
     default: return status >= 500 ? "internal_error" : "error";
   }
+}
+
+// Resident set size of this process from /proc/self/statm (0 where it cannot be read).
+double resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  double pages_total = 0, pages_resident = 0;
+  if (!(statm >> pages_total >> pages_resident)) return 0;
+  return pages_resident * static_cast<double>(sysconf(_SC_PAGESIZE));
 }
 
 // Route label for metrics and logs: the route pattern, never the raw path (bounded cardinality).
@@ -209,6 +219,7 @@ Server::Server(ServerOptions options) : options_(std::move(options)) {
     g.push_back({"edgeocr_queue_capacity", {"Most jobs that may wait.", double(queue_->capacity())}});
     g.push_back({"edgeocr_records_stored", {"Records in the archive.", double(archive_->count())}});
     g.push_back({"edgeocr_http_connections", {"Open HTTP connections.", double(http_->active_connections())}});
+    g.push_back({"edgeocr_process_resident_bytes", {"Resident memory (RSS) of the server process.", resident_bytes()}});
     if (options_.extra_gauges)
       for (auto& extra : options_.extra_gauges()) g.push_back(std::move(extra));
     return g;

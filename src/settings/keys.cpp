@@ -30,7 +30,7 @@ const std::vector<Spec>& all_specs() {
        "OCR backend (vllm = openai; hybrid: native first, the VLM when needed)", {}, {},
        {"native", "openai", "vllm", "hybrid"}},
       {"threads", "--threads", "EDGEOCR_THREADS", T::Int, "2", "inference threads per worker", 1, 256},
-      {"workers", "--workers", "EDGEOCR_WORKERS", T::Int, "1", "inference workers (each loads its own models)", 1, 256},
+      {"workers", "--workers", "EDGEOCR_WORKERS", T::Int, "1", "inference workers (they share one copy of the models)", 1, 256},
       {"data_dir", "--data-dir", "EDGEOCR_DATA_DIR", T::String, "./data", "archive folder (SQLite + images)"},
       {"tls_cert", "--tls-cert", "EDGEOCR_TLS_CERT", T::String, "", "TLS certificate (PEM); enables HTTPS"},
       {"tls_key", "--tls-key", "EDGEOCR_TLS_KEY", T::String, "", "TLS private key (PEM)"},

@@ -9,7 +9,9 @@ if [[ ! -f $models/v5/det/det.onnx || ! -f $models/ch_PP-OCRv4_det_infer.onnx ]]
   echo "SKIP: models not fetched in $models (run scripts/fetch-models.sh)"; exit 0
 fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-cp -r "$models" "$tmp/models"
+# -L: the models folder is often a symlink (a worktree sharing the fetched models); copy the
+# files, so that the corruption below never reaches the real folder.
+cp -rL "$models" "$tmp/models"
 export PIP_NO_INDEX=1 PIP_FIND_LINKS="$tmp/none" npm_config_offline=true npm_config_cache="$tmp/npm"
 export EDGEOCR_CARRIER_DIR="$tmp/carriers"
 

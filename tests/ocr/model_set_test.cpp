@@ -115,8 +115,8 @@ TEST(ModelSetFiles, EachSetsDictionaryMatchesItsRecognizer) {
     } catch (const ModelSetError& e) {
       GTEST_SKIP() << e.what();
     }
-    auto rec = runtime::Model::load(set.rec, {1});
-    const auto chars = model_set_characters(set, rec.metadata());
+    runtime::Session rec(runtime::Model::load(set.rec, {1}));
+    const auto chars = model_set_characters(set, rec.model().metadata());
     runtime::Tensor input({1, 3, set.rec_height, set.rec_min_width});
     const auto out = rec.run({input})[0];
     EXPECT_EQ(static_cast<size_t>(out.shape.back()), ctc_labels(chars).size());
@@ -125,7 +125,7 @@ TEST(ModelSetFiles, EachSetsDictionaryMatchesItsRecognizer) {
       EXPECT_EQ(read_dictionary_yaml(set.rec_config), read_dictionary_text(set.dictionary));
     }
     if (name == "v5") {
-      EXPECT_EQ(read_dictionary_metadata(rec.metadata()), read_dictionary_text(set.dictionary));
+      EXPECT_EQ(read_dictionary_metadata(rec.model().metadata()), read_dictionary_text(set.dictionary));
     }
   }
 }

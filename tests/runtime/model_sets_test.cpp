@@ -13,6 +13,7 @@
 #include "runtime/runtime.h"
 
 using edgeocr::runtime::Model;
+using edgeocr::runtime::Session;
 using edgeocr::runtime::Tensor;
 
 namespace {
@@ -84,7 +85,7 @@ TEST_P(ModelSetGraphs, MatchNumpyReference) {
   const Reference& ref = *it;
   const auto file = kModels / ref.graph;
   if (!std::filesystem::exists(file)) GTEST_SKIP() << file << " is missing: run scripts/fetch-models.sh";
-  auto model = Model::load(file, {2});
+  Session model(Model::load(file, {2}));
   const auto out = model.run({test_image(ref.input)})[0];
   ASSERT_EQ(out.shape, ref.output);
   size_t checked = 0;

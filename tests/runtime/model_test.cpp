@@ -3,10 +3,12 @@
 
 #include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include "runtime/runtime.h"
 
 using edgeocr::runtime::Model;
+using edgeocr::runtime::Session;
 using edgeocr::runtime::Tensor;
 
 namespace {
@@ -28,7 +30,7 @@ float max_abs_diff(const float* a, const float* b, size_t n) {
 }  // namespace
 
 TEST(RuntimeModels, RecognizerBatchEqualsSingleRunsAndIsRepeatable) {
-  auto rec = Model::load(kModels / "ch_PP-OCRv4_rec_infer.onnx", {2});
+  Session rec(Model::load(kModels / "ch_PP-OCRv4_rec_infer.onnx", {2}));
   const Tensor a = pattern({1, 3, 48, 160}, 1), b = pattern({1, 3, 48, 160}, 2);
   Tensor both({2, 3, 48, 160});
   std::copy(a.data.begin(), a.data.end(), both.data.begin());
@@ -50,14 +52,57 @@ TEST(RuntimeModels, RecognizerBatchEqualsSingleRunsAndIsRepeatable) {
 }
 
 TEST(RuntimeModels, DetectorAndClassifierAcceptDynamicSizes) {
-  auto det = Model::load(kModels / "ch_PP-OCRv4_det_infer.onnx", {2});
+  Session det(Model::load(kModels / "ch_PP-OCRv4_det_infer.onnx", {2}));
   for (auto [h, w] : {std::pair{64, 96}, std::pair{320, 32}, std::pair{128, 128}}) {
     const auto out = det.run({pattern({1, 3, h, w}, 3)})[0];
     ASSERT_EQ(out.shape, (std::vector<int64_t>{1, 1, h, w}));
     for (float v : out.data) ASSERT_TRUE(v >= 0.f && v <= 1.f);
   }
-  auto cls = Model::load(kModels / "ch_ppocr_mobile_v2.0_cls_infer.onnx", {2});
+  Session cls(Model::load(kModels / "ch_ppocr_mobile_v2.0_cls_infer.onnx", {2}));
   const auto out = cls.run({pattern({3, 3, 48, 192}, 4)})[0];
   ASSERT_EQ(out.shape, (std::vector<int64_t>{3, 2}));
   for (int k = 0; k < 3; ++k) EXPECT_NEAR(out.data[2 * k] + out.data[2 * k + 1], 1.f, 1e-4f);
+}
+
+// One loaded model run from two threads at once, each through its own Session, gives exactly
+// what a single session gives; the threads share the kernels and their primitive caches.
+TEST(RuntimeModels, SharedModelRunsFromTwoThreadsGiveIdenticalResults) {
+  const Model rec = Model::load(kModels / "ch_PP-OCRv4_rec_infer.onnx", {1});
+  const std::vector<Tensor> inputs{pattern({1, 3, 48, 320}, 1), pattern({2, 3, 48, 192}, 2), pattern({1, 3, 48, 640}, 3),
+                                   pattern({3, 3, 48, 256}, 4)};
+  std::vector<std::vector<float>> want;
+  {
+    Session reference(rec);
+    for (const auto& in : inputs) want.push_back(reference.run({in})[0].data);
+  }
+  std::vector<std::vector<std::vector<float>>> got(2);
+  auto worker = [&](int id) {
+    Session session(rec);
+    for (int round = 0; round < 3; ++round)
+      for (size_t k = 0; k < inputs.size(); ++k) {
+        const size_t which = id == 0 ? k : inputs.size() - 1 - k;  // the threads meet on different shapes
+        if (round == 2) got[id].push_back(session.run({inputs[which]})[0].data);
+        else (void)session.run({inputs[which]});
+      }
+  };
+  std::thread a(worker, 0), b(worker, 1);
+  a.join();
+  b.join();
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    EXPECT_EQ(got[0][k], want[k]) << "thread 0, input " << k;
+    EXPECT_EQ(got[1][k], want[inputs.size() - 1 - k]) << "thread 1, run " << k;
+  }
+}
+
+// Each kernel keeps a bounded number of prepared primitives however many input shapes it sees.
+TEST(RuntimeModels, PrimitiveCachesAreBoundedByCount) {
+  const int64_t before = edgeocr::runtime::memory_stats().primitive_cache_entries;
+  Session rec(Model::load(kModels / "ch_PP-OCRv4_rec_infer.onnx", {2}));
+  (void)rec.run({pattern({1, 3, 48, 32}, 1)});
+  const int64_t one_shape = edgeocr::runtime::memory_stats().primitive_cache_entries - before;
+  ASSERT_GT(one_shape, 0);
+  for (int w = 64; w <= 32 * 24; w += 32) (void)rec.run({pattern({1, 3, 48, w}, 1)});
+  const int64_t many_shapes = edgeocr::runtime::memory_stats().primitive_cache_entries - before;
+  EXPECT_GT(many_shapes, one_shape);
+  EXPECT_LE(many_shapes, one_shape * 16);  // 24 shapes seen, at most 16 kept per kernel
 }

@@ -45,7 +45,7 @@ TEST_P(DetectorCrossCheck, MatchesOpenCvDnn) {
   cv::Mat ref = net.forward();
   ASSERT_EQ(ref.total(), static_cast<size_t>(h * w));
 
-  auto det = edgeocr::runtime::Model::load(file, {2});
+  edgeocr::runtime::Session det(edgeocr::runtime::Model::load(file, {2}));
   edgeocr::runtime::Tensor input({1, 3, h, w});
   std::memcpy(input.data.data(), blob.ptr<float>(), input.data.size() * sizeof(float));
   const auto out = det.run({input})[0];

@@ -6,57 +6,18 @@
 #include <numeric>
 
 #include "onnx_builder.h"
+#include "reference.h"
 #include "runtime/runtime.h"
 
 using edgeocr::runtime::Model;
+using edgeocr::runtime::Session;
 using edgeocr::runtime::ModelError;
 using edgeocr::runtime::Tensor;
 using edgeocr::runtime::testing::OnnxBuilder;
-
-namespace {
-
-std::vector<Tensor> run(const OnnxBuilder& b, const std::vector<Tensor>& inputs) {
-  const auto path = b.save();
-  auto model = Model::load(path, {1});
-  std::filesystem::remove(path);
-  return model.run(inputs);
-}
-
-std::vector<float> iota_values(size_t n, float start = 0, float step = 1) {
-  std::vector<float> v(n);
-  for (size_t k = 0; k < n; ++k) v[k] = start + step * static_cast<float>(k);
-  return v;
-}
-
-void expect_near(const std::vector<float>& got, const std::vector<float>& want, float tol = 1e-4f) {
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], want[k], tol) << "at index " << k;
-}
-
-// Reference direct convolution, NCHW, for checking oneDNN results.
-std::vector<float> ref_conv(const std::vector<float>& x, int c, int h, int w, const std::vector<float>& wt, int co,
-                            int k, int pad, int stride, int group, const std::vector<float>& bias) {
-  const int ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
-  const int cig = c / group, cog = co / group;
-  std::vector<float> y(static_cast<size_t>(co) * ho * wo);
-  for (int o = 0; o < co; ++o)
-    for (int i = 0; i < ho; ++i)
-      for (int j = 0; j < wo; ++j) {
-        const int g = o / cog;
-        float acc = bias.empty() ? 0.f : bias[o];
-        for (int ci = 0; ci < cig; ++ci)
-          for (int a = 0; a < k; ++a)
-            for (int b = 0; b < k; ++b) {
-              const int yy = i * stride - pad + a, xx = j * stride - pad + b;
-              if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
-              acc += x[((g * cig + ci) * h + yy) * w + xx] * wt[((o * cig + ci) * k + a) * k + b];
-            }
-        y[(o * ho + i) * wo + j] = acc;
-      }
-  return y;
-}
-
-}  // namespace
+using edgeocr::runtime::testing::expect_near;
+using edgeocr::runtime::testing::iota_values;
+using edgeocr::runtime::testing::ref_conv;
+using edgeocr::runtime::testing::run;
 
 TEST(RuntimeOps, ConvMatchesDirectConvolution) {
   const int c = 4, h = 7, w = 9, co = 8;
@@ -569,7 +530,7 @@ TEST(RuntimeErrors, WrongInputShapeIsAClearError) {
   b.node("Relu", {"x"}, {"y"});
   b.output("y");
   const auto path = b.save();
-  auto model = Model::load(path);
+  Session model(Model::load(path));
   std::filesystem::remove(path);
   EXPECT_THROW(model.run({Tensor({1, 3, 32, 10})}), ModelError);  // fixed dim differs
   EXPECT_THROW(model.run({Tensor({3, 48, 10})}), ModelError);     // wrong rank

@@ -314,6 +314,15 @@ TEST(EdgeocrBinary, ServeRefusesCudaAndShutsDownCleanlyOnSigterm) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
   EXPECT_NE(json::parse(res->body)["text"].get<std::string>().find("36.8"), std::string::npos) << res->body;
+  // /metrics shows the process's RSS and the runtime's cache sizes.
+  const std::string metrics = c.Get("/metrics")->body;
+  const auto gauge = [&metrics](const std::string& name) {
+    const size_t at = metrics.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + name.size() + 2));
+  };
+  EXPECT_GT(gauge("edgeocr_process_resident_bytes"), 50e6) << metrics;  // models and activations
+  EXPECT_GT(gauge("edgeocr_runtime_primitive_cache_entries"), 0) << metrics;
+  EXPECT_GE(gauge("edgeocr_runtime_pooled_free_bytes"), 0) << metrics;
   kill(pid, SIGTERM);
   bool gone = false;
   for (int i = 0; i < 200 && !gone; ++i) {

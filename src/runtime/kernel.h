@@ -1,9 +1,11 @@
 // Operator kernels of the runtime. Each ONNX node becomes one Kernel, built (and validated)
-// at load time from the node's attributes and constant inputs.
+// at load time from the node's attributes and constant inputs. A kernel is part of the loaded,
+// shared model: run() is const and may be called from several threads at once, each with its
+// own ExecContext.
 #pragma once
 
-#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -13,17 +15,17 @@
 
 namespace edgeocr::runtime::detail {
 
-// Per-model scratch shared by kernels: buffer pool for temporaries.
+// Per-run state a kernel may use: where its output and scratch buffers come from.
 struct ExecContext {
-  std::function<std::vector<float>(size_t)> acquire;   // a float buffer of at least n elements
-  std::function<void(std::vector<float>&&)> release;
+  Allocator& allocator;
+  Buffer acquire(size_t n) { return Buffer(n, &allocator); }
 };
 
 class Kernel {
  public:
   virtual ~Kernel() = default;
   // Inputs may be null for omitted optional inputs. Outputs are cleared values to fill.
-  virtual void run(ExecContext& ctx, const std::vector<const Value*>& in, std::vector<Value*>& out) = 0;
+  virtual void run(ExecContext& ctx, const std::vector<const Value*>& in, std::vector<Value*>& out) const = 0;
   // True if the kernel can consume an NHWC 4-D input directly (otherwise the executor
   // converts it to NCHW first).
   virtual bool accepts_nhwc() const { return false; }
@@ -36,6 +38,18 @@ struct NodeInfo {
   int opset = 11;
   std::string describe() const;               // "Conv node 'name'" for messages
 };
+
+// The op table: ONNX op type -> kernel factory. Each kernel family lists its ops.
+using KernelFactory = std::unique_ptr<Kernel> (*)(const NodeInfo& node);
+struct OpEntry {
+  const char* op;
+  KernelFactory make;
+};
+std::span<const OpEntry> conv_ops();
+std::span<const OpEntry> elementwise_ops();
+std::span<const OpEntry> shape_ops();
+std::span<const OpEntry> reduce_ops();
+std::span<const OpEntry> matmul_ops();
 
 // Throws ModelError for an unsupported op or attribute (message names the node).
 std::unique_ptr<Kernel> make_kernel(const NodeInfo& node);

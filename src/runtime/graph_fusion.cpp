@@ -1,0 +1,309 @@
+// Graph rewrites that remove work: the exported erf formula becomes one Gelu; BatchNorm,
+// per-channel scale/shift and activation chains fold into convolutions.
+#include <cmath>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "runtime/graph.h"
+
+namespace edgeocr::runtime::detail {
+
+
+// Exporters write GELU as x * (1 + erf(x / sqrt 2)) * 0.5: five passes over the tensor. The
+// chain becomes one Gelu node (one pass; a post-op when it follows a convolution).
+void Graph::fuse_gelu(std::vector<PendingNode>& nodes) {
+  std::vector<std::vector<int>> consumers(value_names.size());
+  std::vector<int> producer(value_names.size(), -1);
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    if (nodes[k].removed) continue;
+    for (int id : nodes[k].in)
+      if (id >= 0) consumers[id].push_back(static_cast<int>(k));
+    for (int id : nodes[k].out) producer[id] = static_cast<int>(k);
+  }
+  std::vector<bool> is_output(value_names.size(), false);
+  for (int id : outputs) is_output[id] = true;
+  auto op_is = [&](int k, const char* op) { return k >= 0 && nodes[k].proto->op_type() == op; };
+  // The scalar constant operand of binary node k whose other operand is x.
+  auto scalar_with = [&](int k, int x, float& v) {
+    const auto& in = nodes[k].in;
+    if (in.size() != 2 || nodes[k].proto->attribute_size() != 0) return false;
+    const int c = in[0] == x ? in[1] : in[1] == x ? in[0] : -1;
+    if (c < 0 || !constants[c] || constants[c]->dtype != DType::Float || constants[c]->numel() != 1) return false;
+    v = constants[c]->f[0];
+    return true;
+  };
+  auto only_consumer = [&](int id) { return !is_output[id] && consumers[id].size() == 1 ? consumers[id][0] : -1; };
+  auto near = [](float a, float b) { return std::fabs(a - b) < 1e-4f; };
+  for (size_t e = 0; e < nodes.size(); ++e) {
+    if (nodes[e].removed || !op_is(static_cast<int>(e), "Erf") || nodes[e].in.size() != 1) continue;
+    const int div = producer[nodes[e].in[0]];
+    float v = 0;
+    if (!op_is(div, "Div") || only_consumer(nodes[div].out[0]) != static_cast<int>(e)) continue;
+    const int x = nodes[div].in[0];
+    if (!scalar_with(div, x, v) || nodes[div].in[1] == x || !near(v, 1.41421356f)) continue;
+    const int add = only_consumer(nodes[e].out[0]);
+    if (!op_is(add, "Add") || !scalar_with(add, nodes[e].out[0], v) || !near(v, 1.f)) continue;
+    const int mul = only_consumer(nodes[add].out[0]);
+    if (!op_is(mul, "Mul") || nodes[mul].in.size() != 2 || nodes[mul].proto->attribute_size() != 0) continue;
+    if (!((nodes[mul].in[0] == x && nodes[mul].in[1] == nodes[add].out[0]) ||
+          (nodes[mul].in[1] == x && nodes[mul].in[0] == nodes[add].out[0])))
+      continue;
+    const int half = only_consumer(nodes[mul].out[0]);
+    if (!op_is(half, "Mul") || !scalar_with(half, nodes[mul].out[0], v) || !near(v, 0.5f)) continue;
+    onnx::NodeProto& gelu = synthetic_nodes.emplace_back();
+    gelu.set_op_type("Gelu");
+    gelu.set_name(nodes[half].proto->name() + "/gelu");
+    for (int k : {div, static_cast<int>(e), add, mul}) nodes[k].removed = true;
+    nodes[half].proto = &gelu;
+    nodes[half].in = {x};
+  }
+}
+
+
+// Folds BatchNorm / per-channel scale and shift into convolution weights, and activation
+// chains (ReLU, clip, hard-swish, swish, hard-sigmoid, per-channel affine) into oneDNN
+// post-ops, so most of PaddleOCR's elementwise layers cost nothing.
+void Graph::fuse_convolutions(std::vector<PendingNode>& nodes) {
+  std::vector<std::vector<int>> consumers(value_names.size());
+  for (size_t k = 0; k < nodes.size(); ++k)
+    if (!nodes[k].removed)
+      for (int id : nodes[k].in)
+        if (id >= 0) consumers[id].push_back(static_cast<int>(k));
+  std::vector<bool> is_output(value_names.size(), false);
+  for (int id : outputs) is_output[id] = true;
+
+  auto live_consumers = [&](int id) {
+    std::vector<int> r;
+    for (int k : consumers[id])
+      if (!nodes[k].removed) r.push_back(k);
+    return r;
+  };
+  auto const_of = [&](int id) -> const Value* { return id >= 0 && constants[id] ? &*constants[id] : nullptr; };
+  auto op_is = [&](int k, const char* op) { return nodes[k].proto->op_type() == op; };
+  // The operand of binary node k that is not `x`, if it is a constant.
+  auto other_const = [&](int k, int x) -> const Value* {
+    const auto& in = nodes[k].in;
+    if (in.size() != 2) return nullptr;
+    if (in[0] == x) return const_of(in[1]);
+    if (in[1] == x) return const_of(in[0]);
+    return nullptr;
+  };
+  auto scalar_of = [&](const Value* v, float& s) {
+    if (!v || v->numel() != 1) return false;
+    s = v->dtype == DType::Float ? v->f[0] : static_cast<float>(v->i[0]);
+    return true;
+  };
+  auto single = [&](int id) -> int {
+    if (is_output[id]) return -1;
+    auto c = live_consumers(id);
+    return c.size() == 1 ? c[0] : -1;
+  };
+
+  for (auto& node : nodes) {
+    if (node.removed) continue;
+    if (node.proto->op_type() == "Conv") {
+      if (!const_of(node.in.size() > 1 ? node.in[1] : -1)) continue;
+      node.conv = conv_spec_from_node(info_for(node));
+    } else if (node.proto->op_type() == "ConvTranspose") {
+      ConvSpec spec;
+      if (!shuffle_conv_spec_from_deconv(info_for(node), spec)) continue;
+      node.conv = std::move(spec);
+    } else {
+      continue;
+    }
+    ConvSpec& spec = *node.conv;
+    // Output channels of the convolution; a rewritten deconvolution repeats its logical
+    // channels shuffle^2 times, so per-channel constants are tiled to match.
+    const int64_t co = spec.weight_shape[0];
+    const int64_t logical_co = co / (spec.shuffle * spec.shuffle);
+    const int64_t per_out = static_cast<int64_t>(spec.weights.size()) / co;
+    // Per-channel values of a constant broadcastable against [N,Co,H,W] along channels only.
+    auto channel_values = [&](const Value* v, std::vector<float>& vals) {
+      if (!v || v->dtype != DType::Float) return false;
+      if (v->numel() == 1) { vals.assign(static_cast<size_t>(co), v->f[0]); return true; }
+      std::vector<int64_t> s = v->shape;
+      if (s.size() > 4) return false;
+      s.insert(s.begin(), 4 - s.size(), 1);
+      if (s[0] != 1 || s[1] != logical_co || s[2] != 1 || s[3] != 1) return false;
+      vals.resize(static_cast<size_t>(co));
+      for (int64_t k = 0; k < co; ++k) vals[k] = v->f[k % logical_co];
+      return true;
+    };
+    auto absorb = [&](int k) {  // node k's output becomes the conv's output
+      nodes[k].removed = true;
+      node.out[0] = nodes[k].out[0];
+    };
+    for (;;) {
+      const int x = node.out[0];
+      if (is_output[x]) break;
+      auto cons = live_consumers(x);
+      if (cons.size() == 1) {
+        const int k = cons[0];
+        const auto& op = nodes[k].proto->op_type();
+        std::vector<float> vals;
+        if (op == "BatchNormalization" && spec.post_ops.empty() && nodes[k].in[0] == x) {
+          const Value *g = const_of(nodes[k].in[1]), *b = const_of(nodes[k].in[2]), *m = const_of(nodes[k].in[3]),
+                      *var = const_of(nodes[k].in[4]);
+          if (!g || !b || !m || !var || nodes[k].out.size() != 1) break;
+          float eps = 1e-5f;
+          for (const auto& a : nodes[k].proto->attribute())
+            if (a.name() == "epsilon") eps = a.f();
+          for (int64_t c = 0; c < co; ++c) {
+            const int64_t lc = c % logical_co;
+            const float s = g->f[lc] / std::sqrt(var->f[lc] + eps);
+            for (int64_t j = 0; j < per_out; ++j) spec.weights[c * per_out + j] *= s;
+            spec.bias[c] = (spec.bias[c] - m->f[lc]) * s + b->f[lc];
+          }
+          absorb(k);
+          continue;
+        }
+        if ((op == "Mul" || op == "Div") && channel_values(other_const(k, x), vals)) {
+          if (op == "Div") {
+            if (nodes[k].in[0] != x) break;
+            for (auto& v : vals) v = 1.f / v;
+          }
+          if (spec.post_ops.empty()) {
+            for (int64_t c = 0; c < co; ++c) {
+              for (int64_t j = 0; j < per_out; ++j) spec.weights[c * per_out + j] *= vals[c];
+              spec.bias[c] *= vals[c];
+            }
+          } else {
+            spec.post_ops.push_back({PostOp::Kind::ChannelMul, 0, 0, 0, vals});
+          }
+          absorb(k);
+          continue;
+        }
+        if ((op == "Add" || op == "Sub") && channel_values(other_const(k, x), vals)) {
+          if (op == "Sub") {
+            if (nodes[k].in[0] != x) break;
+            for (auto& v : vals) v = -v;
+          }
+          if (spec.post_ops.empty()) {
+            for (int64_t c = 0; c < co; ++c) spec.bias[c] += vals[c];
+          } else {
+            spec.post_ops.push_back({PostOp::Kind::ChannelAdd, 0, 0, 0, vals});
+          }
+          absorb(k);
+          continue;
+        }
+        if (op == "Relu") {
+          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_relu), 0, 0, {}});
+          absorb(k);
+          continue;
+        }
+        if (op == "Gelu") {
+          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_gelu_erf), 0, 0, {}});
+          absorb(k);
+          continue;
+        }
+        if (op == "HardSwish") {
+          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_hardswish), 0, 0, {}});
+          absorb(k);
+          continue;
+        }
+        if (op == "Sigmoid") {
+          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_logistic), 0, 0, {}});
+          absorb(k);
+          continue;
+        }
+        if (op == "HardSigmoid") {
+          float alpha = 0.2f, beta = 0.5f;
+          for (const auto& a : nodes[k].proto->attribute()) {
+            if (a.name() == "alpha") alpha = a.f();
+            if (a.name() == "beta") beta = a.f();
+          }
+          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_linear), alpha, beta, {}});
+          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_clip), 0.f, 1.f, {}});
+          absorb(k);
+          continue;
+        }
+        if (op == "Clip") {
+          float lo = -INFINITY, hi = INFINITY;
+          bool ok = true;
+          for (const auto& a : nodes[k].proto->attribute()) {
+            if (a.name() == "min") lo = a.f();
+            if (a.name() == "max") hi = a.f();
+          }
+          if (nodes[k].in.size() > 1 && nodes[k].in[1] >= 0) ok = ok && scalar_of(const_of(nodes[k].in[1]), lo);
+          if (nodes[k].in.size() > 2 && nodes[k].in[2] >= 0) ok = ok && scalar_of(const_of(nodes[k].in[2]), hi);
+          if (!ok) break;
+          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_clip), lo, hi, {}});
+          absorb(k);
+          continue;
+        }
+        break;
+      }
+      if (cons.size() != 2) break;
+      // Two-consumer patterns: x * f(x).
+      int mul = -1, other = -1;
+      for (int k : cons) {
+        const auto& in = nodes[k].in;
+        if (op_is(k, "Mul") && in.size() == 2 && (in[0] == x || in[1] == x)) {
+          const int y = in[0] == x ? in[1] : in[0];
+          if (y != x && !const_of(y)) { mul = k; continue; }
+        }
+        other = k;
+      }
+      if (mul < 0 || other < 0) break;
+      const int gate = nodes[mul].in[0] == x ? nodes[mul].in[1] : nodes[mul].in[0];
+      float s;
+      // hard-swish: x * clip(x + 3, 0, 6) / 6
+      if (op_is(other, "Add") && scalar_of(other_const(other, x), s) && s == 3.f) {
+        const int clip = single(nodes[other].out[0]);
+        if (clip < 0 || !op_is(clip, "Clip") || nodes[clip].out[0] != gate) break;
+        float lo = -1, hi = -1;
+        for (const auto& a : nodes[clip].proto->attribute()) {
+          if (a.name() == "min") lo = a.f();
+          if (a.name() == "max") hi = a.f();
+        }
+        if (nodes[clip].in.size() > 2) {
+          if (!scalar_of(const_of(nodes[clip].in[1]), lo) || !scalar_of(const_of(nodes[clip].in[2]), hi)) break;
+        }
+        if (lo != 0.f || hi != 6.f) break;
+        const int scale = single(nodes[mul].out[0]);
+        if (scale < 0) break;
+        float d;
+        const bool div6 = op_is(scale, "Div") && nodes[scale].in[0] == nodes[mul].out[0] &&
+                          scalar_of(const_of(nodes[scale].in[1]), d) && d == 6.f;
+        const bool mul6 = op_is(scale, "Mul") && scalar_of(other_const(scale, nodes[mul].out[0]), d) &&
+                          std::fabs(d - 1.f / 6.f) < 1e-6f;
+        if (!div6 && !mul6) break;
+        spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_hardswish), 1.f / 6.f, 0.5f, {}});
+        nodes[other].removed = nodes[clip].removed = nodes[mul].removed = true;
+        absorb(scale);
+        continue;
+      }
+      // hard-swish as x * HardSigmoid(x) with alpha 1/6, beta 1/2
+      if (op_is(other, "HardSigmoid") && nodes[other].out[0] == gate) {
+        float alpha = 0.2f, beta = 0.5f;
+        for (const auto& a : nodes[other].proto->attribute()) {
+          if (a.name() == "alpha") alpha = a.f();
+          if (a.name() == "beta") beta = a.f();
+        }
+        if (std::fabs(alpha - 1.f / 6.f) > 1e-5f || beta != 0.5f) break;
+        spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_hardswish), 1.f / 6.f, 0.5f, {}});
+        nodes[other].removed = true;
+        absorb(mul);
+        continue;
+      }
+      // swish: x * sigmoid(x) or x * sigmoid(beta * x)
+      if (op_is(other, "Sigmoid") && nodes[other].out[0] == gate) {
+        spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_swish), 1.f, 0, {}});
+        nodes[other].removed = true;
+        absorb(mul);
+        continue;
+      }
+      if (op_is(other, "Mul") && scalar_of(other_const(other, x), s)) {
+        const int sig = single(nodes[other].out[0]);
+        if (sig < 0 || !op_is(sig, "Sigmoid") || nodes[sig].out[0] != gate) break;
+        spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_swish), s, 0, {}});
+        nodes[other].removed = nodes[sig].removed = true;
+        absorb(mul);
+        continue;
+      }
+      break;
+    }
+  }
+}
+
+}  // namespace edgeocr::runtime::detail

@@ -1,0 +1,153 @@
+// Model (the shared, loaded graph) and Session (one thread's activations and buffer pool).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "runtime/graph.h"
+#include "runtime/kernel_support.h"
+#include "runtime/runtime.h"
+
+namespace edgeocr::runtime {
+
+using detail::DType;
+using detail::Value;
+
+Tensor::Tensor(std::vector<int64_t> s) : shape(std::move(s)) { data.assign(static_cast<size_t>(numel()), 0.f); }
+
+int64_t Tensor::numel() const {
+  int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+void set_num_threads(int threads) { detail::set_kernel_threads(threads); }
+
+MemoryStats memory_stats() {
+  return {detail::primitive_cache_entries(), detail::pooled_free_bytes()};
+}
+
+Model::Model(std::shared_ptr<const detail::Graph> graph) : graph_(std::move(graph)) {}
+
+Model Model::load(const std::filesystem::path& onnx_file, const ModelOptions& options) {
+  auto graph = std::make_shared<detail::Graph>();
+  graph->threads = std::max(1, options.threads);
+  set_num_threads(graph->threads);
+  try {
+    graph->load(onnx_file);
+  } catch (const dnnl::error& e) {
+    throw ModelError(onnx_file.string() + ": oneDNN error: " + e.what());
+  }
+  return Model(std::move(graph));
+}
+
+const std::vector<std::string>& Model::input_names() const { return graph_->input_names; }
+const std::vector<std::string>& Model::output_names() const { return graph_->output_names; }
+const std::map<std::string, std::string>& Model::metadata() const { return graph_->metadata; }
+
+struct Session::State {
+  Model model;
+  const detail::Graph& graph;
+  bool retain_buffers;
+  // Declared before the slots: values return their buffers to the pool when destroyed.
+  detail::BufferPool pool;
+  detail::ExecContext ctx{pool};
+  std::vector<Value> slots;
+
+  State(Model m, const detail::Graph& g, const SessionOptions& options)
+      : model(std::move(m)), graph(g), retain_buffers(options.retain_buffers) {
+    slots.resize(graph.value_names.size());
+  }
+  std::vector<Tensor> run(const std::vector<Tensor>& in);
+};
+
+Session::Session(Model model, const SessionOptions& options)
+    : state_(std::make_unique<State>(model, *model.graph_, options)) {}
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+Session::~Session() = default;
+
+const Model& Session::model() const { return state_->model; }
+std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) { return state_->run(inputs); }
+void Session::release_buffers() { state_->pool.end_pass(false); }
+
+std::vector<Tensor> Session::State::run(const std::vector<Tensor>& in) {
+  const auto& inputs = graph.inputs;
+  const auto& input_names = graph.input_names;
+  const auto& constants = graph.constants;
+  if (in.size() != inputs.size())
+    throw ModelError("model expects " + std::to_string(inputs.size()) + " inputs, got " + std::to_string(in.size()));
+  detail::set_kernel_threads(graph.threads);
+  for (auto& s : slots) s = Value{};
+  for (size_t k = 0; k < in.size(); ++k) {
+    const auto& t = in[k];
+    const auto& dims = graph.input_dims[k];
+    if (t.shape.size() != dims.size())
+      throw ModelError("input '" + input_names[k] + "' must have rank " + std::to_string(dims.size()) + ", got " + detail::shape_str(t.shape));
+    for (size_t d = 0; d < dims.size(); ++d) {
+      if (t.shape[d] <= 0) throw ModelError("input '" + input_names[k] + "' has an empty dimension: " + detail::shape_str(t.shape));
+      if (dims[d] >= 0 && dims[d] != t.shape[d])
+        throw ModelError("input '" + input_names[k] + "' dimension " + std::to_string(d) + " must be " + std::to_string(dims[d]) + ", got " + std::to_string(t.shape[d]));
+    }
+    if (static_cast<int64_t>(t.data.size()) != t.numel())
+      throw ModelError("input '" + input_names[k] + "' has " + std::to_string(t.data.size()) + " values for shape " + detail::shape_str(t.shape));
+    Value& v = slots[inputs[k]];
+    v.shape = t.shape;
+    v.dtype = DType::Float;
+    v.f = ctx.acquire(t.data.size());
+    std::copy(t.data.begin(), t.data.end(), v.f.begin());
+  }
+  std::vector<const Value*> ins;
+  std::vector<Value*> outs;
+  // EDGEOCR_RUNTIME_PROFILE=1 prints where a forward pass spends its time, per op type.
+  static const bool profile = std::getenv("EDGEOCR_RUNTIME_PROFILE") != nullptr;
+  std::map<std::string, std::pair<double, int>> op_ms;
+  for (const auto& step : graph.steps) {
+    const auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    ins.clear();
+    outs.clear();
+    for (int id : step.inputs) {
+      if (id < 0) { ins.push_back(nullptr); continue; }
+      if (constants[id]) { ins.push_back(&*constants[id]); continue; }
+      Value& v = slots[id];
+      if (v.nhwc && !step.kernel->accepts_nhwc()) detail::to_nchw(v, ctx);
+      ins.push_back(&v);
+    }
+    for (int id : step.outputs) {
+      slots[id] = Value{};
+      outs.push_back(&slots[id]);
+    }
+    try {
+      step.kernel->run(ctx, ins, outs);
+    } catch (const ModelError& e) {
+      throw ModelError(step.name + ": " + e.what());
+    } catch (const dnnl::error& e) {
+      throw ModelError(step.name + ": oneDNN error: " + e.what());
+    }
+    for (int id : step.release) slots[id] = Value{};
+    if (profile) {
+      auto& e = op_ms[step.name.substr(0, step.name.find(' '))];
+      e.first += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      e.second++;
+    }
+  }
+  if (profile)
+    for (const auto& [op, e] : op_ms) std::fprintf(stderr, "runtime profile: %-20s %4d x %8.2f ms\n", op.c_str(), e.second, e.first);
+  std::vector<Tensor> result;
+  for (int id : graph.outputs) {
+    if (!constants[id]) detail::to_nchw(slots[id], ctx);
+    const Value* v = constants[id] ? &*constants[id] : &slots[id];
+    Tensor t;
+    t.shape = v->shape;
+    if (v->dtype == DType::Float) t.data.assign(v->f.begin(), v->f.begin() + v->numel());
+    else t.data.assign(v->i.begin(), v->i.begin() + v->numel());
+    result.push_back(std::move(t));
+  }
+  for (auto& s : slots) s = Value{};  // everything back to the pool; keep only what this pass used
+  pool.end_pass(retain_buffers);
+  return result;
+}
+
+}  // namespace edgeocr::runtime
