@@ -103,7 +103,10 @@ date_=$(grep -oE '"date": *"[^"]+"' "$key" | sed -E 's/.*"([^"]+)"$/\1/')
 check "edgeocr ocr read the receipt's total $total and date $date_" "grep -qF '$total' '$r/ocr.txt' && grep -qF '$date_' '$r/ocr.txt'"
 check "POST /ocr answered 200 with the total" "head -1 '$r/response.txt' | grep -q ' 200 ' && grep -qF '$total' '$r/response.txt'"
 check "serve stopped cleanly on SIGTERM" "[ \"\$(cat '$r/serve.rc')\" = 0 ]"
-check "no -dev or test-tool packages installed" "! grep -E -- '-dev\$|^(postgresql|tesseract-ocr|chromium|wrk|googletest|cmake)' '$r/packages.txt'"
+# Tesseract's language data (tesseract-ocr-<lang>) is runtime data of the line router; the
+# tesseract-ocr command-line tool is not.
+check "no -dev or test-tool packages installed" "! grep -E -- '-dev\$|^(postgresql|chromium|wrk|googletest|cmake)|^tesseract-ocr\$' '$r/packages.txt'"
+check "the bundle carried Tesseract's script detection and language packs" "grep -qx tesseract-ocr-osd '$r/packages.txt' && grep -qx tesseract-ocr-ara '$r/packages.txt'"
 if [ $fail -ne 0 ]; then
   echo "--- ocr.txt"; head -20 "$r/ocr.txt"; echo "--- response"; head -c 1500 "$r/response.txt"; echo; echo "--- serve.log"; tail -20 "$r/serve.log"
 fi
