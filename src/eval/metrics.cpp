@@ -213,17 +213,8 @@ void EngineStats::add(const Sample& sample, const ocr::OcrResult& ocr,
     // A line image: its whole reading is one line against the transcript.
     std::string got;
     for (const auto& l : ocr.lines) got += (got.empty() ? "" : " ") + l.text;
-    const std::u32string g = normalized_transcript(got), w = normalized_transcript(sample.text);
-    const size_t d = edit_distance(g, w);
-    const size_t ci = edit_distance(extract::to_u32(extract::to_upper_ascii(extract::to_utf8(g))),
-                                    extract::to_u32(extract::to_upper_ascii(extract::to_utf8(w))));
-    ++matched_;
-    cer_edits_ += d;
-    cer_chars_ += w.size();
-    ci_edits_ += ci;
-    if (ci == 0) ++ci_exact_;
-    if (d == 0) ++exact_;
-    else if (line_errors_.size() < kMaxExamples) line_errors_.push_back({sample.id, "line", extract::to_utf8(w), extract::to_utf8(g)});
+    add_line_reading(sample.id, extract::to_utf8(normalized_transcript(sample.text)),
+                     extract::to_utf8(normalized_transcript(got)));
   }
   if (sample.has_lines) {
     std::vector<ocr::Quad> pred, label;
@@ -233,21 +224,8 @@ void EngineStats::add(const Sample& sample, const ocr::OcrResult& ocr,
     det_.tp += matches.size();
     det_.fp += pred.size() - matches.size();
     det_.fn += label.size() - matches.size();
-    for (const auto& m : matches) {
-      std::string got = normalize_field(ocr.lines[m.pred].text);
-      std::string want = normalize_field(sample.lines[m.label].text);
-      auto w = extract::to_u32(want);
-      size_t d = edit_distance(extract::to_u32(got), w);
-      size_t ci = edit_distance(extract::to_u32(extract::to_upper_ascii(got)),
-                                extract::to_u32(extract::to_upper_ascii(want)));
-      ++matched_;
-      cer_edits_ += d;
-      cer_chars_ += w.size();
-      ci_edits_ += ci;
-      if (ci == 0) ++ci_exact_;
-      if (d == 0) ++exact_;
-      else if (line_errors_.size() < kMaxExamples) line_errors_.push_back({sample.id, "line", want, got});
-    }
+    for (const auto& m : matches)
+      add_line_reading(sample.id, normalize_field(sample.lines[m.label].text), normalize_field(ocr.lines[m.pred].text));
   }
   for (const auto& [name, expected_raw] : sample.fields) {
     std::string expected = normalize_field(expected_raw);
@@ -272,6 +250,20 @@ void EngineStats::add(const Sample& sample, const ocr::OcrResult& ocr,
     ++c.fn;
     if (field_errors_.size() < kMaxExamples) field_errors_.push_back({sample.id, name, expected, got});
   }
+}
+
+void EngineStats::add_line_reading(const std::string& id, const std::string& want, const std::string& got) {
+  const std::u32string w = extract::to_u32(want);
+  const size_t d = edit_distance(extract::to_u32(got), w);
+  const size_t ci = edit_distance(extract::to_u32(extract::to_upper_ascii(got)),
+                                  extract::to_u32(extract::to_upper_ascii(want)));
+  ++matched_;
+  cer_edits_ += d;
+  cer_chars_ += w.size();
+  ci_edits_ += ci;
+  if (ci == 0) ++ci_exact_;
+  if (d == 0) ++exact_;
+  else if (line_errors_.size() < kMaxExamples) line_errors_.push_back({id, "line", want, got});
 }
 
 void EngineStats::add_failure(const Sample& sample, const std::string& error) {

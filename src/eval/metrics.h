@@ -97,6 +97,8 @@ class EngineStats {
   static EngineStats from_json(const nlohmann::json& j);  // for results computed in a child
 
  private:
+  // One labelled line against its reading: CER (exact and case-folded) and exact-line counts.
+  void add_line_reading(const std::string& id, const std::string& want, const std::string& got);
   std::string engine_;
   size_t images_ = 0, matched_ = 0, exact_ = 0, cer_edits_ = 0, cer_chars_ = 0, ci_edits_ = 0, ci_exact_ = 0;
   Counts det_, chars_;
