@@ -35,8 +35,11 @@ std::atomic<int64_t> g_pooled_free_bytes{0};
 }  // namespace
 
 Allocator& heap_allocator() {
-  static HeapAllocator heap;
-  return heap;
+  // Built once and never destroyed: buffers held by other static objects (a cached pipeline)
+  // are freed during exit, after a plain function-local static would already be gone.
+  alignas(HeapAllocator) static unsigned char storage[sizeof(HeapAllocator)];
+  static Allocator* const heap = ::new (static_cast<void*>(storage)) HeapAllocator();
+  return *heap;
 }
 
 int64_t pooled_free_bytes() { return g_pooled_free_bytes.load(std::memory_order_relaxed); }
