@@ -164,9 +164,11 @@ std::string sha256_hex(std::span<const uint8_t> bytes) {
   return common::hex_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
-std::string utc_now_iso8601() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+namespace {
+
+// ISO 8601 UTC with milliseconds: the one timestamp form of the archive (text-comparable).
+std::string iso8601_utc(std::chrono::system_clock::time_point at) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
@@ -175,6 +177,10 @@ std::string utc_now_iso8601() {
                 tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
   return out;
 }
+
+}  // namespace
+
+std::string utc_now_iso8601() { return iso8601_utc(std::chrono::system_clock::now()); }
 
 fs::path Archive::database_file(const fs::path& data_dir) { return data_dir / "archive.db"; }
 
@@ -378,16 +384,8 @@ namespace {
 
 // ISO 8601 UTC of `days` ago, comparable with created_at.
 std::string days_ago_iso8601(double days) {
-  const auto now = std::chrono::system_clock::now();
-  const auto then = now - std::chrono::milliseconds(static_cast<int64_t>(days * 86400.0 * 1000.0));
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(then.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char out[64];
-  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return out;
+  return iso8601_utc(std::chrono::system_clock::now() -
+                     std::chrono::milliseconds(static_cast<int64_t>(days * 86400.0 * 1000.0)));
 }
 
 }  // namespace
