@@ -28,8 +28,11 @@ constexpr int kClsHeight = 48, kClsWidth = 192;
 constexpr int kRecMaxAspect = 32;
 // The narrowest batch width is the set's training width (PaddleOCR: 320 at height 48): the SVTR
 // neck mixes across the whole width and reads short crops more reliably with this padding.
-constexpr size_t kRecBatch = 8;
-constexpr int kRecBatchPixels = 8 * 640;  // batch size x width cap: bounds the recognizer's memory
+// Batch size and batch size x width cap: they bound the recognizer's activations (~10 MiB a
+// batch of 320 px rows), which every concurrent worker holds at once; larger batches are no
+// faster on 2 cores.
+constexpr size_t kRecBatch = 4;
+constexpr int kRecBatchPixels = 4 * 640;
 constexpr int kRecWidthStep = 64;        // recognizer rows are padded to a multiple of this
 constexpr size_t kClsBatch = 16;
 
@@ -74,6 +77,10 @@ struct LoadedModels {
   ModelSet set;
   runtime::Model det, cls, rec;
   std::vector<std::string> labels;
+  // Detector activations are the largest of a job (~46 MiB at 960 px), and detection is about a
+  // tenth of its time: one detector pass at a time keeps workers' peaks from adding up while
+  // their recognizer passes still overlap.
+  mutable std::mutex detector_turn;
 
   explicit LoadedModels(const PipelineOptions& o)
       : set(load_model_set(o.model_dir, o.models)),
@@ -121,7 +128,7 @@ struct Pipeline::Impl {
         labels(models->labels),
         det(models->det, {.retain_buffers = false}),
         cls(models->cls),
-        rec(models->rec),
+        rec(models->rec, {.retain_buffers = false}),
         det_normaliser(set.det_mean, set.det_std),
         rec_height(set.rec_height),
         rec_min_width(set.rec_min_width),
@@ -147,7 +154,9 @@ struct Pipeline::Impl {
     input.shape = {1, 3, h, w};
     input.data.resize(static_cast<size_t>(3) * h * w);
     det_normaliser.write(resized, input.data.data(), static_cast<size_t>(w), static_cast<size_t>(h) * w);
+    std::unique_lock turn(models->detector_turn);
     auto outputs = det.run(det_input);
+    turn.unlock();
     runtime::Tensor& out = outputs.at(0);
     if (out.shape.size() != 4 || out.shape[2] != h || out.shape[3] != w)
       throw runtime::ModelError("detector output shape does not match its input");
@@ -182,6 +191,8 @@ struct Pipeline::Impl {
       if (out.numel() != static_cast<int64_t>(n) * 2) throw runtime::ModelError("classifier output is not [N,2]");
       for (size_t i = 0; i < n; ++i) p180[start + i] = out.data[i * 2 + 1];
     }
+    // Its buffers would otherwise sit beside the recognizer's, which run next.
+    cls.release_buffers();
     return p180;
   }
 
@@ -345,9 +356,8 @@ struct Pipeline::Impl {
   }
 
   OcrResult run_upright(const cv::Mat& input, double scale_back, int out_w, int out_h, const LanguageSpec& spec) {
-    // Within an image the recognizer's batches reuse their buffers; after it they go back, so
-    // they neither sit beside the next image's detector activations (the peak) nor hold memory
-    // between jobs.
+    // Each batch gives its buffers back to the heap (batches grow in width, so kept ones would
+    // not fit the next); the classifier's go back when it is done. This also covers an exception.
     struct ReleaseAfterImage {
       Impl& impl;
       ~ReleaseAfterImage() {

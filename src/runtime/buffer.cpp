@@ -113,16 +113,19 @@ void* BufferPool::allocate(size_t bytes, size_t& capacity) {
     used_bytes_ += capacity;
     return p;
   }
-  // No fit: the input grew since the last pass. Give back the largest free buffer that is too
-  // small (a grown pass needs it less than the new one), so stale buffers do not add to the peak.
-  for (auto it = std::make_reverse_iterator(classes_.lower_bound(wanted)); it != classes_.rend(); ++it) {
+  // No fit: the input grew since the last pass. Give back free buffers that are too small,
+  // largest first, until as many bytes go back as the new buffer takes: a grown pass needs them
+  // less than the new one, and the heap reuses their memory, so stale buffers do not add up.
+  size_t returned = 0;
+  for (auto it = std::make_reverse_iterator(classes_.lower_bound(wanted)); it != classes_.rend() && returned < wanted; ++it) {
     SizeClass& smaller = it->second;
-    if (smaller.free.empty()) continue;
-    upstream_.deallocate(smaller.free.back(), it->first);
-    smaller.free.pop_back();
-    free_bytes_ -= it->first;
-    g_pooled_free_bytes.fetch_sub(static_cast<int64_t>(it->first), std::memory_order_relaxed);
-    break;
+    while (!smaller.free.empty() && returned < wanted) {
+      upstream_.deallocate(smaller.free.back(), it->first);
+      smaller.free.pop_back();
+      free_bytes_ -= it->first;
+      returned += it->first;
+      g_pooled_free_bytes.fetch_sub(static_cast<int64_t>(it->first), std::memory_order_relaxed);
+    }
   }
   SizeClass& c = classes_[wanted];
   size_t got = 0;

@@ -102,6 +102,18 @@ TEST(RuntimeBuffer, AGrownRequestGivesBackAStaleSmallerBuffer) {
   EXPECT_EQ(pool.free_bytes(), 0u);
 }
 
+TEST(RuntimeBuffer, AGrownRequestGivesBackStaleBuffersUntilTheyCoverIt) {
+  CountingAllocator heap;
+  BufferPool pool(heap);
+  {  // a narrower pass left two mid-sized buffers and a small one
+    Buffer a(4096, &pool), b(4096, &pool), small(100, &pool);
+  }
+  EXPECT_EQ(heap.live, 3);
+  Buffer grown(5000, &pool);  // fits none: both mid-sized ones go back (one alone is too few bytes)
+  EXPECT_EQ(heap.live, 2);
+  EXPECT_EQ(pool.free_bytes(), size_class(100 * sizeof(float)));  // the small one stays for later
+}
+
 TEST(RuntimeBuffer, EndOfPassKeepsOnlyWhatThePassUsedAtOnce) {
   CountingAllocator heap;
   BufferPool pool(heap);
