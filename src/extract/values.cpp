@@ -15,12 +15,6 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-std::string two_decimals(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
-
 struct CurrencySymbol {
   std::string_view text;
   std::string_view code;
@@ -117,6 +111,12 @@ std::string iso_date(int y, int m, int d) {
 }
 
 }  // namespace
+
+std::string two_decimals(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
 
 std::string trim(std::string_view text) {
   size_t b = 0, e = text.size();
