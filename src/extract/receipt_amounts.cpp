@@ -39,9 +39,20 @@ const std::vector<std::string_view> kNotTax = {"TAX INVOICE", "INVOICE", "REG", 
                                                "SST NO", "SST ID", "税号", "识别号", "SUMMARY",
                                                "INCL", "EXCL", "INCLUSIVE", "EXCLUSIVE", "RELIEF"};
 
-std::optional<AmountHit> best_amount(const Layout& layout, const std::vector<AmountKey>& keys,
-                                     const std::vector<std::string_view>& exclude,
-                                     bool prefer_larger, bool after_rounding = false) {
+// The value line of a key on another line must not be another labelled amount ("CASH 10.00").
+bool labelled_elsewhere(const Layout& layout, int key_line, const KeyValue& kv) {
+  if (kv.value_line == key_line) return false;
+  const std::string vu = to_upper_ascii(layout.lines[static_cast<size_t>(kv.value_line)].text);
+  auto first_digit = std::find_if(vu.begin(), vu.end(), [](char c) { return c >= '0' && c <= '9'; });
+  std::string label(vu.begin(), first_digit);
+  int letters = static_cast<int>(std::count_if(label.begin(), label.end(), [](char c) { return c >= 'A' && c <= 'Z'; }));
+  return letters > 3 && label.find("RM") == std::string::npos;
+}
+
+// Each line's amount after the longest (first listed) of `keys` it carries, unless the line
+// carries one of `exclude`.
+std::vector<AmountHit> amount_hits(const Layout& layout, const std::vector<AmountKey>& keys,
+                                   const std::vector<std::string_view>& exclude) {
   std::vector<AmountHit> hits;
   for (size_t p = 0; p < layout.lines.size(); ++p) {
     const std::string upper = to_upper_ascii(layout.lines[p].text);
@@ -54,34 +65,34 @@ std::optional<AmountHit> best_amount(const Layout& layout, const std::vector<Amo
       auto kv = find_value(layout, static_cast<int>(p), end, [](const std::string& v) {
         return !find_money(v).empty();
       });
-      if (!kv) break;
-      // The value line itself must not be another labelled amount ("CASH 10.00").
-      if (kv->value_line != static_cast<int>(p)) {
-        const std::string vu = to_upper_ascii(layout.lines[static_cast<size_t>(kv->value_line)].text);
-        auto first_digit = std::find_if(vu.begin(), vu.end(), [](char c) { return c >= '0' && c <= '9'; });
-        std::string label(vu.begin(), first_digit);
-        int letters = static_cast<int>(std::count_if(label.begin(), label.end(), [](char c) { return c >= 'A' && c <= 'Z'; }));
-        if (letters > 3 && label.find("RM") == std::string::npos) break;
-      }
-      auto moneys = find_money(kv->value);
-      Money m = moneys.back();
-      hits.push_back(AmountHit{key.priority, m, {static_cast<int>(p), kv->value_line}});
-      break;  // only the longest (first listed) key of a line counts
+      if (kv && !labelled_elsewhere(layout, static_cast<int>(p), *kv))
+        hits.push_back(AmountHit{key.priority, find_money(kv->value).back(), {static_cast<int>(p), kv->value_line}});
+      break;
     }
   }
-  if (after_rounding) {
-    // After a rounding adjustment, the total printed below it is the one paid.
-    int rounding = -1;
-    for (size_t p = 0; p < layout.lines.size(); ++p)
-      if (has_any(to_upper_ascii(layout.lines[p].text), {"ROUNDING", "ROUNDED ADJ", "ROUND ADJ", "ROUNDING ADJ", "舍入", "抹零"}))
-        rounding = static_cast<int>(p);
-    bool below = std::any_of(hits.begin(), hits.end(), [&](const AmountHit& h) {
-      return h.positions[0] > rounding && h.priority >= 6;
-    });
-    if (rounding >= 0 && below)
-      hits.erase(std::remove_if(hits.begin(), hits.end(), [&](const AmountHit& h) { return h.positions[0] < rounding; }),
-                 hits.end());
-  }
+  return hits;
+}
+
+// After a rounding adjustment, the total printed below it is the one paid: when a total-like
+// hit follows the adjustment, the hits above it go.
+void keep_hits_after_rounding(const Layout& layout, std::vector<AmountHit>& hits) {
+  int rounding = -1;
+  for (size_t p = 0; p < layout.lines.size(); ++p)
+    if (has_any(to_upper_ascii(layout.lines[p].text), {"ROUNDING", "ROUNDED ADJ", "ROUND ADJ", "ROUNDING ADJ", "舍入", "抹零"}))
+      rounding = static_cast<int>(p);
+  bool below = std::any_of(hits.begin(), hits.end(), [&](const AmountHit& h) {
+    return h.positions[0] > rounding && h.priority >= 6;
+  });
+  if (rounding >= 0 && below)
+    hits.erase(std::remove_if(hits.begin(), hits.end(), [&](const AmountHit& h) { return h.positions[0] < rounding; }),
+               hits.end());
+}
+
+std::optional<AmountHit> best_amount(const Layout& layout, const std::vector<AmountKey>& keys,
+                                     const std::vector<std::string_view>& exclude,
+                                     bool prefer_larger, bool after_rounding = false) {
+  std::vector<AmountHit> hits = amount_hits(layout, keys, exclude);
+  if (after_rounding) keep_hits_after_rounding(layout, hits);
   std::optional<AmountHit> best;
   for (const auto& hit : hits) {
     bool better = !best || hit.priority > best->priority ||
