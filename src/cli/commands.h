@@ -1,4 +1,5 @@
-// Each area registers its own `edgeocr` subcommand here. A register function adds the
+// Each area registers its own `edgeocr` subcommand here; a command that wires several layers
+// (`ocr`: OCR and extraction) lives in src/cli, above them. A register function adds the
 // subcommand to `app`; when it runs, its callback stores the process exit code in `exit_code`.
 #pragma once
 
@@ -6,7 +7,7 @@
 
 namespace edgeocr::cli {
 
-void register_ocr_command(CLI::App& app, int& exit_code);     // src/ocr/ocr_command.cpp
+void register_ocr_command(CLI::App& app, int& exit_code);     // src/cli/ocr_command.cpp
 void register_bench_command(CLI::App& app, int& exit_code);   // src/ocr/bench_command.cpp
 void register_eval_command(CLI::App& app, int& exit_code);    // src/eval/eval_command.cpp
 void register_fields_command(CLI::App& app, int& exit_code);  // src/eval/fields_command.cpp

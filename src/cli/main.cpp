@@ -2,12 +2,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <exception>
-#include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/run.h"
 
 namespace {
 
@@ -38,14 +37,5 @@ int main(int argc, char** argv) {
   edgeocr::cli::register_archive_command(app, exit_code);
   edgeocr::cli::register_serve_command(app, exit_code);
   edgeocr::cli::register_vlm_command(app, exit_code);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // --help/--version exit 0; every usage error exits 2 (CLI11's own codes are not documented).
-    return app.exit(e) == 0 ? 0 : 2;
-  } catch (const std::exception& e) {
-    std::cerr << "edgeocr: error: " << e.what() << "\n";
-    return 1;
-  }
-  return exit_code;
+  return edgeocr::cli::run_command_line(app, argc, argv, exit_code);
 }

@@ -12,6 +12,26 @@
 #include "ocr/cli_common.h"
 
 namespace edgeocr::cli {
+namespace {
+
+// The detector's tuning knobs; one left unset keeps the model set's value.
+void add_detector_options(CLI::App& cmd, eval::EngineOptions& engine) {
+  struct Knob {
+    const char* flag;
+    std::optional<float>* value;
+    const char* what;
+    double min, max;
+  };
+  for (const Knob& knob : {Knob{"--det-thresh", &engine.det_threshold, "pixel probability threshold", 0.0, 1.0},
+                           Knob{"--det-box-thresh", &engine.det_box_threshold,
+                                "minimum mean probability of a kept box", 0.0, 1.0},
+                           Knob{"--det-unclip-ratio", &engine.det_unclip_ratio,
+                                "how far a box is grown around its text core", 0.5, 4.0}})
+    cmd.add_option(knob.flag, *knob.value, std::string("Detector: ") + knob.what + " (default: the model set's)")
+        ->check(CLI::Range(knob.min, knob.max));
+}
+
+}  // namespace
 
 void register_eval_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<eval::EvalOptions>();
@@ -50,15 +70,7 @@ void register_eval_command(CLI::App& app, int& exit_code) {
                   "Learned field model (edgeocr fields train): fields scored by the rules and by the model, side by side");
   cmd->add_option("--ocr-cache", options->engine.ocr_cache,
                   "Folder of native OCR results (<id>.json): read where present, written where missing");
-  cmd->add_option("--det-thresh", options->engine.det_threshold,
-                  "Detector: pixel probability threshold (default: the model set's)")
-      ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--det-box-thresh", options->engine.det_box_threshold,
-                  "Detector: minimum mean probability of a kept box (default: the model set's)")
-      ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--det-unclip-ratio", options->engine.det_unclip_ratio,
-                  "Detector: how far a box is grown around its text core (default: the model set's)")
-      ->check(CLI::Range(0.5, 4.0));
+  add_detector_options(*cmd, options->engine);
   cmd->add_option("--det-max-side", options->engine.det_max_side,
                   "Detector: longest image side fed to the detector, in pixels (default 960)")
       ->check(CLI::Range(320, 4096));
@@ -72,48 +84,43 @@ void register_eval_command(CLI::App& app, int& exit_code) {
                 "Run engines in this process (peak RSS is then the process's, cumulative)");
   cmd->callback([options, engine, models, report, no_isolation, &exit_code]() {
     options->isolate_engines = !*no_isolation;
-    try {
-      std::vector<std::string> sets;
-      if (*models == "all") {
-        sets = ocr::model_set_names();
-      } else {
-        std::istringstream list(*models);
-        for (std::string s; std::getline(list, s, ',');) sets.push_back(s);
-      }
-      if (sets.empty()) throw std::invalid_argument("--models: no model set named");
-      for (const auto& s : sets)
-        if (std::find(ocr::model_set_names().begin(), ocr::model_set_names().end(), s) == ocr::model_set_names().end())
-          throw std::invalid_argument("--models: unknown model set '" + s + "' (choose " +
-                                      ocr::model_set_names_joined(", ") + " or all)");
-      // One native engine per model set; a single set keeps the plain name "native".
-      std::vector<std::string> native{"native"};
-      if (sets.size() > 1) {
-        native.clear();
-        for (const auto& s : sets) native.push_back("native:" + s);
-      } else {
-        options->engine.models = sets.front();
-      }
-      options->engines.clear();
-      if (*engine == "native" || *engine == "both") options->engines = native;
-      if (*engine == "tesseract" || *engine == "both") options->engines.push_back("tesseract");
-      if (*engine == "labels" || engine->starts_with("predictions:")) options->engines.push_back(*engine);
-      auto results = eval::evaluate(*options);
-      std::cout << "dataset: " << options->dataset.string() << "  images: "
-                << (results.empty() ? 0 : results.front().images()) << "\n"
-                << eval::format_table(results);
-      if (!report->empty()) {
-        std::ofstream out(*report);
-        if (!out) throw std::runtime_error("cannot write report " + *report);
-        out << eval::report_json(*options, results).dump(2) << "\n";
-        std::cout << "report: " << *report << "\n";
-      }
-      exit_code = 0;
-      for (const auto& r : results)
-        if (r.failures() == r.images()) exit_code = 1;  // an engine that read nothing is an error
-    } catch (const std::exception& e) {
-      std::cerr << "edgeocr eval: error: " << e.what() << "\n";
-      exit_code = 1;
+    std::vector<std::string> sets;
+    if (*models == "all") {
+      sets = ocr::model_set_names();
+    } else {
+      std::istringstream list(*models);
+      for (std::string s; std::getline(list, s, ',');) sets.push_back(s);
     }
+    if (sets.empty()) throw std::invalid_argument("--models: no model set named");
+    for (const auto& s : sets)
+      if (std::find(ocr::model_set_names().begin(), ocr::model_set_names().end(), s) == ocr::model_set_names().end())
+        throw std::invalid_argument("--models: unknown model set '" + s + "' (choose " +
+                                    ocr::model_set_names_joined(", ") + " or all)");
+    // One native engine per model set; a single set keeps the plain name "native".
+    std::vector<std::string> native{"native"};
+    if (sets.size() > 1) {
+      native.clear();
+      for (const auto& s : sets) native.push_back("native:" + s);
+    } else {
+      options->engine.models = sets.front();
+    }
+    options->engines.clear();
+    if (*engine == "native" || *engine == "both") options->engines = native;
+    if (*engine == "tesseract" || *engine == "both") options->engines.push_back("tesseract");
+    if (*engine == "labels" || engine->starts_with("predictions:")) options->engines.push_back(*engine);
+    auto results = eval::evaluate(*options);
+    std::cout << "dataset: " << options->dataset.string() << "  images: "
+              << (results.empty() ? 0 : results.front().images()) << "\n"
+              << eval::format_table(results);
+    if (!report->empty()) {
+      std::ofstream out(*report);
+      if (!out) throw std::runtime_error("cannot write report " + *report);
+      out << eval::report_json(*options, results).dump(2) << "\n";
+      std::cout << "report: " << *report << "\n";
+    }
+    exit_code = 0;
+    for (const auto& r : results)
+      if (r.failures() == r.images()) exit_code = 1;  // an engine that read nothing is an error
   });
 }
 

@@ -228,12 +228,7 @@ void register_fields_command(CLI::App& app, int& exit_code) {
     if (o->cached_only) line += " --cached-only";
     if (o->limit) line += " --limit " + std::to_string(o->limit);
     o->command_line = line;
-    try {
-      exit_code = run_train(*o);
-    } catch (const std::exception& e) {
-      std::cerr << "edgeocr fields train: error: " << e.what() << "\n";
-      exit_code = 1;
-    }
+    exit_code = run_train(*o);
   });
 }
 

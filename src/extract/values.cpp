@@ -15,12 +15,6 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-std::string two_decimals(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
-
 struct CurrencySymbol {
   std::string_view text;
   std::string_view code;
@@ -117,6 +111,12 @@ std::string iso_date(int y, int m, int d) {
 }
 
 }  // namespace
+
+std::string two_decimals(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
 
 std::string trim(std::string_view text) {
   size_t b = 0, e = text.size();
@@ -379,6 +379,17 @@ void consider(DateCandidate& best, size_t pos, size_t len, int y, int m, int d,
   best.date.span = {pos, pos + len};
 }
 
+// Calls on_match(match, position, length) for each match of `re` in `s` whose preceding byte
+// does not satisfy `glued`: a date run on from a longer number or word is not one.
+template <typename Glued, typename OnMatch>
+void for_each_match(const std::string& s, const std::regex& re, Glued glued, OnMatch on_match) {
+  for (auto it = std::sregex_iterator(s.begin(), s.end(), re); it != std::sregex_iterator(); ++it) {
+    auto pos = static_cast<size_t>(it->position(0));
+    if (pos > 0 && glued(s[pos - 1])) continue;
+    on_match(*it, pos, static_cast<size_t>(it->length(0)));
+  }
+}
+
 }  // namespace
 
 // The regexes below run over UTF-8 bytes: they use only ASCII classes plus literal CJK
@@ -398,52 +409,29 @@ std::optional<Date> find_date(std::string_view text) {
       std::regex::icase);
   DateCandidate best;
   std::string s(text);
-  auto preceded_by_digit = [&](size_t pos) { return pos > 0 && is_digit(s[pos - 1]); };
-  auto preceded_by_letter = [&](size_t pos) { return pos > 0 && is_alpha(s[pos - 1]); };
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), kChinese); it != std::sregex_iterator();
-       ++it) {
-    const auto& m = *it;
-    auto pos = static_cast<size_t>(m.position(0));
-    if (preceded_by_digit(pos)) continue;
-    consider(best, pos, static_cast<size_t>(m.length(0)), std::stoi(m[1]), std::stoi(m[2]),
-             std::stoi(m[3]), text);
-  }
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), kYmd); it != std::sregex_iterator();
-       ++it) {
-    const auto& m = *it;
-    auto pos = static_cast<size_t>(m.position(0));
-    if (preceded_by_digit(pos)) continue;
-    consider(best, pos, static_cast<size_t>(m.length(0)), std::stoi(m[1]), std::stoi(m[3]),
-             std::stoi(m[4]), text);
-  }
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), kDmy); it != std::sregex_iterator();
-       ++it) {
-    const auto& m = *it;
-    auto pos = static_cast<size_t>(m.position(0));
-    if (preceded_by_digit(pos) || (pos > 0 && (s[pos - 1] == '.' || s[pos - 1] == '/'))) continue;
+  auto digit = [](char c) { return is_digit(c); };
+  for_each_match(s, kChinese, digit, [&](const std::smatch& m, size_t pos, size_t len) {
+    consider(best, pos, len, std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3]), text);
+  });
+  for_each_match(s, kYmd, digit, [&](const std::smatch& m, size_t pos, size_t len) {
+    consider(best, pos, len, std::stoi(m[1]), std::stoi(m[3]), std::stoi(m[4]), text);
+  });
+  auto digit_or_separator = [](char c) { return is_digit(c) || c == '.' || c == '/'; };
+  for_each_match(s, kDmy, digit_or_separator, [&](const std::smatch& m, size_t pos, size_t len) {
     int a = std::stoi(m[1]), b = std::stoi(m[3]), y = full_year(m[4]);
     // Day first (the common convention outside the US); month first only if day-first is impossible.
     if (valid_date(y, b, a))
-      consider(best, pos, static_cast<size_t>(m.length(0)), y, b, a, text);
+      consider(best, pos, len, y, b, a, text);
     else
-      consider(best, pos, static_cast<size_t>(m.length(0)), y, a, b, text);
-  }
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), kDayMonthName);
-       it != std::sregex_iterator(); ++it) {
-    const auto& m = *it;
-    auto pos = static_cast<size_t>(m.position(0));
-    if (preceded_by_digit(pos)) continue;
-    consider(best, pos, static_cast<size_t>(m.length(0)), full_year(m[3]),
-             month_from_name(m[2]), std::stoi(m[1]), text);
-  }
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), kMonthNameDay);
-       it != std::sregex_iterator(); ++it) {
-    const auto& m = *it;
-    auto pos = static_cast<size_t>(m.position(0));
-    if (preceded_by_letter(pos)) continue;
-    consider(best, pos, static_cast<size_t>(m.length(0)), std::stoi(m[3]),
-             month_from_name(m[1]), std::stoi(m[2]), text);
-  }
+      consider(best, pos, len, y, a, b, text);
+  });
+  for_each_match(s, kDayMonthName, digit, [&](const std::smatch& m, size_t pos, size_t len) {
+    consider(best, pos, len, full_year(m[3]), month_from_name(m[2]), std::stoi(m[1]), text);
+  });
+  for_each_match(s, kMonthNameDay, [](char c) { return is_alpha(c); },
+                 [&](const std::smatch& m, size_t pos, size_t len) {
+                   consider(best, pos, len, std::stoi(m[3]), month_from_name(m[1]), std::stoi(m[2]), text);
+                 });
   if (best.pos == std::string::npos) return std::nullopt;
   // Trim trailing separators/spaces that the patterns may have swallowed.
   while (!best.date.printed.empty() && is_space(best.date.printed.back())) {

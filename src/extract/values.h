@@ -82,7 +82,8 @@ std::optional<QuantityPrice> find_quantity_price(std::string_view text);
 
 // Text helpers shared by extraction and eval.
 std::string trim(std::string_view text);
-std::string collapse_spaces(std::string_view text);  // trim + runs of whitespace -> one space
+std::string collapse_spaces(std::string_view text);
+std::string two_decimals(double value);                // "%.2f": 1234.5 -> "1234.50"  // trim + runs of whitespace -> one space
 std::string to_upper_ascii(std::string_view text);
 std::u32string to_u32(std::string_view utf8);        // invalid bytes become U+FFFD
 std::string to_utf8(std::u32string_view text);

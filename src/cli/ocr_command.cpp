@@ -24,9 +24,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "ocr/model_locator.h"
-#include "extract/cli_options.h"  // [extraction] --schema / --instruction / --fields (src/extract)
+#include "extract/cli_options.h"
 #include "ocr/cli_common.h"
+#include "ocr/model_locator.h"
 #include "ocr/pages.h"
 #include "ocr/pipeline.h"
 #include "ocr/render.h"

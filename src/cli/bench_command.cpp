@@ -1,4 +1,4 @@
-// `edgeocr bench [images or folders...] [--threads N] [--repeat K] [--model-path DIR]`
+// `edgeocr bench IMAGES_OR_FOLDERS... [--limit N] [--threads N] [--repeat K] [--model-path DIR]`
 // Per-stage medians, end-to-end p50/p90, images/s, peak RSS, and the detector forward time of
 // our runtime against OpenCV DNN on the same model and input.
 #include <sys/resource.h>
@@ -33,6 +33,7 @@ using Clock = std::chrono::steady_clock;
 
 struct BenchOptions {
   std::vector<std::string> inputs;
+  size_t folder_limit = 0;  // images taken from each folder, first by name; 0: all
   int threads = 2;
   int repeat = 3;
   std::string model_path;  // empty: ocr::locate_model_dir searches
@@ -68,15 +69,9 @@ std::vector<fs::path> collect_images(const BenchOptions& o) {
     if (found.size() > limit) found.resize(limit);
     images.insert(images.end(), found.begin(), found.end());
   };
-  if (o.inputs.empty()) {
-    fs::path dir = "../shared/eval/sroie/img";
-    if (!fs::is_directory(dir)) dir = fs::path(EDGEOCR_SHARED_DIR) / "eval/sroie/img";
-    if (!fs::is_directory(dir)) throw std::runtime_error("no images given and " + dir.string() + " not found");
-    add_folder(dir, 10);
-  }
   for (const auto& input : o.inputs) {
     if (fs::is_directory(input)) {
-      add_folder(input, static_cast<size_t>(-1));
+      add_folder(input, o.folder_limit > 0 ? o.folder_limit : static_cast<size_t>(-1));
     } else {
       images.emplace_back(input);
     }
@@ -188,8 +183,10 @@ int run_bench(const BenchOptions& o) {
 
 void register_bench_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<BenchOptions>();
-  CLI::App* cmd = app.add_subcommand("bench", "Benchmark the OCR pipeline (default: 10 SROIE receipts)");
-  cmd->add_option("images", options->inputs, "image files or folders (default ../shared/eval/sroie/img, first 10)");
+  CLI::App* cmd = app.add_subcommand("bench", "Benchmark the OCR pipeline on the images given");
+  cmd->add_option("images", options->inputs, "image files or folders (a folder: its images, sorted by name)");
+  cmd->add_option("--limit", options->folder_limit, "take only the first N images of each folder (0: all)")
+      ->capture_default_str();
   cmd->add_option("--threads", options->threads, "CPU threads")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--repeat", options->repeat, "timed passes over the images")->check(CLI::Range(1, 1000))->capture_default_str();
   cmd->add_option("--model-path", options->model_path, "folder with the OCR models (env EDGEOCR_MODEL_PATH; default: the first of ./models, "
@@ -198,12 +195,10 @@ void register_bench_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember(ocr::model_set_names()))
       ->capture_default_str();
   cmd->callback([options, &exit_code] {
-    try {
-      exit_code = run_bench(*options);
-    } catch (const std::exception& e) {
-      std::cerr << "edgeocr bench: " << e.what() << "\n";
-      exit_code = 1;
-    }
+    if (options->inputs.empty())
+      throw CLI::ValidationError("images", "none given: name image files or folders, e.g. "
+                                           "`edgeocr bench ../shared/eval/sroie/img --limit 10`");
+    exit_code = run_bench(*options);
   });
 }
 

@@ -425,6 +425,19 @@ TEST_F(OcrCliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(lang.out, "Total: 128.75\n");
 }
 
+// bench has no images of its own: none given is a usage error that shows how to name them, and
+// a failure while it runs is one line naming the subcommand.
+TEST_F(OcrCliTest, BenchNeedsItsImagesAndNamesItsErrors) {
+  const CommandRun none = run("bench");
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+  EXPECT_EQ(none.out, "");
+  EXPECT_NE(none.err.find("images: none given"), std::string::npos) << none.err;
+  EXPECT_NE(none.err.find("edgeocr bench ../shared/eval/sroie/img --limit 10"), std::string::npos) << none.err;
+  const CommandRun no_models = run("bench good.png", (dir_ / "no-such-models").string());
+  EXPECT_EQ(no_models.exit_code, 1) << no_models.err;
+  EXPECT_EQ(no_models.err.rfind("edgeocr bench: error: cannot load the OCR models from ", 0), 0u) << no_models.err;
+}
+
 TEST_F(OcrCliTest, TextFormatWithSchemaPrintsTextAndFieldsNotJson) {
   const CommandRun r = run("ocr good.png --schema receipt");
   EXPECT_EQ(r.exit_code, 0) << r.err;
