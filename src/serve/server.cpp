@@ -21,6 +21,11 @@
 #include "vlm/prompts.h"
 
 namespace edgeocr::serve {
+
+using engine::ApiError;
+using engine::OcrRequest;
+using engine::OcrResponse;
+
 namespace {
 
 using json = nlohmann::json;
@@ -597,29 +602,27 @@ void Server::handle_ocr(const http::Request& req, http::Response& res, bool v1) 
   }
   mean_run_ms_ = 0.8 * mean_run_ms_.load() + 0.2 * outcome.run_ms;
 
-  json result = std::move(outcome.result);
+  OcrResponse result = std::move(outcome.result);
   metrics_.observe_stage("queue_wait", outcome.queue_ms / 1000.0);
-  if (result.contains("timings_ms") && result["timings_ms"].is_object()) {
-    for (const auto& [stage, ms] : result["timings_ms"].items())
-      if (ms.is_number()) metrics_.observe_stage(stage, ms.get<double>() / 1000.0);
-    result["timings_ms"]["queue_wait"] = outcome.queue_ms;
+  if (result.timings) {
+    const ocr::StageTimings& t = *result.timings;
+    const std::pair<const char*, double> stages[] = {{"decode", t.decode}, {"det", t.det},   {"cls", t.cls},
+                                                     {"rec", t.rec},       {"post", t.post}, {"total", t.total}};
+    for (const auto& [stage, ms] : stages) metrics_.observe_stage(stage, ms / 1000.0);
+    result.queue_wait_ms = outcome.queue_ms;
   }
-  if (!result.contains("text")) result["text"] = "";
-  result["request_id"] = res.get_header_value(kRequestIdHeader);
-  result["record_id"] = nullptr;
+  result.request_id = res.get_header_value(kRequestIdHeader);
   if (store && req.client_gone()) throw ApiError(499, "client_closed", "the client closed the connection");
   if (store) {
     store::NewRecord record;
     record.image = bytes;
     record.image_ext = info->extension;
-    record.text = result["text"].is_string() ? result["text"].get<std::string>() : "";
-    if (result.contains("fields")) record.fields_json = result["fields"].dump();
-    json stored = result;
-    stored.erase("record_id");
-    record.result_json = stored.dump(-1, ' ', false, json::error_handler_t::replace);
-    result["record_id"] = archive_->insert(record).id;
+    record.text = result.text;
+    if (result.fields) record.fields_json = json(*result.fields).dump();
+    record.result_json = to_json(result, engine::JsonForm::archived).dump(-1, ' ', false, json::error_handler_t::replace);
+    result.record_id = archive_->insert(record).id;
   }
-  send_json(res, result);
+  send_json(res, to_json(result, engine::JsonForm::reply));
 }
 
 }  // namespace edgeocr::serve

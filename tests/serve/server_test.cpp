@@ -411,3 +411,62 @@ TEST(Server, PortInUseIsReported) {
   Server second(std::move(o));
   EXPECT_THROW(second.bind(), std::runtime_error);
 }
+
+namespace {
+
+// Answers a fixed response: a reading with per-stage timings, or (timings unset) an answer like
+// the VLM's, which has none.
+class FixedEngine : public edgeocr::engine::OcrEngine {
+ public:
+  explicit FixedEngine(std::optional<edgeocr::ocr::StageTimings> timings) : timings_(timings) {}
+  edgeocr::engine::OcrResponse recognize(const edgeocr::engine::OcrRequest&) override {
+    edgeocr::engine::OcrResponse out;
+    out.text = "TOTAL 36.80";
+    out.timings = timings_;
+    out.fields = std::map<std::string, json>{{"total", "36.80"}};
+    return out;
+  }
+
+ private:
+  std::optional<edgeocr::ocr::StageTimings> timings_;
+};
+
+}  // namespace
+
+TEST(Server, EngineTimingsFeedStageMetricsAndTheResponseIsArchivedAsSent) {
+  ServerOptions o;
+  o.engine_factory = [] { return std::make_unique<FixedEngine>(edgeocr::ocr::StageTimings{0, 0, 0, 250, 0, 500}); };
+  TestServer ts(std::move(o));
+  auto c = ts.client();
+  auto res = c.Post("/v1/ocr", image_form(png_header(4, 4)));
+  ASSERT_EQ(res->status, 200) << res->body;
+  const json reply = body_json(res);
+  EXPECT_EQ(reply["timings_ms"]["rec"], 250);
+  EXPECT_TRUE(reply["timings_ms"].contains("queue_wait"));
+  EXPECT_EQ(reply["fields"]["total"], "36.80");
+  const std::string metrics = c.Get("/metrics")->body;
+  EXPECT_NE(metrics.find("edgeocr_stage_duration_seconds_sum{stage=\"rec\"} 0.25\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("edgeocr_stage_duration_seconds_sum{stage=\"total\"} 0.5\n"), std::string::npos);
+
+  // The record keeps the response as sent, less its own id; its fields are the response's.
+  const auto record = ts.server().archive().get(reply["record_id"].get<std::string>());
+  ASSERT_TRUE(record);
+  json stored = reply;
+  stored.erase("record_id");
+  EXPECT_EQ(json::parse(record->result_json), stored);
+  EXPECT_EQ(json::parse(record->fields_json), (json{{"total", "36.80"}}));
+  EXPECT_EQ(record->text, "TOTAL 36.80");
+}
+
+TEST(Server, ResponseWithoutTimingsGetsNoStageMetricsOrQueueWait) {
+  ServerOptions o;
+  o.engine_factory = [] { return std::make_unique<FixedEngine>(std::nullopt); };
+  TestServer ts(std::move(o));
+  auto c = ts.client();
+  auto res = c.Post("/v1/ocr", image_form(png_header(4, 4)));
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_FALSE(body_json(res).contains("timings_ms"));
+  const std::string metrics = c.Get("/metrics")->body;
+  EXPECT_EQ(metrics.find("stage=\"rec\""), std::string::npos);
+  EXPECT_NE(metrics.find("edgeocr_stage_duration_seconds_count{stage=\"queue_wait\"} 1"), std::string::npos);
+}

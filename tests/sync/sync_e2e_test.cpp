@@ -663,7 +663,7 @@ TEST_F(SyncE2E, RetentionPrunesOnlyDeliveredRecordsWhileSyncIsOn) {
 // the outbox migration + hook, the worker runs beside the server, its gauges are on /metrics.
 #include <opencv2/imgcodecs.hpp>
 
-#include "serve/engine.h"
+#include "engine/engine.h"
 #include "serve/server.h"
 #include "serve/engine_factory.h"
 #include "sync/archive_link.h"
@@ -672,10 +672,12 @@ TEST_F(SyncE2E, RetentionPrunesOnlyDeliveredRecordsWhileSyncIsOn) {
 namespace edgeocr::sync::testing {
 namespace {
 
-class FakeEngine : public serve::OcrEngine {
+class FakeEngine : public engine::OcrEngine {
  public:
-  nlohmann::json recognize(const serve::OcrRequest&) override {
-    return {{"text", "FAKE RECEIPT 42.00"}, {"lines", nlohmann::json::array()}};
+  engine::OcrResponse recognize(const engine::OcrRequest&) override {
+    engine::OcrResponse out;
+    out.text = "FAKE RECEIPT 42.00";
+    return out;
   }
 };
 
