@@ -296,7 +296,7 @@ TEST_F(SyncE2E, OutageRecordsCreatedWhileCollectorDownAllArriveOnce) {
 }
 
 TEST_F(SyncE2E, CrashEdgeKilledMidSyncThenRestartedDeliversExactlyOnce) {
-  auto collector = start_collector({{"EDGEOCR_COLLECTOR_FAULT", "delay_ms:25"}});
+  auto collector = start_collector({}, {"--fault-delay-ms", "25"});
   Edge edge = make_edge("shop-edgecrash", 10);
   seed(edge, 500);
   Process syncing({kTestBin, "sync", "--once", "--data-dir", edge.data_dir.string(), "--config", edge.config.string()},
@@ -317,7 +317,7 @@ TEST_F(SyncE2E, CrashEdgeKilledMidSyncThenRestartedDeliversExactlyOnce) {
 }
 
 TEST_F(SyncE2E, CrashCollectorKilledBetweenCommitAndAckThenRestartedDeliversExactlyOnce) {
-  auto collector = start_collector({{"EDGEOCR_COLLECTOR_FAULT", "kill_after_commit:3"}});
+  auto collector = start_collector({}, {"--fault-kill-after-commit", "3"});
   Edge edge = make_edge("shop-ackcrash", 10);
   seed(edge, 100);
   ExitInfo first = sync_once(edge);
