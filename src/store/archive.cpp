@@ -17,7 +17,7 @@
 #include <openssl/sha.h>
 #include <sqlite3.h>
 
-#include "common/text.h"
+#include "common/hex.h"
 #include "common/uuid.h"
 #include "store/sqlite.h"
 
