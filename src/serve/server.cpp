@@ -3,6 +3,8 @@
 #include "common/uuid.h"
 #include "ocr/languages.h"
 #include "ocr/model_set.h"
+#include "ocr/decode.h"
+#include "ocr/pages.h"
 
 #include <algorithm>
 #include <chrono>
@@ -15,7 +17,6 @@
 #include <spdlog/spdlog.h>
 
 #include "serve/http.h"
-#include "serve/image_probe.h"
 #include "serve/job_queue.h"
 #include "serve/web_assets.h"
 #include "vlm/prompts.h"
@@ -449,7 +450,7 @@ void Server::install_routes() {
     std::ifstream in(path, std::ios::binary);
     if (path.empty() || !in) throw ApiError(404, "not_found", "record " + r.id + " has no stored image");
     std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    res.set_content(std::move(bytes), mime_for_extension(r.image_ext));
+    res.set_content(std::move(bytes), std::string(ocr::mime_for_extension(r.image_ext)));
   };
   const auto find_record = [this](const std::string& id) {
     auto r = is_valid_record_id(id) ? archive_->get(id) : std::nullopt;
@@ -519,12 +520,15 @@ void Server::handle_ocr(const http::Request& req, http::Response& res, bool v1) 
   if (image->empty()) throw ApiError(400, "bad_image", "the image is empty");
 
   const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(image->data()), image->size());
-  const auto info = probe_image(bytes);
-  if (!info) throw ApiError(400, "bad_image", "not an image EdgeOCR can read (JPEG, PNG, BMP, TIFF, WebP)");
+  // The header only, before any work is queued: not an image is 400, too many pixels 413 (a
+  // document's pages are checked one by one when decoded).
+  const auto type = ocr::file_type(ocr::document_format(bytes));
+  if (!type) throw ApiError(400, "bad_image", "not an image EdgeOCR can read (JPEG, PNG, BMP, TIFF, WebP)");
   // Divided, not multiplied: two 32-bit header sizes can overflow the product.
-  if (info->height > 0 && info->width > options_.max_pixels / info->height)
+  if (const auto header = ocr::probe_header(bytes);
+      header && header->height > 0 && header->width > options_.max_pixels / header->height)
     throw ApiError(413, "image_too_large",
-                   "image is " + std::to_string(info->width) + "x" + std::to_string(info->height) + ", over the " +
+                   "image is " + std::to_string(header->width) + "x" + std::to_string(header->height) + ", over the " +
                        std::to_string(options_.max_pixels) + "-pixel limit");
 
   OcrRequest request;
@@ -616,7 +620,7 @@ void Server::handle_ocr(const http::Request& req, http::Response& res, bool v1) 
   if (store) {
     store::NewRecord record;
     record.image = bytes;
-    record.image_ext = info->extension;
+    record.image_ext = std::string(type->extension);
     record.text = result.text;
     if (result.fields) record.fields_json = json(*result.fields).dump();
     record.result_json = to_json(result, engine::JsonForm::archived).dump(-1, ' ', false, json::error_handler_t::replace);

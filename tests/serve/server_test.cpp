@@ -8,7 +8,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "serve/image_probe.h"
+#include "ocr/decode.h"
+#include "ocr/pages.h"
 #include "serve_test_support.h"
 
 using namespace edgeocr::serve;
@@ -40,21 +41,26 @@ void expect_error(const httplib::Result& res, int status, const std::string& cod
 
 }  // namespace
 
-TEST(ImageProbe, ReadsFormatAndSize) {
+// What the server checks of an upload before queueing it: its kind (stored extension, served
+// MIME type) and, for images, the size in the header.
+TEST(UploadCheck, KindAndHeaderSize) {
+  const auto span_of = [](const std::string& s) { return std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()); };
   const std::string png = png_header(640, 480);
-  auto info = probe_image({reinterpret_cast<const uint8_t*>(png.data()), png.size()});
-  ASSERT_TRUE(info);
-  EXPECT_EQ(info->extension, "png");
-  EXPECT_EQ(info->width, 640);
-  EXPECT_EQ(info->height, 480);
+  auto type = edgeocr::ocr::file_type(edgeocr::ocr::document_format(span_of(png)));
+  ASSERT_TRUE(type);
+  EXPECT_EQ(type->extension, "png");
+  EXPECT_EQ(edgeocr::ocr::probe_header(span_of(png))->width, 640);
+  EXPECT_EQ(edgeocr::ocr::probe_header(span_of(png))->height, 480);
   const std::string jpeg = read_file(shared_dir() + "/eval/sroie/img/000.jpg");
-  info = probe_image({reinterpret_cast<const uint8_t*>(jpeg.data()), jpeg.size()});
-  ASSERT_TRUE(info);
-  EXPECT_EQ(info->extension, "jpg");
-  EXPECT_GT(info->width, 100);
-  EXPECT_GT(info->height, 100);
-  const std::string text = "hello, not an image";
-  EXPECT_FALSE(probe_image({reinterpret_cast<const uint8_t*>(text.data()), text.size()}));
+  type = edgeocr::ocr::file_type(edgeocr::ocr::document_format(span_of(jpeg)));
+  ASSERT_TRUE(type);
+  EXPECT_EQ(type->extension, "jpg");
+  EXPECT_EQ(edgeocr::ocr::mime_for_extension(type->extension), "image/jpeg");
+  EXPECT_GT(edgeocr::ocr::probe_header(span_of(jpeg))->width, 100);
+  const std::string pdf = "%PDF-1.4\n";
+  EXPECT_EQ(edgeocr::ocr::file_type(edgeocr::ocr::document_format(span_of(pdf)))->mime, "application/pdf");
+  EXPECT_FALSE(edgeocr::ocr::file_type(edgeocr::ocr::document_format(span_of(std::string("hello, not an image")))));
+  EXPECT_EQ(edgeocr::ocr::mime_for_extension("exe"), "application/octet-stream");
 }
 
 TEST(Server, OcrStoresRecordThatCanBeReadListedAndDeleted) {
