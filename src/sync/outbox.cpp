@@ -159,24 +159,18 @@ std::optional<Batch> Outbox::next_batch(int max_records, int64_t max_bytes,
 
 void Outbox::acknowledge(const std::string& batch_id, int64_t record_count) {
   Transaction tx(db_);
-  {
-    Statement delivered(db_, "INSERT OR IGNORE INTO sync_delivered(record_id, delivered_at) "
-                             "SELECT record_id, ? FROM sync_outbox WHERE batch_id = ?");
-    delivered.bind(1, store::utc_now_iso8601());
-    delivered.bind(2, batch_id);
-    delivered.step();
-  }
-  Statement del(db_, "DELETE FROM sync_outbox WHERE batch_id = ?");
-  del.bind(1, batch_id);
-  del.step();
+  store::sqlite::Handle sql(db_);
+  sql.execute("INSERT OR IGNORE INTO sync_delivered(record_id, delivered_at) "
+              "SELECT record_id, ? FROM sync_outbox WHERE batch_id = ?",
+              {store::utc_now_iso8601(), batch_id});
+  sql.execute("DELETE FROM sync_outbox WHERE batch_id = ?", {batch_id});
   int64_t now = unix_now_ms();
   set_state(db_, "last_success_unix_ms", std::to_string(now));
   set_state(db_, "last_attempt_unix_ms", std::to_string(now));
   set_state(db_, "last_error", "");
-  Statement total(db_, "INSERT INTO sync_state(key, value) VALUES('delivered_total', ?) "
-                       "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)");
-  total.bind(1, std::to_string(record_count));
-  total.step();
+  sql.execute("INSERT INTO sync_state(key, value) VALUES('delivered_total', ?) "
+              "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)",
+              {std::to_string(record_count)});
   tx.commit();
 }
 
@@ -244,22 +238,15 @@ int64_t Outbox::split_batch(const std::string& batch_id) {
 
 int64_t Outbox::dead_letter_batch(const std::string& batch_id, int http_status, const std::string& error) {
   Transaction tx(db_);
-  {
-    // OR REPLACE: should the same record id ever be refused again, keep its latest refusal
-    // rather than failing (a failure here would block the outbox again).
-    Statement move(db_, "INSERT OR REPLACE INTO sync_dead_letter(record_id, created_at, payload_json, image_path, "
-                        "http_status, error, failed_at, kind) "
-                        "SELECT record_id, created_at, payload, image_path, ?, ?, ?, kind FROM sync_outbox "
-                        "WHERE batch_id = ? ORDER BY seq");
-    move.bind(1, static_cast<int64_t>(http_status));
-    move.bind(2, error);
-    move.bind(3, store::utc_now_iso8601());
-    move.bind(4, batch_id);
-    move.step();
-  }
-  Statement del(db_, "DELETE FROM sync_outbox WHERE batch_id = ?");
-  del.bind(1, batch_id);
-  del.step();
+  store::sqlite::Handle sql(db_);
+  // OR REPLACE: should the same record id ever be refused again, keep its latest refusal rather
+  // than failing (a failure here would block the outbox again).
+  sql.execute("INSERT OR REPLACE INTO sync_dead_letter(record_id, created_at, payload_json, image_path, "
+              "http_status, error, failed_at, kind) "
+              "SELECT record_id, created_at, payload, image_path, ?, ?, ?, kind FROM sync_outbox "
+              "WHERE batch_id = ? ORDER BY seq",
+              {static_cast<int64_t>(http_status), error, store::utc_now_iso8601(), batch_id});
+  sql.execute("DELETE FROM sync_outbox WHERE batch_id = ?", {batch_id});
   const int64_t moved = sqlite3_changes(db_);
   tx.commit();
   return moved;
