@@ -247,6 +247,31 @@ std::string document_format(std::span<const uint8_t> bytes) {
   return header ? header->format : "";
 }
 
+namespace {
+
+struct KnownType {
+  std::string_view format;
+  FileType type;
+};
+constexpr KnownType kFileTypes[] = {
+    {"JPEG", {"jpg", "image/jpeg"}}, {"PNG", {"png", "image/png"}},        {"BMP", {"bmp", "image/bmp"}},
+    {"GIF", {"gif", "image/gif"}},   {"TIFF", {"tiff", "image/tiff"}},     {"WebP", {"webp", "image/webp"}},
+    {"PDF", {"pdf", "application/pdf"}}, {"HEIF", {"heic", "image/heic"}}};
+
+}  // namespace
+
+std::optional<FileType> file_type(std::string_view format) {
+  for (const auto& known : kFileTypes)
+    if (known.format == format) return known.type;
+  return std::nullopt;
+}
+
+std::string_view mime_for_extension(std::string_view extension) {
+  for (const auto& known : kFileTypes)
+    if (known.type.extension == extension) return known.type.mime;
+  return "application/octet-stream";
+}
+
 int count_pages(std::span<const uint8_t> bytes) {
   const std::string format = document_format(bytes);
   if (format == "PDF") return open_pdf(bytes)->pages();

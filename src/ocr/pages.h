@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -41,6 +43,16 @@ struct Page {
 // The container kind of `bytes`: "PDF", "HEIF", "TIFF", the image format of probe_header, or ""
 // when unknown.
 std::string document_format(std::span<const uint8_t> bytes);
+
+// How a file of a document_format kind is stored and served: its extension and MIME type.
+struct FileType {
+  std::string_view extension;  // jpg, png, bmp, gif, tiff, webp, pdf, heic
+  std::string_view mime;       // image/jpeg, ...
+};
+// nullopt for "" and unknown kinds.
+std::optional<FileType> file_type(std::string_view format);
+// The MIME type of a file extension file_type gives; application/octet-stream for others.
+std::string_view mime_for_extension(std::string_view extension);
 
 // Number of pages in the file (1 for single images). Throws ImageError.
 int count_pages(std::span<const uint8_t> bytes);

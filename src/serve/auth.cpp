@@ -11,7 +11,7 @@
 #include <openssl/sha.h>
 
 #include "common/base64.h"
-#include "common/text.h"
+#include "common/hex.h"
 #include "settings/settings.h"
 
 namespace edgeocr::serve {
@@ -35,24 +35,6 @@ std::string pbkdf2(const std::string& password, const std::string& salt, int ite
     throw std::runtime_error("PBKDF2 failed");
   return out;
 }
-
-std::optional<std::string> hex_decode(const std::string& hex) {
-  if (hex.size() % 2) return std::nullopt;
-  std::string out;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-  }
-  return out;
-}
-
 
 struct ParsedHash {
   int iterations;
@@ -81,7 +63,7 @@ std::optional<ParsedHash> parse_password_hash(const std::string& encoded) {
 
 std::string key_hash_from_entry(const std::string& entry, const std::string& where) {
   std::string hex = entry.rfind("sha256:", 0) == 0 ? entry.substr(7) : entry;
-  auto raw = hex_decode(hex);
+  auto raw = common::hex_decode(hex);
   if (!raw || raw->size() != SHA256_DIGEST_LENGTH)
     throw settings::ConfigError(where + ": API key must be stored as sha256:<64 hex digits> (make one with `edgeocr serve --new-api-key`)");
   return *raw;

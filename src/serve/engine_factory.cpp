@@ -59,14 +59,14 @@ std::filesystem::path locate_models(const settings::Settings& settings) {
 
 // Structured extraction on the native result; extraction errors become API errors.
 ExtractionHook native_extraction(std::shared_ptr<const extract::FieldModel> fields_model) {
-  return [fields_model](const ocr::OcrResult& result, const OcrRequest& request) {
+  return [fields_model](const ocr::OcrResult& result, const engine::OcrRequest& request) {
     const extract::ExtractRequest wanted{request.schema, request.instruction, request.fields, fields_model};
     try {
-      return extract::to_json(extract::extract(result, wanted));
+      return extract::extract(result, wanted);
     } catch (const extract::UnsupportedInstruction& e) {
-      throw ApiError(422, std::string(extract::UnsupportedInstruction::code()), e.what());
+      throw engine::ApiError(422, std::string(extract::UnsupportedInstruction::code()), e.what());
     } catch (const extract::InvalidRequest& e) {
-      throw ApiError(400, "invalid_request", e.what());
+      throw engine::ApiError(400, "invalid_request", e.what());
     }
   };
 }
@@ -100,10 +100,10 @@ int job_workers(const settings::Settings& settings) {
   }
 }
 
-EngineFactory make_engine_factory(const settings::Settings& settings) {
+engine::EngineFactory make_engine_factory(const settings::Settings& settings) {
   check_device(settings.get("device"));
   const std::string backend = settings.get("backend");
-  EngineFactory native;
+  engine::EngineFactory native;
 #ifdef EDGEOCR_SERVE_HAVE_NATIVE
   if (backend == "native" || backend == "hybrid") {
     ocr::PipelineOptions options;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "serve/engine.h"
+#include "engine/engine.h"
 #include "serve/metrics.h"
 #include "settings/settings.h"
 
@@ -23,7 +23,7 @@ std::vector<std::string> available_backends();
 // The settings `edgeocr serve` reads: every declared key but the collector's.
 std::vector<const settings::Spec*> serve_specs();
 // Throws ConfigError for an unknown backend or a device this build cannot use.
-EngineFactory make_engine_factory(const settings::Settings& settings);
+engine::EngineFactory make_engine_factory(const settings::Settings& settings);
 // Job workers the server runs: `workers` for native; for the VLM backends, also one per VLM
 // request allowed in flight (those wait on the network, not on the `workers` OCR engines).
 int job_workers(const settings::Settings& settings);

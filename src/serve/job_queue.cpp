@@ -4,6 +4,11 @@
 
 namespace edgeocr::serve {
 
+using engine::ApiError;
+using engine::EngineFactory;
+using engine::OcrEngine;
+using engine::OcrRequest;
+
 JobQueue::JobQueue(EngineFactory factory, int workers, int capacity)
     : factory_(std::move(factory)), capacity_(capacity) {
   if (workers < 1) throw std::invalid_argument("at least one worker is needed");

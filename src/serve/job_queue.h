@@ -13,12 +13,12 @@
 #include <thread>
 #include <vector>
 
-#include "serve/engine.h"
+#include "engine/engine.h"
 
 namespace edgeocr::serve {
 
 struct JobOutcome {
-  nlohmann::json result;          // valid when error is null
+  engine::OcrResponse result;     // valid when error is null
   std::exception_ptr error;       // what the engine threw
   double queue_ms = 0;            // time spent waiting for a worker
   double run_ms = 0;
@@ -27,7 +27,7 @@ struct JobOutcome {
 class JobQueue {
  public:
   // Starts `workers` threads; each calls `factory` once. Throws if an engine cannot be built.
-  JobQueue(EngineFactory factory, int workers, int capacity);
+  JobQueue(engine::EngineFactory factory, int workers, int capacity);
   ~JobQueue();  // finishes the running jobs, drops the queued ones (they get an error)
   JobQueue(const JobQueue&) = delete;
   JobQueue& operator=(const JobQueue&) = delete;
@@ -37,7 +37,7 @@ class JobQueue {
     std::shared_ptr<std::atomic<bool>> abandoned;  // set when the client gave up: skip if not started
   };
   // nullopt when `capacity` jobs are already waiting (back-pressure).
-  std::optional<Ticket> submit(OcrRequest request);
+  std::optional<Ticket> submit(engine::OcrRequest request);
 
   int waiting() const;  // queued, not yet running
   int running() const { return running_.load(); }
@@ -49,14 +49,14 @@ class JobQueue {
 
  private:
   struct Job {
-    OcrRequest request;
+    engine::OcrRequest request;
     std::promise<JobOutcome> promise;
     std::shared_ptr<std::atomic<bool>> abandoned;
     std::chrono::steady_clock::time_point queued_at;
   };
   void work(std::promise<void> ready);
 
-  EngineFactory factory_;
+  engine::EngineFactory factory_;
   int capacity_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

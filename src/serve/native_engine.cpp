@@ -3,11 +3,14 @@
 #include <malloc.h>
 #include <optional>
 
-#include "ocr/json.h"
 #include "ocr/pages.h"
 #include "ocr/render.h"
 
 namespace edgeocr::serve {
+
+using engine::ApiError;
+using engine::OcrRequest;
+using engine::OcrResponse;
 
 NativeEngine::NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract,
                            std::shared_ptr<ocr::ModelLibrary> models)
@@ -40,20 +43,22 @@ ApiError image_error(const ocr::ImageError& e) {
 
 }  // namespace
 
-nlohmann::json NativeEngine::page_json(const ocr::OcrResult& result, const OcrRequest& request) {
-  nlohmann::json out = ocr::to_json(result);
-  if (request.task == "parse") out["markdown"] = ocr::to_markdown(result);
-  if (request.wants_extraction()) {
-    // "fields" is the flat name -> value map clients want ({"total_amount": "¥36.8"});
-    // "extraction" keeps the details (types, normalised values, boxes, items, checks).
-    nlohmann::json extraction = extract_(result, request);
-    out["fields"] = extraction.value("fields", nlohmann::json::object());
-    out["extraction"] = std::move(extraction);
+OcrResponse NativeEngine::page_response(ocr::OcrResult result, const OcrRequest& request) {
+  std::optional<std::string> markdown;
+  if (request.task == "parse") markdown = ocr::to_markdown(result);
+  std::optional<extract::ExtractionResult> extraction;
+  if (request.wants_extraction()) extraction = extract_(result, request);
+  OcrResponse out = engine::to_response(std::move(result));
+  out.markdown = std::move(markdown);
+  if (extraction) {
+    // "fields" is the flat name -> value map clients want ({"total_amount": "¥36.8"}).
+    out.fields = extract::to_json(*extraction).at("fields").get<std::map<std::string, nlohmann::json>>();
+    out.extraction = std::move(extraction);
   }
   return out;
 }
 
-nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
+OcrResponse NativeEngine::recognize(const OcrRequest& request) {
   // What a job freed (its image, activations, results) goes back to the OS when it ends, so a
   // long-running server's RSS follows what it holds, not the largest job's high-water mark.
   struct TrimAfterJob {
@@ -77,29 +82,25 @@ nlohmann::json NativeEngine::recognize(const OcrRequest& request) {
   try {
     const std::string format = ocr::document_format(bytes);
     const bool document = format == "PDF" || format == "HEIF" || (format == "TIFF" && ocr::count_pages(bytes) > 1);
-    if (!document) return page_json(run(bytes), request);
+    if (!document) return page_response(run(bytes), request);
     // A document: every page (up to the cap, each within the pixel limit), one response.
     ocr::PageOptions pages;
     pages.limits = pipeline.options().limits;
     pages.max_pages = kMaxPagesPerRequest;
-    nlohmann::json out{{"text", ""}, {"pages", nlohmann::json::array()}};
+    OcrResponse out;
+    out.pages.emplace();
     ocr::StageTimings total;
-    std::string text;
     ocr::for_each_page(bytes, pages, [&](ocr::Page&& page) {
-      const ocr::OcrResult result = run(page.bgr);
-      nlohmann::json j = page_json(result, request);
-      j["page"] = page.number;
-      if (!out.contains("fields") && j.contains("fields")) out["fields"] = j["fields"];
-      out["pages"].push_back(std::move(j));
-      text += (text.empty() ? "" : "\f") + result.text;
-      total.decode += result.timings.decode, total.det += result.timings.det, total.cls += result.timings.cls;
-      total.rec += result.timings.rec, total.post += result.timings.post, total.total += result.timings.total;
+      OcrResponse p = page_response(run(page.bgr), request);
+      p.page = page.number;
+      if (!out.fields && p.fields) out.fields = p.fields;
+      out.text += (out.text.empty() ? "" : "\f") + p.text;
+      const ocr::StageTimings& t = *p.timings;
+      total.decode += t.decode, total.det += t.det, total.cls += t.cls;
+      total.rec += t.rec, total.post += t.post, total.total += t.total;
+      out.pages->push_back(std::move(p));
     });
-    out["text"] = text;
-    out["page_count"] = out["pages"].size();
-    ocr::OcrResult sum;
-    sum.timings = total;
-    out["timings_ms"] = ocr::to_json(sum)["timings_ms"];
+    out.timings = total;
     return out;
   } catch (const ocr::ImageError& e) {
     throw image_error(e);

@@ -8,29 +8,30 @@
 #include <string>
 
 #include "ocr/pipeline.h"
-#include "serve/engine.h"
+#include "engine/engine.h"
+#include "extract/extract.h"
 
 namespace edgeocr::serve {
 
-// Structured extraction for instruction / fields / schema requests: returns the "fields" JSON.
-// Throws ApiError for requests it cannot answer. Set by the extraction area.
-using ExtractionHook = std::function<nlohmann::json(const ocr::OcrResult&, const OcrRequest&)>;
+// Structured extraction for instruction / fields / schema requests. Throws engine::ApiError
+// for requests it cannot answer.
+using ExtractionHook = std::function<extract::ExtractionResult(const ocr::OcrResult&, const engine::OcrRequest&)>;
 
-class NativeEngine : public OcrEngine {
+class NativeEngine : public engine::OcrEngine {
  public:
   // Loads the configured model set now (into `models`, which the workers share; a library of
   // its own when null); other sets a request names are loaded on first use and kept.
   NativeEngine(const ocr::PipelineOptions& options, ExtractionHook extract = {},
                std::shared_ptr<ocr::ModelLibrary> models = nullptr);
-  // Images give one result; documents (PDF, multi-page TIFF, HEIC/HEIF) give {text (pages joined
-  // by form feeds), pages:[result + page], page_count, timings_ms, fields (of the first page)}.
-  nlohmann::json recognize(const OcrRequest& request) override;
+  // Images give one reading; documents (PDF, multi-page TIFF, HEIC/HEIF) one per page (up to
+  // kMaxPagesPerRequest) under `pages`.
+  engine::OcrResponse recognize(const engine::OcrRequest& request) override;
 
   static constexpr int kMaxPagesPerRequest = 50;  // more pages: 413, send them in parts
 
  private:
   ocr::Pipeline& pipeline_for(const std::string& models);
-  nlohmann::json page_json(const ocr::OcrResult& result, const OcrRequest& request);
+  engine::OcrResponse page_response(ocr::OcrResult result, const engine::OcrRequest& request);
 
   ocr::PipelineOptions options_;
   std::shared_ptr<ocr::ModelLibrary> models_;

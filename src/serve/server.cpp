@@ -3,6 +3,8 @@
 #include "common/uuid.h"
 #include "ocr/languages.h"
 #include "ocr/model_set.h"
+#include "ocr/decode.h"
+#include "ocr/pages.h"
 
 #include <algorithm>
 #include <chrono>
@@ -15,12 +17,16 @@
 #include <spdlog/spdlog.h>
 
 #include "serve/http.h"
-#include "serve/image_probe.h"
 #include "serve/job_queue.h"
 #include "serve/web_assets.h"
 #include "vlm/prompts.h"
 
 namespace edgeocr::serve {
+
+using engine::ApiError;
+using engine::OcrRequest;
+using engine::OcrResponse;
+
 namespace {
 
 using json = nlohmann::json;
@@ -444,7 +450,7 @@ void Server::install_routes() {
     std::ifstream in(path, std::ios::binary);
     if (path.empty() || !in) throw ApiError(404, "not_found", "record " + r.id + " has no stored image");
     std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    res.set_content(std::move(bytes), mime_for_extension(r.image_ext));
+    res.set_content(std::move(bytes), std::string(ocr::mime_for_extension(r.image_ext)));
   };
   const auto find_record = [this](const std::string& id) {
     auto r = is_valid_record_id(id) ? archive_->get(id) : std::nullopt;
@@ -514,12 +520,15 @@ void Server::handle_ocr(const http::Request& req, http::Response& res, bool v1) 
   if (image->empty()) throw ApiError(400, "bad_image", "the image is empty");
 
   const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(image->data()), image->size());
-  const auto info = probe_image(bytes);
-  if (!info) throw ApiError(400, "bad_image", "not an image EdgeOCR can read (JPEG, PNG, BMP, TIFF, WebP)");
+  // The header only, before any work is queued: not an image is 400, too many pixels 413 (a
+  // document's pages are checked one by one when decoded).
+  const auto type = ocr::file_type(ocr::document_format(bytes));
+  if (!type) throw ApiError(400, "bad_image", "not an image EdgeOCR can read (JPEG, PNG, BMP, TIFF, WebP)");
   // Divided, not multiplied: two 32-bit header sizes can overflow the product.
-  if (info->height > 0 && info->width > options_.max_pixels / info->height)
+  if (const auto header = ocr::probe_header(bytes);
+      header && header->height > 0 && header->width > options_.max_pixels / header->height)
     throw ApiError(413, "image_too_large",
-                   "image is " + std::to_string(info->width) + "x" + std::to_string(info->height) + ", over the " +
+                   "image is " + std::to_string(header->width) + "x" + std::to_string(header->height) + ", over the " +
                        std::to_string(options_.max_pixels) + "-pixel limit");
 
   OcrRequest request;
@@ -597,29 +606,27 @@ void Server::handle_ocr(const http::Request& req, http::Response& res, bool v1) 
   }
   mean_run_ms_ = 0.8 * mean_run_ms_.load() + 0.2 * outcome.run_ms;
 
-  json result = std::move(outcome.result);
+  OcrResponse result = std::move(outcome.result);
   metrics_.observe_stage("queue_wait", outcome.queue_ms / 1000.0);
-  if (result.contains("timings_ms") && result["timings_ms"].is_object()) {
-    for (const auto& [stage, ms] : result["timings_ms"].items())
-      if (ms.is_number()) metrics_.observe_stage(stage, ms.get<double>() / 1000.0);
-    result["timings_ms"]["queue_wait"] = outcome.queue_ms;
+  if (result.timings) {
+    const ocr::StageTimings& t = *result.timings;
+    const std::pair<const char*, double> stages[] = {{"decode", t.decode}, {"det", t.det},   {"cls", t.cls},
+                                                     {"rec", t.rec},       {"post", t.post}, {"total", t.total}};
+    for (const auto& [stage, ms] : stages) metrics_.observe_stage(stage, ms / 1000.0);
+    result.queue_wait_ms = outcome.queue_ms;
   }
-  if (!result.contains("text")) result["text"] = "";
-  result["request_id"] = res.get_header_value(kRequestIdHeader);
-  result["record_id"] = nullptr;
+  result.request_id = res.get_header_value(kRequestIdHeader);
   if (store && req.client_gone()) throw ApiError(499, "client_closed", "the client closed the connection");
   if (store) {
     store::NewRecord record;
     record.image = bytes;
-    record.image_ext = info->extension;
-    record.text = result["text"].is_string() ? result["text"].get<std::string>() : "";
-    if (result.contains("fields")) record.fields_json = result["fields"].dump();
-    json stored = result;
-    stored.erase("record_id");
-    record.result_json = stored.dump(-1, ' ', false, json::error_handler_t::replace);
-    result["record_id"] = archive_->insert(record).id;
+    record.image_ext = std::string(type->extension);
+    record.text = result.text;
+    if (result.fields) record.fields_json = json(*result.fields).dump();
+    record.result_json = to_json(result, engine::JsonForm::archived).dump(-1, ' ', false, json::error_handler_t::replace);
+    result.record_id = archive_->insert(record).id;
   }
-  send_json(res, result);
+  send_json(res, to_json(result, engine::JsonForm::reply));
 }
 
 }  // namespace edgeocr::serve

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "serve/auth.h"
-#include "serve/engine.h"
+#include "engine/engine.h"
 #include "serve/http.h"
 #include "serve/metrics.h"
 #include "store/archive.h"
@@ -28,7 +28,7 @@ struct ServerOptions {
   std::string tls_cert, tls_key;  // both set: HTTPS
   std::optional<Authenticator> auth;
   std::string backend_name = "native";
-  EngineFactory engine_factory;
+  engine::EngineFactory engine_factory;
   int workers = 1;
   int64_t max_body_bytes = 20LL << 20;
   int64_t max_pixels = 40'000'000;

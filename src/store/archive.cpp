@@ -17,7 +17,7 @@
 #include <openssl/sha.h>
 #include <sqlite3.h>
 
-#include "common/text.h"
+#include "common/hex.h"
 #include "common/uuid.h"
 #include "store/sqlite.h"
 
@@ -184,53 +184,60 @@ std::string utc_now_iso8601() { return iso8601_utc(std::chrono::system_clock::no
 
 fs::path Archive::database_file(const fs::path& data_dir) { return data_dir / "archive.db"; }
 
-Archive::Archive(ArchiveOptions options) : options_(std::move(options)) {
+struct Archive::Connection {
+  sqlite3* db = nullptr;
+};
+
+Archive::Archive(ArchiveOptions options) : options_(std::move(options)), connection_(std::make_unique<Connection>()) {
   for (const auto& m : options_.extra_migrations)
     if (m.version < 1000) throw StoreError("archive: extra migrations must use versions >= 1000");
   std::error_code ec;
   fs::create_directories(options_.data_dir / "images", ec);
   if (ec) throw StoreError("archive: cannot create " + (options_.data_dir / "images").string() + ": " + ec.message());
   const fs::path file = database_file(options_.data_dir);
-  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(file.c_str(), &connection_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
-    std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
+    std::string message = connection_->db ? sqlite3_errmsg(connection_->db) : "out of memory";
+    sqlite3_close(connection_->db);
     throw StoreError("archive: cannot open " + file.string() + ": " + message);
   }
   try {
-    sqlite3_busy_timeout(db_, 5000);  // the sync worker uses its own connection
-    exec(db_, "PRAGMA journal_mode=WAL");
+    sqlite3_busy_timeout(connection_->db, 5000);  // the sync worker uses its own connection
+    exec(connection_->db, "PRAGMA journal_mode=WAL");
     // FULL: every commit fsyncs the WAL, so an acknowledged record survives power loss as well
     // as a process crash (NORMAL would only survive the crash). One fsync per insert is noise
     // next to the OCR itself.
-    exec(db_, "PRAGMA synchronous=FULL");
-    exec(db_, "PRAGMA foreign_keys=ON");
+    exec(connection_->db, "PRAGMA synchronous=FULL");
+    exec(connection_->db, "PRAGMA foreign_keys=ON");
     migrate();
   } catch (...) {
-    sqlite3_close(db_);
+    sqlite3_close(connection_->db);
     throw;
   }
 }
 
 Archive::~Archive() {
   // Checkpoint so the database file is self-contained after a clean shutdown.
-  sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
-  sqlite3_close_v2(db_);
+  sqlite3_exec(connection_->db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  sqlite3_close_v2(connection_->db);
 }
 
 void Archive::migrate() {
-  exec(db_, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  exec(connection_->db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
   std::vector<Migration> all = own_migrations();
   all.insert(all.end(), options_.extra_migrations.begin(), options_.extra_migrations.end());
   std::sort(all.begin(), all.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
   for (const auto& m : all) {
-    Transaction tx(db_);
-    Statement check(db_, "SELECT 1 FROM schema_version WHERE version = ?");
+    Transaction tx(connection_->db);
+    Statement check(connection_->db, "SELECT 1 FROM schema_version WHERE version = ?");
     check.bind(1, static_cast<int64_t>(m.version));
     if (check.step()) continue;
-    if (!m.sql.empty()) exec(db_, m.sql);
-    if (m.apply) m.apply(db_);
-    Statement mark(db_, "INSERT INTO schema_version(version, applied_at) VALUES (?, ?)");
+    if (!m.sql.empty()) exec(connection_->db, m.sql);
+    if (m.apply) {
+      sqlite::Handle handle(connection_->db);
+      m.apply(handle);
+    }
+    Statement mark(connection_->db, "INSERT INTO schema_version(version, applied_at) VALUES (?, ?)");
     mark.bind(1, static_cast<int64_t>(m.version));
     mark.bind(2, utc_now_iso8601());
     mark.step();
@@ -240,15 +247,19 @@ void Archive::migrate() {
 
 int Archive::schema_version() {
   std::lock_guard lock(mutex_);
-  Statement st(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version WHERE version < 1000");
+  Statement st(connection_->db, "SELECT COALESCE(MAX(version), 0) FROM schema_version WHERE version < 1000");
   st.step();
   return static_cast<int>(st.integer(0));
 }
 
-fs::path Archive::image_path(const Record& record) const {
+std::string Archive::image_relative_path(const Record& record) {
   if (record.image_sha256.size() < 2) return {};
-  return options_.data_dir / "images" / record.image_sha256.substr(0, 2) /
-         (record.image_sha256 + "." + record.image_ext);
+  return "images/" + record.image_sha256.substr(0, 2) + "/" + record.image_sha256 + "." + record.image_ext;
+}
+
+fs::path Archive::image_path(const Record& record) const {
+  const std::string relative = image_relative_path(record);
+  return relative.empty() ? fs::path() : options_.data_dir / relative;
 }
 
 std::string Archive::store_image(std::span<const uint8_t> bytes, const std::string& ext) {
@@ -280,8 +291,8 @@ Record Archive::insert(const NewRecord& input) {
     // never a record without its image.
     r.image_sha256 = store_image(input.image, input.image_ext);
   }
-  Transaction tx(db_);
-  Statement st(db_,
+  Transaction tx(connection_->db);
+  Statement st(connection_->db,
                "INSERT INTO records(id, created_at, image_sha256, image_ext, result_json, fields_json, text) "
                "VALUES (?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, r.id);
@@ -292,16 +303,17 @@ Record Archive::insert(const NewRecord& input) {
   st.bind(6, r.fields_json);
   st.bind(7, r.text);
   st.step();
-  r.seq = sqlite3_last_insert_rowid(db_);
+  r.seq = sqlite3_last_insert_rowid(connection_->db);
   // Other areas' rows that must commit with the record (sync outbox) are written here.
-  for (const auto& hook : options_.insert_hooks) hook(db_, r);
+  sqlite::Handle handle(connection_->db);
+  for (const auto& hook : options_.insert_hooks) hook(handle, r);
   tx.commit();
   return r;
 }
 
 std::optional<Record> Archive::get(const std::string& id) {
   std::lock_guard lock(mutex_);
-  Statement st(db_, std::string("SELECT ") + kRecordColumns + " FROM records WHERE id = ?");
+  Statement st(connection_->db, std::string("SELECT ") + kRecordColumns + " FROM records WHERE id = ?");
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return read_record(st);
@@ -324,14 +336,14 @@ ListPage Archive::list(const ListQuery& query) {
   std::lock_guard lock(mutex_);
   ListPage page;
   {
-    Statement st(db_, "SELECT COUNT(*) FROM records" + filter.where);
+    Statement st(connection_->db, "SELECT COUNT(*) FROM records" + filter.where);
     for (size_t i = 0; i < filter.params.size(); ++i) st.bind(static_cast<int>(i + 1), filter.params[i]);
     st.step();
     page.total = st.integer(0);
   }
   std::string where = filter.where;
   if (cursor_seq > 0) where += (where.empty() ? " WHERE " : " AND ") + std::string("seq < ?");
-  Statement st(db_, std::string("SELECT ") + kRecordColumns + " FROM records" + where +
+  Statement st(connection_->db, std::string("SELECT ") + kRecordColumns + " FROM records" + where +
                         " ORDER BY seq DESC LIMIT ? OFFSET ?");
   int index = 1;
   for (const auto& p : filter.params) st.bind(index++, p);
@@ -350,16 +362,17 @@ bool Archive::remove(const std::string& id) {
   std::lock_guard lock(mutex_);
   Record record;
   {
-    Transaction tx(db_);
-    Statement find(db_, std::string("SELECT ") + kRecordColumns + " FROM records WHERE id = ?");
+    Transaction tx(connection_->db);
+    Statement find(connection_->db, std::string("SELECT ") + kRecordColumns + " FROM records WHERE id = ?");
     find.bind(1, id);
     if (!find.step()) return false;
     record = read_record(find);
-    Statement del(db_, "DELETE FROM records WHERE id = ?");
+    Statement del(connection_->db, "DELETE FROM records WHERE id = ?");
     del.bind(1, id);
     del.step();
     // Other areas' rows about this record (the sync outbox) change in the same transaction.
-    for (const auto& hook : options_.remove_hooks) hook(db_, record);
+    sqlite::Handle handle(connection_->db);
+    for (const auto& hook : options_.remove_hooks) hook(handle, record);
     tx.commit();
   }
   remove_unused_image(record.image_sha256, record.image_ext);
@@ -368,7 +381,7 @@ bool Archive::remove(const std::string& id) {
 
 bool Archive::remove_unused_image(const std::string& sha, const std::string& ext) {
   if (sha.empty()) return false;
-  Statement used(db_, "SELECT COUNT(*) FROM records WHERE image_sha256 = ? AND image_ext = ?");
+  Statement used(connection_->db, "SELECT COUNT(*) FROM records WHERE image_sha256 = ? AND image_ext = ?");
   used.bind(1, sha);
   used.bind(2, ext);
   used.step();
@@ -398,9 +411,9 @@ PruneResult Archive::prune(const RetentionPolicy& policy) {
   std::vector<std::pair<std::string, std::string>> images;  // (sha, ext) that may now be unused
   std::lock_guard lock(mutex_);
   {
-    Transaction tx(db_);
+    Transaction tx(connection_->db);
     auto collect_images = [&](const std::string& where, const std::string& cutoff) {
-      Statement st(db_, "SELECT DISTINCT image_sha256, image_ext FROM records WHERE " + where + held);
+      Statement st(connection_->db, "SELECT DISTINCT image_sha256, image_ext FROM records WHERE " + where + held);
       st.bind(1, cutoff);
       while (st.step()) images.emplace_back(st.text(0), st.text(1));
     };
@@ -408,19 +421,19 @@ PruneResult Archive::prune(const RetentionPolicy& policy) {
       const std::string where = "created_at < ?";
       const std::string cutoff = days_ago_iso8601(policy.records_days);
       collect_images(where + " AND image_sha256 != ''", cutoff);
-      Statement del(db_, "DELETE FROM records WHERE " + where + held);
+      Statement del(connection_->db, "DELETE FROM records WHERE " + where + held);
       del.bind(1, cutoff);
       del.step();
-      result.records_removed = sqlite3_changes(db_);
+      result.records_removed = sqlite3_changes(connection_->db);
     }
     if (policy.images_days > 0) {
       const std::string where = "created_at < ? AND image_sha256 != ''";
       const std::string cutoff = days_ago_iso8601(policy.images_days);
       collect_images(where, cutoff);
-      Statement clear(db_, "UPDATE records SET image_sha256 = '', image_ext = '' WHERE " + where + held);
+      Statement clear(connection_->db, "UPDATE records SET image_sha256 = '', image_ext = '' WHERE " + where + held);
       clear.bind(1, cutoff);
       clear.step();
-      result.images_cleared = sqlite3_changes(db_);
+      result.images_cleared = sqlite3_changes(connection_->db);
     }
     tx.commit();
   }
@@ -431,7 +444,7 @@ PruneResult Archive::prune(const RetentionPolicy& policy) {
 
 int64_t Archive::count() {
   std::lock_guard lock(mutex_);
-  Statement st(db_, "SELECT COUNT(*) FROM records");
+  Statement st(connection_->db, "SELECT COUNT(*) FROM records");
   st.step();
   return st.integer(0);
 }
@@ -446,7 +459,7 @@ void Archive::write_csv(std::ostream& out, const ListQuery& query) {
   std::vector<std::string> columns;  // field names, in order of first appearance
   {
     std::lock_guard lock(mutex_);
-    Statement st(db_, "SELECT id, created_at, image_sha256, text, fields_json FROM records" + filter.where +
+    Statement st(connection_->db, "SELECT id, created_at, image_sha256, text, fields_json FROM records" + filter.where +
                           " ORDER BY seq DESC");
     for (size_t i = 0; i < filter.params.size(); ++i) st.bind(static_cast<int>(i + 1), filter.params[i]);
     while (st.step()) {

@@ -7,15 +7,15 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <ostream>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
-
-struct sqlite3;
 
 namespace edgeocr::store {
 
@@ -57,15 +57,30 @@ struct ListPage {
   std::string next_cursor;      // empty when this is the last page
 };
 
-// Other areas' work that must commit with a record change gets the open transaction's database
-// handle; throwing rolls the whole change back.
+// SQL on the archive's database within an open transaction, for other areas' rows that must
+// commit or roll back with the store's own change (a record written or deleted, a migration).
+// The store owns it; a hook may use it only while it runs. Errors throw StoreError, and a hook
+// that throws rolls the whole change back.
+class TransactionHandle {
+ public:
+  using Value = std::variant<int64_t, std::string>;
+  virtual ~TransactionHandle() = default;
+  // Runs one statement (or, without parameters, several separated by ';') with `params` bound
+  // to ?1, ?2, ...
+  virtual void execute(const std::string& sql, const std::vector<Value>& params = {}) = 0;
+  // The first column of the first row as an integer; nullopt for no row or NULL.
+  virtual std::optional<int64_t> query_integer(const std::string& sql, const std::vector<Value>& params = {}) = 0;
+  // Whether a transaction is open (hooks are always called inside one).
+  virtual bool in_transaction() const = 0;
+};
+
 // Runs inside the record's insert transaction, after the record row is written (the sync outbox
 // enqueues the record here, so that a record and its outbox entry commit together).
-using InsertHook = std::function<void(sqlite3* db, const Record& record)>;
+using InsertHook = std::function<void(TransactionHandle& tx, const Record& record)>;
 // Runs inside a deletion's transaction (Archive::remove), after the record row is gone (the sync
 // outbox drops a pending send and queues a tombstone for head office here). Retention pruning
 // does not run it: pruning only frees space on this machine.
-using RemoveHook = std::function<void(sqlite3* db, const Record& record)>;
+using RemoveHook = std::function<void(TransactionHandle& tx, const Record& record)>;
 
 // One schema migration: applied once, in order, inside a transaction; schema_version records it.
 // `sql` runs first, then `apply` when set (for steps SQL cannot make idempotent, e.g. adding a
@@ -73,7 +88,7 @@ using RemoveHook = std::function<void(sqlite3* db, const Record& record)>;
 struct Migration {
   int version;
   std::string sql;
-  std::function<void(sqlite3* db)> apply = {};
+  std::function<void(TransactionHandle& tx)> apply = {};
 };
 
 // How long this machine keeps things; 0 = forever.
@@ -123,6 +138,8 @@ class Archive {
   // image_sha256, text, then one column per extracted field; formula-like cells neutralised.
   void write_csv(std::ostream& out, const ListQuery& filter);
   std::filesystem::path image_path(const Record& record) const;  // empty when no image
+  // The image's path relative to the data dir, images/<sha256[0:2]>/<sha256>.<ext>; empty when none.
+  static std::string image_relative_path(const Record& record);
   const std::filesystem::path& data_dir() const { return options_.data_dir; }
 
  private:
@@ -131,7 +148,8 @@ class Archive {
   bool remove_unused_image(const std::string& sha, const std::string& ext);  // under mutex_
 
   ArchiveOptions options_;
-  sqlite3* db_ = nullptr;
+  struct Connection;  // the SQLite connection, private to archive.cpp
+  std::unique_ptr<Connection> connection_;
   std::mutex mutex_;
 };
 

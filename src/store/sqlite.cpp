@@ -31,6 +31,20 @@ void exec(sqlite3* db, const std::string& sql) {
   }
 }
 
+void Handle::execute(const std::string& sql, const std::vector<Value>& params) {
+  if (params.empty()) return exec(db_, sql);
+  Statement st(db_, sql);
+  for (size_t i = 0; i < params.size(); ++i) st.bind(static_cast<int>(i + 1), params[i]);
+  st.step();
+}
+
+std::optional<int64_t> Handle::query_integer(const std::string& sql, const std::vector<Value>& params) {
+  Statement st(db_, sql);
+  for (size_t i = 0; i < params.size(); ++i) st.bind(static_cast<int>(i + 1), params[i]);
+  if (!st.step() || st.is_null(0)) return std::nullopt;
+  return st.integer(0);
+}
+
 const char* const kRecordColumns = "seq, id, created_at, image_sha256, image_ext, result_json, fields_json, text";
 
 Record read_record(Statement& st) {

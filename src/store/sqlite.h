@@ -6,7 +6,10 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "store/archive.h"
 
@@ -25,6 +28,9 @@ class Statement {
     sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   }
   void bind(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+  void bind(int index, const TransactionHandle::Value& value) {
+    std::visit([&](const auto& v) { bind(index, v); }, value);
+  }
   bool step();  // true while there is a row
   std::string text(int column);
   int64_t integer(int column) { return sqlite3_column_int64(stmt_, column); }
@@ -54,6 +60,18 @@ class Transaction {
  private:
   sqlite3* db_;
   bool committed_ = false;
+};
+
+// The store's TransactionHandle over a connection (the archive's, or sync's own on the same file).
+class Handle : public TransactionHandle {
+ public:
+  explicit Handle(sqlite3* db) : db_(db) {}
+  void execute(const std::string& sql, const std::vector<Value>& params = {}) override;
+  std::optional<int64_t> query_integer(const std::string& sql, const std::vector<Value>& params = {}) override;
+  bool in_transaction() const override { return sqlite3_get_autocommit(db_) == 0; }
+
+ private:
+  sqlite3* db_;
 };
 
 // The archive's record columns, in the order read_record() reads them ("SELECT " + kRecordColumns).

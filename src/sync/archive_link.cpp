@@ -16,15 +16,8 @@ nlohmann::json parse_or_null(const std::string& text) {
   return j.is_discarded() ? nlohmann::json(text) : j;
 }
 
-// Relative to the data dir, following the layout documented in store/archive.h:
-// images/<sha256[0:2]>/<sha256>.<ext>.
-std::string image_relative_path(const store::Record& record) {
-  if (record.image_sha256.size() < 2) return "";
-  return "images/" + record.image_sha256.substr(0, 2) + "/" + record.image_sha256 + "." + record.image_ext;
-}
-
 OutboxItem outbox_item(const store::Record& record) {
-  return {record.id, record.created_at, outbox_payload(record), image_relative_path(record)};
+  return {record.id, record.created_at, outbox_payload(record), store::Archive::image_relative_path(record)};
 }
 
 }  // namespace
@@ -43,10 +36,10 @@ void add_outbox_to(store::ArchiveOptions& options, bool sync_on) {
   options.extra_migrations.push_back({kOutboxDeadLetterMigrationVersion, outbox_dead_letter_migration_sql()});
   options.extra_migrations.push_back({kOutboxKindMigrationVersion, "", outbox_kind_migration});
   options.remove_hooks.push_back(
-      [](sqlite3* db, const store::Record& record) { remove_in_transaction(db, record.id); });
+      [](store::TransactionHandle& tx, const store::Record& record) { remove_in_transaction(tx, record.id); });
   if (!sync_on) return;
   options.insert_hooks.push_back(
-      [](sqlite3* db, const store::Record& record) { enqueue_in_transaction(db, outbox_item(record)); });
+      [](store::TransactionHandle& tx, const store::Record& record) { enqueue_in_transaction(tx, outbox_item(record)); });
   options.retention_holds.push_back("NOT EXISTS (SELECT 1 FROM sync_delivered d WHERE d.record_id = records.id)");
 }
 

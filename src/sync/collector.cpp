@@ -201,44 +201,14 @@ bool looks_like_timestamp(const std::string& text) {
   return std::regex_match(text, pattern);
 }
 
-// Test-only fault injection from EDGEOCR_COLLECTOR_FAULT, comma-separated:
-//   kill_after_commit[:N]  SIGKILL itself after the N-th batch's COMMIT, before the acknowledgement
-//   delay_ms:N             sleep N ms before handling each batch (makes "mid-sync" observable)
-struct FaultInjection {
-  int kill_after_commit = 0;
-  int delay_ms = 0;
-};
-
-FaultInjection read_fault_injection() {
-  FaultInjection fault;
-  const char* env = std::getenv("EDGEOCR_COLLECTOR_FAULT");
-  if (!env) return fault;
-  std::stringstream list(env);
-  std::string item;
-  while (std::getline(list, item, ',')) {
-    auto colon = item.find(':');
-    std::string name = item.substr(0, colon);
-    int value = colon == std::string::npos ? 1 : std::max(0, std::atoi(item.c_str() + colon + 1));
-    if (name == "kill_after_commit") fault.kill_after_commit = std::max(1, value);
-    if (name == "delay_ms") fault.delay_ms = value;
-  }
-  if (fault.kill_after_commit || fault.delay_ms) {
-    spdlog::warn("collect: TEST FAULT INJECTION ACTIVE (EDGEOCR_COLLECTOR_FAULT={})", env);
-  }
-  return fault;
-}
-
 class Collector {
  public:
-  explicit Collector(const CollectorOptions& options) : options_(options), pool_(options.pg) {
-    fault_ = read_fault_injection();
-    kill_countdown_ = fault_.kill_after_commit;
-  }
+  explicit Collector(const CollectorOptions& options) : options_(options), pool_(options.pg) {}
 
   void handle_batch(const httplib::Request& req, httplib::Response& res) {
     auto started = std::chrono::steady_clock::now();
     counters_.bytes_received += static_cast<int64_t>(req.body.size());
-    if (fault_.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(fault_.delay_ms));
+    if (options_.hooks.before_batch) options_.hooks.before_batch();
     Envelope env;
     try {
       env = envelope_from_json(req.body);
@@ -358,7 +328,7 @@ class Collector {
       }
       return reply_json(res, 503, {{"error", {{"code", "database_unavailable"}, {"message", "database error; retry later"}}}});
     }
-    maybe_crash_after_commit();
+    if (options_.hooks.after_commit) options_.hooks.after_commit();
     ++counters_.batches_accepted;
     if (stored == 0 && total > 0) ++counters_.batches_duplicate;
     counters_.records_stored += stored;
@@ -397,22 +367,9 @@ class Collector {
   }
 
  private:
-  void maybe_crash_after_commit() {
-    if (kill_countdown_ <= 0) return;
-    std::lock_guard lock(fault_mutex_);
-    if (--kill_countdown_ == 0) {
-      spdlog::warn("collect: fault injection: SIGKILL after commit, before acknowledgement");
-      spdlog::default_logger()->flush();
-      ::kill(::getpid(), SIGKILL);
-    }
-  }
-
   CollectorOptions options_;
   PgPool pool_;
   Counters counters_;
-  std::mutex fault_mutex_;
-  FaultInjection fault_;
-  int kill_countdown_ = 0;
 };
 
 }  // namespace

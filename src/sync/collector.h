@@ -6,9 +6,18 @@
 #include <atomic>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace edgeocr::sync {
+
+// Calls at the collector's critical points, for tests that inject faults there (a delay that
+// makes a sync observable mid-way, a crash between a batch's COMMIT and its acknowledgement).
+// The product sets none.
+struct CollectorHooks {
+  std::function<void()> before_batch;  // a batch arrived, before it is read
+  std::function<void()> after_commit;  // its PostgreSQL transaction committed, before the reply
+};
 
 struct CollectorOptions {
   std::string host = "127.0.0.1";
@@ -19,6 +28,7 @@ struct CollectorOptions {
   std::filesystem::path keys_dir;      // <store_id>.key (key id = fingerprint) or <store_id>.<key_id>.key
   std::string pg;                      // libpq connection string or URI
   size_t max_body_bytes = 256u << 20;  // a batch of full images can be large
+  CollectorHooks hooks;
 };
 
 // Parses "host:port" ("[::1]:9443" too). Throws std::invalid_argument.
@@ -27,9 +37,7 @@ void parse_listen_address(const std::string& text, std::string& host, int& port)
 // Creates or migrates the collector's schema. Throws std::runtime_error with libpq's message.
 void migrate_collector_schema(const std::string& pg_connection);
 
-// Runs until SIGTERM/SIGINT. Returns the process exit code. Test-only fault injection:
-// EDGEOCR_COLLECTOR_FAULT=kill_after_commit[:N] makes the N-th (default 1st) committed batch
-// SIGKILL the collector before the acknowledgement is sent.
+// Runs until SIGTERM/SIGINT. Returns the process exit code.
 int run_collector(const CollectorOptions& options);
 
 }  // namespace edgeocr::sync

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <memory>
@@ -16,7 +17,7 @@
 #include <zlib.h>
 
 #include "common/base64.h"
-#include "common/text.h"
+#include "common/hex.h"
 
 namespace edgeocr::sync {
 namespace {
@@ -51,13 +52,6 @@ std::string to_hex(const unsigned char* data, size_t size) {
   return common::hex_encode(std::string_view(reinterpret_cast<const char*>(data), size));
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 void random_bytes(unsigned char* out, size_t size) {
   if (RAND_bytes(out, static_cast<int>(size)) != 1) throw std::runtime_error("RAND_bytes failed");
 }
@@ -89,12 +83,9 @@ StoreKey load_key_file(const std::filesystem::path& path) {
   if (hex.size() != key.bytes.size() * 2) {
     throw EnvelopeError("key file " + path.string() + " must hold 64 hex characters (a 256-bit key)");
   }
-  for (size_t i = 0; i < key.bytes.size(); ++i) {
-    int high = hex_value(hex[2 * i]);
-    int low = hex_value(hex[2 * i + 1]);
-    if (high < 0 || low < 0) throw EnvelopeError("key file " + path.string() + " is not hex");
-    key.bytes[i] = static_cast<unsigned char>(high * 16 + low);
-  }
+  const auto bytes = common::hex_decode(hex);
+  if (!bytes) throw EnvelopeError("key file " + path.string() + " is not hex");
+  std::copy(bytes->begin(), bytes->end(), key.bytes.begin());
   key.key_id = key_fingerprint(key.bytes);
   return key;
 }

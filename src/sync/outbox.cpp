@@ -63,56 +63,35 @@ const char* outbox_dead_letter_migration_sql() {
          ") WITHOUT ROWID;";
 }
 
-void outbox_kind_migration(sqlite3* db) {
+void outbox_kind_migration(store::TransactionHandle& tx) {
   for (const char* table : {"sync_outbox", "sync_dead_letter"}) {
-    Statement has(db, "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = 'kind'");
-    has.bind(1, std::string(table));
-    has.step();
-    if (has.integer(0) > 0) continue;
-    exec(db, (std::string("ALTER TABLE ") + table + " ADD COLUMN kind TEXT NOT NULL DEFAULT 'record'").c_str());
+    if (tx.query_integer("SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = 'kind'", {std::string(table)}).value_or(0) > 0)
+      continue;
+    tx.execute(std::string("ALTER TABLE ") + table + " ADD COLUMN kind TEXT NOT NULL DEFAULT 'record'");
   }
 }
 
-void remove_in_transaction(sqlite3* db, const std::string& record_id) {
-  if (sqlite3_get_autocommit(db) != 0) {
-    throw std::logic_error("outbox: remove_in_transaction called outside a transaction");
-  }
-  bool maybe_at_head_office = false;
-  {
-    Statement sent(db, "SELECT EXISTS (SELECT 1 FROM sync_delivered WHERE record_id = ?1) "
-                       "OR EXISTS (SELECT 1 FROM sync_outbox WHERE record_id = ?1 AND batch_id IS NOT NULL)");
-    sent.bind(1, record_id);
-    sent.step();
-    maybe_at_head_office = sent.integer(0) != 0;
-  }
-  for (const char* sql : {"DELETE FROM sync_outbox WHERE record_id = ?", "DELETE FROM sync_dead_letter WHERE record_id = ?"}) {
-    Statement del(db, sql);
-    del.bind(1, record_id);
-    del.step();
-  }
+void remove_in_transaction(store::TransactionHandle& tx, const std::string& record_id) {
+  if (!tx.in_transaction()) throw std::logic_error("outbox: remove_in_transaction called outside a transaction");
+  const bool maybe_at_head_office =
+      tx.query_integer("SELECT EXISTS (SELECT 1 FROM sync_delivered WHERE record_id = ?1) "
+                       "OR EXISTS (SELECT 1 FROM sync_outbox WHERE record_id = ?1 AND batch_id IS NOT NULL)",
+                       {record_id}).value_or(0) != 0;
+  tx.execute("DELETE FROM sync_outbox WHERE record_id = ?", {record_id});
+  tx.execute("DELETE FROM sync_dead_letter WHERE record_id = ?", {record_id});
   if (!maybe_at_head_office) return;
   // A batch already sent keeps its id without this record; should the collector have stored it
   // from an earlier attempt, the tombstone (a later batch) removes it.
-  Statement tomb(db, "INSERT INTO sync_outbox(record_id, created_at, enqueued_unix_ms, payload, image_path, kind) "
-                     "VALUES(?, ?, ?, '{}', '', 'tombstone') ON CONFLICT(record_id) DO NOTHING");
-  tomb.bind(1, record_id);
-  tomb.bind(2, store::utc_now_iso8601());
-  tomb.bind(3, unix_now_ms());
-  tomb.step();
+  tx.execute("INSERT INTO sync_outbox(record_id, created_at, enqueued_unix_ms, payload, image_path, kind) "
+             "VALUES(?, ?, ?, '{}', '', 'tombstone') ON CONFLICT(record_id) DO NOTHING",
+             {record_id, store::utc_now_iso8601(), unix_now_ms()});
 }
 
-void enqueue_in_transaction(sqlite3* db, const OutboxItem& item) {
-  if (sqlite3_get_autocommit(db) != 0) {
-    throw std::logic_error("outbox: enqueue_in_transaction called outside a transaction");
-  }
-  Statement st(db, "INSERT INTO sync_outbox(record_id, created_at, enqueued_unix_ms, payload, image_path) "
-                   "VALUES(?, ?, ?, ?, ?) ON CONFLICT(record_id) DO NOTHING");
-  st.bind(1, item.record_id);
-  st.bind(2, item.created_at);
-  st.bind(3, unix_now_ms());
-  st.bind(4, item.payload_json);
-  st.bind(5, item.image_path);
-  st.step();
+void enqueue_in_transaction(store::TransactionHandle& tx, const OutboxItem& item) {
+  if (!tx.in_transaction()) throw std::logic_error("outbox: enqueue_in_transaction called outside a transaction");
+  tx.execute("INSERT INTO sync_outbox(record_id, created_at, enqueued_unix_ms, payload, image_path) "
+             "VALUES(?, ?, ?, ?, ?) ON CONFLICT(record_id) DO NOTHING",
+             {item.record_id, item.created_at, unix_now_ms(), item.payload_json, item.image_path});
 }
 
 Outbox::Outbox(const std::filesystem::path& database_file) {
@@ -129,7 +108,8 @@ Outbox::Outbox(const std::filesystem::path& database_file) {
   // serve has not opened yet; the archive's versioned migrations record them as 1001 and 1002.
   exec(db_, outbox_migration_sql());
   exec(db_, outbox_dead_letter_migration_sql());
-  outbox_kind_migration(db_);
+  store::sqlite::Handle handle(db_);
+  outbox_kind_migration(handle);
 }
 
 Outbox::~Outbox() { sqlite3_close(db_); }
@@ -179,24 +159,18 @@ std::optional<Batch> Outbox::next_batch(int max_records, int64_t max_bytes,
 
 void Outbox::acknowledge(const std::string& batch_id, int64_t record_count) {
   Transaction tx(db_);
-  {
-    Statement delivered(db_, "INSERT OR IGNORE INTO sync_delivered(record_id, delivered_at) "
-                             "SELECT record_id, ? FROM sync_outbox WHERE batch_id = ?");
-    delivered.bind(1, store::utc_now_iso8601());
-    delivered.bind(2, batch_id);
-    delivered.step();
-  }
-  Statement del(db_, "DELETE FROM sync_outbox WHERE batch_id = ?");
-  del.bind(1, batch_id);
-  del.step();
+  store::sqlite::Handle sql(db_);
+  sql.execute("INSERT OR IGNORE INTO sync_delivered(record_id, delivered_at) "
+              "SELECT record_id, ? FROM sync_outbox WHERE batch_id = ?",
+              {store::utc_now_iso8601(), batch_id});
+  sql.execute("DELETE FROM sync_outbox WHERE batch_id = ?", {batch_id});
   int64_t now = unix_now_ms();
   set_state(db_, "last_success_unix_ms", std::to_string(now));
   set_state(db_, "last_attempt_unix_ms", std::to_string(now));
   set_state(db_, "last_error", "");
-  Statement total(db_, "INSERT INTO sync_state(key, value) VALUES('delivered_total', ?) "
-                       "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)");
-  total.bind(1, std::to_string(record_count));
-  total.step();
+  sql.execute("INSERT INTO sync_state(key, value) VALUES('delivered_total', ?) "
+              "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)",
+              {std::to_string(record_count)});
   tx.commit();
 }
 
@@ -264,22 +238,15 @@ int64_t Outbox::split_batch(const std::string& batch_id) {
 
 int64_t Outbox::dead_letter_batch(const std::string& batch_id, int http_status, const std::string& error) {
   Transaction tx(db_);
-  {
-    // OR REPLACE: should the same record id ever be refused again, keep its latest refusal
-    // rather than failing (a failure here would block the outbox again).
-    Statement move(db_, "INSERT OR REPLACE INTO sync_dead_letter(record_id, created_at, payload_json, image_path, "
-                        "http_status, error, failed_at, kind) "
-                        "SELECT record_id, created_at, payload, image_path, ?, ?, ?, kind FROM sync_outbox "
-                        "WHERE batch_id = ? ORDER BY seq");
-    move.bind(1, static_cast<int64_t>(http_status));
-    move.bind(2, error);
-    move.bind(3, store::utc_now_iso8601());
-    move.bind(4, batch_id);
-    move.step();
-  }
-  Statement del(db_, "DELETE FROM sync_outbox WHERE batch_id = ?");
-  del.bind(1, batch_id);
-  del.step();
+  store::sqlite::Handle sql(db_);
+  // OR REPLACE: should the same record id ever be refused again, keep its latest refusal rather
+  // than failing (a failure here would block the outbox again).
+  sql.execute("INSERT OR REPLACE INTO sync_dead_letter(record_id, created_at, payload_json, image_path, "
+              "http_status, error, failed_at, kind) "
+              "SELECT record_id, created_at, payload, image_path, ?, ?, ?, kind FROM sync_outbox "
+              "WHERE batch_id = ? ORDER BY seq",
+              {static_cast<int64_t>(http_status), error, store::utc_now_iso8601(), batch_id});
+  sql.execute("DELETE FROM sync_outbox WHERE batch_id = ?", {batch_id});
   const int64_t moved = sqlite3_changes(db_);
   tx.commit();
   return moved;
@@ -334,8 +301,9 @@ int64_t Outbox::backfill(const std::string& since, const std::function<OutboxIte
       while (st.step()) chunk.push_back(store::sqlite::read_record(st));
     }
     if (chunk.empty()) return enqueued;
+    store::sqlite::Handle handle(db_);
     for (const store::Record& record : chunk) {
-      enqueue_in_transaction(db_, to_item(record));
+      enqueue_in_transaction(handle, to_item(record));
       enqueued += sqlite3_changes(db_);
     }
     after_seq = chunk.back().seq;

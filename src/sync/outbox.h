@@ -27,7 +27,7 @@ const char* outbox_dead_letter_migration_sql();
 // Third outbox migration: a `kind` column on the outbox and dead-letter rows ('record' or
 // 'tombstone': the record was deleted at the shop and head office must delete its copy).
 // Idempotent: the Outbox connection also runs it on archives no current serve has opened.
-void outbox_kind_migration(sqlite3* db);
+void outbox_kind_migration(store::TransactionHandle& tx);
 
 struct OutboxItem {
   std::string record_id;
@@ -36,16 +36,16 @@ struct OutboxItem {
   std::string image_path;     // stored image file (absolute, or relative to the data dir); may be empty
 };
 
-// Adds `item` to the outbox. Must be called inside the caller's open transaction on `db`
-// (the record insert), so that the record and its outbox row commit or roll back together.
-// Throws std::runtime_error on SQLite errors.
-void enqueue_in_transaction(sqlite3* db, const OutboxItem& item);
+// Adds `item` to the outbox. Must be called inside the caller's open transaction (the record
+// insert), so that the record and its outbox row commit or roll back together; std::logic_error
+// outside one. Throws store::StoreError on SQLite errors.
+void enqueue_in_transaction(store::TransactionHandle& tx, const OutboxItem& item);
 
 // The record `record_id` was deleted from the archive (call inside the deletion's transaction):
 // a send still pending is dropped, a dead-lettered copy forgotten, and when head office has or
 // may have the record (delivered, or in a batch already on its way) a tombstone is queued so that
 // head office deletes it too.
-void remove_in_transaction(sqlite3* db, const std::string& record_id);
+void remove_in_transaction(store::TransactionHandle& tx, const std::string& record_id);
 
 struct PendingRecord {
   std::string record_id;

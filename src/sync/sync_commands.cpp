@@ -186,10 +186,12 @@ void register_sync_command(CLI::App& app, int& exit_code) {
   });
 }
 
-void register_collect_command(CLI::App& app, int& exit_code) {
+void register_collect_command(CLI::App& app, int& exit_code) { register_collect_command(app, exit_code, {}); }
+
+void register_collect_command(CLI::App& app, int& exit_code, const sync::CollectorHooks& hooks) {
   CLI::App* cmd = app.add_subcommand("collect", "Head-office collector: receive sync batches into PostgreSQL");
   auto command_settings = std::make_shared<settings::CommandSettings>(*cmd, settings::specs_named({"collect."}));
-  cmd->callback([command_settings, &exit_code] {
+  cmd->callback([command_settings, hooks, &exit_code] {
     ::signal(SIGPIPE, SIG_IGN);
     try {
       const settings::Settings s = command_settings->resolve();
@@ -206,6 +208,7 @@ void register_collect_command(CLI::App& app, int& exit_code) {
       options.keys_dir = s.get("collect.keys_dir");
       options.pg = s.get("collect.pg");
       options.max_body_bytes = static_cast<size_t>(s.get_int("collect.max_body_mb")) << 20;
+      options.hooks = hooks;
       exit_code = sync::run_collector(options);
     } catch (const std::exception& e) {
       std::cerr << "edgeocr collect: error: " << e.what() << "\n";

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <optional>
 
 namespace edgeocr::vlm {
@@ -72,12 +73,6 @@ ocr::Quad rectangle(double x1, double y1, double x2, double y2, const ImageGeome
   const ocr::Point a = model_to_pixels(std::min(x1, x2), std::min(y1, y2), g);
   const ocr::Point b = model_to_pixels(std::max(x1, x2), std::max(y1, y2), g);
   return ocr::Quad{ocr::Point{a.x, a.y}, ocr::Point{b.x, a.y}, ocr::Point{b.x, b.y}, ocr::Point{a.x, b.y}};
-}
-
-nlohmann::json quad_to_json(const ocr::Quad& q) {
-  nlohmann::json box = nlohmann::json::array();
-  for (const auto& p : q) box.push_back({p.x, p.y});
-  return box;
 }
 
 std::optional<std::vector<ocr::TextLine>> parse_spotting_json(std::string_view answer, const ImageGeometry& g) {
@@ -200,13 +195,6 @@ std::optional<nlohmann::json> try_parse(std::string_view text) {
   return j;
 }
 
-void set_common(nlohmann::json& out, std::string_view raw, const ImageGeometry& g) {
-  out["width"] = g.original_width;
-  out["height"] = g.original_height;
-  out["raw"] = std::string(raw);
-  if (!out.contains("lines")) out["lines"] = nlohmann::json::array();
-  if (!out.contains("parse_error")) out["parse_error"] = false;
-}
 
 }  // namespace
 
@@ -333,72 +321,64 @@ std::optional<nlohmann::json> parse_json_lenient(std::string_view text) {
   return std::nullopt;
 }
 
-nlohmann::json lines_to_json(const std::vector<ocr::TextLine>& lines) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& l : lines) {
-    out.push_back({{"text", l.text}, {"confidence", l.confidence}, {"box", quad_to_json(l.box)}, {"row", l.row},
-                   {"order", l.order}});
-  }
-  return out;
-}
-
-nlohmann::json parse_answer(const PromptRequest& request, std::string_view raw, const ImageGeometry& g) {
+engine::OcrResponse parse_answer(const PromptRequest& request, std::string_view raw, const ImageGeometry& g) {
   const std::string answer = trim_repeated_tail(trim(raw));
-  nlohmann::json out = nlohmann::json::object();
-  out["repetition_trimmed"] = answer.size() != trim(raw).size();
+  engine::OcrResponse out;
+  out.width = g.original_width;
+  out.height = g.original_height;
+  out.raw = std::string(raw);
+  out.parse_error = false;
+  out.repetition_trimmed = answer.size() != trim(raw).size();
+  out.text = answer;
   switch (request.task) {
     case Task::spot: {
       auto lines = parse_spotting(answer, g);
       if (!lines) {
-        out["text"] = answer;
-        out["parse_error"] = true;
+        out.parse_error = true;
         break;
       }
-      out["text"] = assign_reading_order(*lines);
-      out["lines"] = lines_to_json(*lines);
+      out.text = assign_reading_order(*lines);
+      out.lines = std::move(*lines);
       break;
     }
     case Task::parse: {
       std::string markdown = answer;
-      nlohmann::json figures = nlohmann::json::array();
+      std::vector<engine::Figure> figures;
       for (size_t open = markdown.find("<pFig>"); open != std::string::npos; open = markdown.find("<pFig>", open)) {
         const size_t close = markdown.find("</pFig>", open);
         if (close == std::string::npos) break;
-        const std::string caption(trim(std::string_view(markdown).substr(open + 6, close - open - 6)));
+        engine::Figure figure;
+        figure.caption = std::string(trim(std::string_view(markdown).substr(open + 6, close - open - 6)));
         size_t end = close + 7;
-        nlohmann::json figure = {{"caption", caption}, {"box", nullptr}};
         std::string_view rest = std::string_view(markdown).substr(end);
         if (rest.rfind("<quad>", 0) == 0) {
           size_t j = 6;
           double v[4];
           if (read_corner_pair(rest, j, v)) {
-            figure["box"] = quad_to_json(rectangle(v[0], v[1], v[2], v[3], g));
+            figure.box = rectangle(v[0], v[1], v[2], v[3], g);
             if (rest.substr(j).rfind("</quad>", 0) == 0) j += 7;
             end += j;
           }
         }
+        markdown.replace(open, end - open, figure.caption);
+        open += figure.caption.size();
         figures.push_back(std::move(figure));
-        markdown.replace(open, end - open, caption);
-        open += caption.size();
       }
-      out["markdown"] = markdown;
-      out["text"] = markdown;
-      out["figures"] = std::move(figures);
+      out.markdown = markdown;
+      out.text = markdown;
+      out.figures = std::move(figures);
       break;
     }
     case Task::text:
-      out["text"] = answer;
       break;
     case Task::table:
-      out["text"] = answer;
-      out["html"] = strip_code_fence(answer);
+      out.html = strip_code_fence(answer);
       break;
     case Task::formula:
-      out["text"] = answer;
-      out["latex"] = std::string(trim(strip_code_fence(answer)));
+      out.latex = std::string(trim(strip_code_fence(answer)));
       break;
     case Task::extract: {
-      nlohmann::json fields = nlohmann::json::object();
+      std::map<std::string, nlohmann::json> fields;
       for (const auto& f : request.fields) fields[f] = nullptr;
       const auto parsed = parse_json_lenient(answer);
       if (parsed && parsed->is_object()) {
@@ -407,22 +387,18 @@ nlohmann::json parse_answer(const PromptRequest& request, std::string_view raw, 
         // "输出 Key 的值。" is answered with the bare value.
         fields[request.fields[0]] = std::string(trim(strip_code_fence(answer)));
       } else {
-        out["parse_error"] = true;
+        out.parse_error = true;
       }
-      out["fields"] = std::move(fields);
-      out["text"] = answer;
+      out.fields = std::move(fields);
       break;
     }
     case Task::translate:
-      out["translation"] = answer;
-      out["text"] = answer;
+      out.translation = answer;
       break;
     case Task::vqa:
-      out["answer"] = answer;
-      out["text"] = answer;
+      out.answer = answer;
       break;
   }
-  set_common(out, raw, g);
   return out;
 }
 

@@ -1,6 +1,6 @@
-// Parses HunyuanOCR answers into EdgeOCR's native result schema
-// ({"text", "lines":[{"text","confidence","box":[[x,y]x4],"row","order"}], "width", "height"}
-// plus task fields). Unparseable answers come back raw with "parse_error": true, never dropped.
+// Parses HunyuanOCR answers into EdgeOCR's engine response (text, lines with boxes in the
+// caller's pixels, width, height, plus the task's parts). Unparseable answers come back raw
+// with parse_error set, never dropped.
 #pragma once
 
 #include <optional>
@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/response.h"
 #include "ocr/types.h"
 #include "vlm/prompts.h"
 
@@ -43,17 +44,14 @@ std::string assign_reading_order(std::vector<ocr::TextLine>& lines);
 // accepts single-quoted strings, Python None/True/False and trailing commas. nullopt if hopeless.
 std::optional<nlohmann::json> parse_json_lenient(std::string_view text);
 
-// The whole answer for a task as the result JSON (native schema keys + task keys):
+// The whole answer for a task (backend "vlm"):
 //  spot:      text, lines (boxes in pixels)
-//  parse:     text (markdown, figure tags replaced by captions), markdown, figures[{caption, box}]
+//  parse:     text (markdown, figure tags replaced by captions), markdown, figures (caption, box)
 //  text/table/formula: text (+ html / latex)
 //  extract:   fields {name: value|null}, text
 //  translate: text = translation, translation
 //  vqa:       text = answer, answer
-// Always: width/height (original), "raw" (the answer as received), parse_error (bool).
-nlohmann::json parse_answer(const PromptRequest& request, std::string_view answer, const ImageGeometry& geometry);
-
-// Native-schema JSON for lines (same keys as the native pipeline's to_json).
-nlohmann::json lines_to_json(const std::vector<ocr::TextLine>& lines);
+// Always: width/height (original), raw (the answer as received), parse_error, repetition_trimmed.
+engine::OcrResponse parse_answer(const PromptRequest& request, std::string_view answer, const ImageGeometry& geometry);
 
 }  // namespace edgeocr::vlm

@@ -10,29 +10,35 @@ namespace {
 bool is_ocr_task(Task t) { return t == Task::spot || t == Task::text || t == Task::parse; }
 
 // Native result + the VLM's answer to what native could not do: "text" becomes the answer,
-// the native OCR text stays under "ocr_text", the lines stay native.
-nlohmann::json merge_answer(nlohmann::json native, const nlohmann::json& vlm) {
-  native["ocr_text"] = native.value("text", "");
-  for (const char* key : {"text", "translation", "answer", "markdown", "figures", "html", "latex", "parse_error",
-                          "raw", "vlm", "truncated", "repetition_trimmed"}) {
-    if (vlm.contains(key)) native[key] = vlm[key];
-  }
-  if (vlm.contains("fields")) {
+// the native OCR text stays as ocr_text, the lines stay native.
+engine::OcrResponse merge_answer(engine::OcrResponse native, engine::OcrResponse vlm) {
+  native.ocr_text = std::move(native.text);
+  native.text = std::move(vlm.text);
+  native.translation = std::move(vlm.translation);
+  native.answer = std::move(vlm.answer);
+  if (vlm.markdown) native.markdown = std::move(vlm.markdown);
+  native.figures = std::move(vlm.figures);
+  native.html = std::move(vlm.html);
+  native.latex = std::move(vlm.latex);
+  native.parse_error = vlm.parse_error;
+  native.raw = std::move(vlm.raw);
+  native.vlm = std::move(vlm.vlm);
+  native.truncated = vlm.truncated;
+  native.repetition_trimmed = vlm.repetition_trimmed;
+  if (vlm.fields) {
     // VLM fields fill in what native extraction did not find (or was not asked).
-    nlohmann::json fields = native.contains("fields") && native["fields"].is_object() ? native["fields"]
-                                                                                      : nlohmann::json::object();
-    for (const auto& [k, v] : vlm["fields"].items()) {
-      if (!fields.contains(k) || fields[k].is_null()) fields[k] = v;
+    auto fields = native.fields.value_or(std::map<std::string, nlohmann::json>{});
+    for (auto& [k, v] : *vlm.fields) {
+      auto it = fields.find(k);
+      if (it == fields.end() || it->second.is_null()) fields[k] = std::move(v);
     }
-    native["fields"] = std::move(fields);
+    native.fields = std::move(fields);
   }
   return native;
 }
 
-nlohmann::json mark_unavailable(nlohmann::json native, const std::exception& error) {
-  native["vlm_unavailable"] = true;
-  native["vlm_error"] = error.what();
-  if (!native.contains("text")) native["text"] = "";
+engine::OcrResponse mark_unavailable(engine::OcrResponse native, const std::exception& error) {
+  native.vlm_error = error.what();
   return native;
 }
 
@@ -93,15 +99,15 @@ VlmBackend::VlmBackend(const VlmSettings& settings, VlmMetrics* metrics)
     : settings_(settings), metrics_(metrics ? metrics : &global_metrics()),
       client_(resolved_client_options(settings), metrics_) {}
 
-nlohmann::json VlmBackend::run(const cv::Mat& image, const VlmRequest& request) {
+engine::OcrResponse VlmBackend::run(const cv::Mat& image, const VlmRequest& request) {
   return run_prepared(prepare_image(image), request);
 }
 
-nlohmann::json VlmBackend::run_encoded(std::span<const uint8_t> encoded_image, const VlmRequest& request) {
+engine::OcrResponse VlmBackend::run_encoded(std::span<const uint8_t> encoded_image, const VlmRequest& request) {
   return run_prepared(prepare_encoded_image(encoded_image), request);
 }
 
-nlohmann::json VlmBackend::run_prepared(const PreparedImage& image, const VlmRequest& request) {
+engine::OcrResponse VlmBackend::run_prepared(const PreparedImage& image, const VlmRequest& request) {
   const Language fallback = settings_.prompt_language == "en" ? Language::en : Language::zh;
   const PromptRequest prompt_request = to_prompt_request(request, fallback);
   const std::string prompt = build_prompt(prompt_request);
@@ -115,37 +121,29 @@ nlohmann::json VlmBackend::run_prepared(const PreparedImage& image, const VlmReq
     throw;
   }
   const ImageGeometry geometry{image.original_width, image.original_height, image.sent_width, image.sent_height};
-  nlohmann::json out = parse_answer(prompt_request, chat.content, geometry);
-  out["backend"] = "vlm";
-  nlohmann::json meta = {{"model", settings_.client.model},
-                         {"task", task},
-                         {"prompt_language", to_string(prompt_request.language)},
-                         {"sent_width", image.sent_width},
-                         {"sent_height", image.sent_height},
-                         {"attempts", chat.attempts},
-                         {"seconds", chat.seconds},
-                         {"finish_reason", chat.finish_reason}};
-  if (chat.has_usage) {
-    meta["usage"] = {{"prompt_tokens", chat.prompt_tokens}, {"completion_tokens", chat.completion_tokens}};
-  }
-  out["vlm"] = std::move(meta);
-  if (chat.finish_reason == "length") out["truncated"] = true;
-  metrics_->record_request(task, out.value("parse_error", false) ? "parse_error" : "ok", chat.seconds);
+  engine::OcrResponse out = parse_answer(prompt_request, chat.content, geometry);
+  out.backend = "vlm";
+  engine::VlmCall call;
+  call.model = settings_.client.model;
+  call.task = task;
+  call.prompt_language = std::string(to_string(prompt_request.language));
+  call.sent_width = image.sent_width;
+  call.sent_height = image.sent_height;
+  call.attempts = chat.attempts;
+  call.seconds = chat.seconds;
+  call.finish_reason = chat.finish_reason;
+  if (chat.has_usage) call.usage = engine::VlmCall::Usage{chat.prompt_tokens, chat.completion_tokens};
+  out.vlm = std::move(call);
+  out.truncated = chat.finish_reason == "length";
+  metrics_->record_request(task, out.parse_error.value_or(false) ? "parse_error" : "ok", chat.seconds);
   return out;
 }
 
-std::optional<double> mean_line_confidence(const nlohmann::json& result) {
-  if (!result.contains("lines") || !result["lines"].is_array() || result["lines"].empty()) return std::nullopt;
+std::optional<double> mean_line_confidence(const engine::OcrResponse& result) {
+  if (result.lines.empty()) return std::nullopt;
   double sum = 0;
-  size_t n = 0;
-  for (const auto& line : result["lines"]) {
-    if (line.contains("confidence") && line["confidence"].is_number()) {
-      sum += line["confidence"].get<double>();
-      ++n;
-    }
-  }
-  if (n == 0) return std::nullopt;
-  return sum / static_cast<double>(n);
+  for (const auto& line : result.lines) sum += line.confidence;
+  return sum / static_cast<double>(result.lines.size());
 }
 
 RouteDecision decide_route(const VlmRequest& request, const NativeRun& native, const VlmSettings& settings) {
@@ -193,12 +191,12 @@ Router::Router(const VlmSettings& settings, std::shared_ptr<VlmBackend> backend,
   if (settings_.backend != BackendKind::native && !vlm_) throw std::invalid_argument("Router: no VLM backend given");
 }
 
-nlohmann::json Router::run(const cv::Mat& image, const VlmRequest& request, const NativeRunner& native) {
+engine::OcrResponse Router::run(const cv::Mat& image, const VlmRequest& request, const NativeRunner& native) {
   switch (settings_.backend) {
     case BackendKind::native: {
       if (!native) throw std::invalid_argument("the native backend needs a native runner");
-      nlohmann::json out = native().result;
-      out["backend"] = "native";
+      engine::OcrResponse out = native().result;
+      out.backend = "native";
       return out;
     }
     case BackendKind::openai: {
@@ -206,8 +204,8 @@ nlohmann::json Router::run(const cv::Mat& image, const VlmRequest& request, cons
         return vlm_->run(image, request);
       } catch (const VlmError& e) {
         if (!native) throw;
-        nlohmann::json out = mark_unavailable(native().result, e);
-        out["backend"] = "native";
+        engine::OcrResponse out = mark_unavailable(native().result, e);
+        out.backend = "native";
         return out;
       }
     }
@@ -217,35 +215,33 @@ nlohmann::json Router::run(const cv::Mat& image, const VlmRequest& request, cons
   throw std::logic_error("unknown backend");
 }
 
-nlohmann::json Router::run_hybrid(const cv::Mat& image, const VlmRequest& request, const NativeRunner& native) {
+engine::OcrResponse Router::run_hybrid(const cv::Mat& image, const VlmRequest& request, const NativeRunner& native) {
   if (!native) throw std::invalid_argument("the hybrid backend needs a native runner");
   NativeRun n = native();
   const RouteDecision d = decide_route(request, n, settings_);
   metrics_->record_route(d.reason, d.use_vlm);
-  nlohmann::json route = {{"vlm", d.use_vlm}, {"reason", d.reason}};
-  if (const auto mean = mean_line_confidence(n.result)) route["native_mean_confidence"] = *mean;
+  const engine::Route route{d.use_vlm, d.reason, mean_line_confidence(n.result)};
+  engine::OcrResponse out;
   if (!d.use_vlm) {
-    n.result["backend"] = "hybrid";
-    n.result["route"] = std::move(route);
-    return n.result;
-  }
-  nlohmann::json out;
-  try {
-    nlohmann::json answer = vlm_->run(image, d.vlm_request);
-    if (d.reason == "low_confidence" && !answer.value("parse_error", false)) {
-      out = std::move(answer);  // the VLM's reading replaces native's
-    } else if (d.reason == "low_confidence") {
-      out = std::move(n.result);  // keep native's lines and text; show what the VLM said
-      out["parse_error"] = true;
-      out["vlm_raw"] = answer.value("raw", "");
-    } else {
-      out = merge_answer(std::move(n.result), answer);
+    out = std::move(n.result);
+  } else {
+    try {
+      engine::OcrResponse answer = vlm_->run(image, d.vlm_request);
+      if (d.reason == "low_confidence" && !answer.parse_error.value_or(false)) {
+        out = std::move(answer);  // the VLM's reading replaces native's
+      } else if (d.reason == "low_confidence") {
+        out = std::move(n.result);  // keep native's lines and text; show what the VLM said
+        out.parse_error = true;
+        out.vlm_raw = answer.raw.value_or("");
+      } else {
+        out = merge_answer(std::move(n.result), std::move(answer));
+      }
+    } catch (const VlmError& e) {
+      out = mark_unavailable(std::move(n.result), e);
     }
-  } catch (const VlmError& e) {
-    out = mark_unavailable(std::move(n.result), e);
   }
-  out["backend"] = "hybrid";
-  out["route"] = std::move(route);
+  out.backend = "hybrid";
+  out.route = route;
   return out;
 }
 

@@ -2,15 +2,15 @@
 //
 //   VlmSettings settings = vlm_settings_from(resolved settings);
 //   Router router(settings);
-//   json result = router.run(image, make_request(task, instruction, fields), [&] {
-//     NativeRun n; n.result = <native OCR (+ extraction) JSON>;
+//   engine::OcrResponse result = router.run(image, make_request(task, instruction, fields), [&] {
+//     NativeRun n; n.result = <native OCR (+ extraction) response>;
 //     n.unsupported_instruction = <extract threw UnsupportedInstruction>;  return n; });
 //
-// native: the runner's result. openai/vllm: the VLM's answer (native fallback marked
-// "vlm_unavailable": true when a runner is given and the VLM fails). hybrid: native first, the
-// VLM only for translation, instructions the native extractor cannot answer, tasks it has no
-// model for (vqa/table/formula) and (configurable) low mean line confidence; when the VLM fails
-// the native result comes back marked "vlm_unavailable": true. Every result has "text".
+// native: the runner's result. openai/vllm: the VLM's answer (the native fallback with
+// vlm_error set when a runner is given and the VLM fails). hybrid: native first, the VLM only
+// for translation, instructions the native extractor cannot answer, tasks it has no model for
+// (vqa/table/formula) and (configurable) low mean line confidence; when the VLM fails the native
+// result comes back with vlm_error set.
 #pragma once
 
 #include <functional>
@@ -21,9 +21,9 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
+#include "engine/response.h"
 #include "vlm/client.h"
 #include "vlm/image_prep.h"
 #include "vlm/options.h"
@@ -59,14 +59,14 @@ class VlmBackend {
   explicit VlmBackend(const VlmSettings& settings, VlmMetrics* metrics = &global_metrics());
 
   // Throws VlmError (server problems) or std::invalid_argument (bad request/image).
-  nlohmann::json run(const cv::Mat& image, const VlmRequest& request);
-  nlohmann::json run_encoded(std::span<const uint8_t> encoded_image, const VlmRequest& request);
+  engine::OcrResponse run(const cv::Mat& image, const VlmRequest& request);
+  engine::OcrResponse run_encoded(std::span<const uint8_t> encoded_image, const VlmRequest& request);
 
   OpenAiClient& client() { return client_; }
   const VlmSettings& settings() const { return settings_; }
 
  private:
-  nlohmann::json run_prepared(const PreparedImage& image, const VlmRequest& request);
+  engine::OcrResponse run_prepared(const PreparedImage& image, const VlmRequest& request);
 
   VlmSettings settings_;
   VlmMetrics* metrics_;
@@ -75,7 +75,7 @@ class VlmBackend {
 
 // What the native side produced for a request.
 struct NativeRun {
-  nlohmann::json result;                 // native JSON: text, lines, width, height (+ fields)
+  engine::OcrResponse result;            // native reading (+ extraction)
   bool unsupported_instruction = false;  // extract::UnsupportedInstruction was thrown
 };
 using NativeRunner = std::function<NativeRun()>;
@@ -87,7 +87,7 @@ struct RouteDecision {
 };
 
 // Mean of lines[].confidence; nullopt when there are no lines.
-std::optional<double> mean_line_confidence(const nlohmann::json& native_result);
+std::optional<double> mean_line_confidence(const engine::OcrResponse& native_result);
 
 // Hybrid policy, pure: decides from the request and the native result whether to call the VLM.
 RouteDecision decide_route(const VlmRequest& request, const NativeRun& native, const VlmSettings& settings);
@@ -102,10 +102,10 @@ class Router {
   VlmBackend* vlm() { return vlm_.get(); }  // nullptr for the native backend
 
   // `native` may be empty for the openai backend (then a VLM failure throws VlmError).
-  nlohmann::json run(const cv::Mat& image, const VlmRequest& request, const NativeRunner& native);
+  engine::OcrResponse run(const cv::Mat& image, const VlmRequest& request, const NativeRunner& native);
 
  private:
-  nlohmann::json run_hybrid(const cv::Mat& image, const VlmRequest& request, const NativeRunner& native);
+  engine::OcrResponse run_hybrid(const cv::Mat& image, const VlmRequest& request, const NativeRunner& native);
 
   VlmSettings settings_;
   VlmMetrics* metrics_;

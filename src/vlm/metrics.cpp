@@ -52,21 +52,6 @@ uint64_t VlmMetrics::errors(std::string_view kind) const {
   return it == errors_.end() ? 0 : it->second;
 }
 
-uint64_t VlmMetrics::retries() const {
-  std::lock_guard lock(mutex_);
-  return retries_;
-}
-
-int64_t VlmMetrics::prompt_tokens() const {
-  std::lock_guard lock(mutex_);
-  return prompt_tokens_;
-}
-
-int64_t VlmMetrics::completion_tokens() const {
-  std::lock_guard lock(mutex_);
-  return completion_tokens_;
-}
-
 std::string VlmMetrics::prometheus_text() const {
   std::lock_guard lock(mutex_);
   common::PrometheusText out;

@@ -32,14 +32,20 @@ class VlmMetrics {
 
   uint64_t requests(std::string_view task, std::string_view outcome) const;
   uint64_t errors(std::string_view kind) const;
-  uint64_t retries() const;
-  int64_t prompt_tokens() const;
-  int64_t completion_tokens() const;
+  uint64_t retries() const { return read(retries_); }
+  int64_t prompt_tokens() const { return read(prompt_tokens_); }
+  int64_t completion_tokens() const { return read(completion_tokens_); }
 
   std::string prometheus_text() const;
   void reset();  // tests
 
  private:
+  template <typename T>
+  T read(const T& counter) const {
+    std::lock_guard lock(mutex_);
+    return counter;
+  }
+
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, uint64_t> requests_;
   std::map<std::string, uint64_t> errors_;

@@ -11,12 +11,8 @@
 namespace edgeocr::vlm {
 
 std::string_view to_string(BackendKind kind) {
-  switch (kind) {
-    case BackendKind::native: return "native";
-    case BackendKind::openai: return "openai";
-    case BackendKind::hybrid: return "hybrid";
-  }
-  return "unknown";
+  static constexpr std::string_view kNames[] = {"native", "openai", "hybrid"};  // in enum order
+  return kNames[static_cast<int>(kind)];
 }
 
 BackendKind parse_backend(std::string_view name) {

@@ -27,23 +27,9 @@ void InflightLimiter::release() {
   released_.notify_one();
 }
 
-int InflightLimiter::in_flight() const {
-  std::lock_guard lock(mutex_);
-  return in_flight_;
-}
-
-int InflightLimiter::peak() const {
-  std::lock_guard lock(mutex_);
-  return peak_;
-}
-
 std::string_view to_string(BreakerState state) {
-  switch (state) {
-    case BreakerState::closed: return "closed";
-    case BreakerState::open: return "open";
-    case BreakerState::half_open: return "half_open";
-  }
-  return "unknown";
+  static constexpr std::string_view kNames[] = {"closed", "open", "half_open"};  // in enum order
+  return kNames[static_cast<int>(state)];
 }
 
 CircuitBreaker::CircuitBreaker(int failure_threshold, std::chrono::milliseconds cool_down, Now now)

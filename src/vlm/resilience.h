@@ -22,8 +22,8 @@ class InflightLimiter {
   explicit InflightLimiter(int max_inflight);
   bool try_acquire_for(std::chrono::milliseconds wait);  // false on timeout
   void release();
-  int in_flight() const;
-  int peak() const;  // highest in_flight seen
+  int in_flight() const { return read(in_flight_); }
+  int peak() const { return read(peak_); }  // highest in_flight seen
   int capacity() const { return capacity_; }
 
   // RAII slot; empty when acquisition timed out.
@@ -46,6 +46,11 @@ class InflightLimiter {
   Slot acquire_for(std::chrono::milliseconds wait) { return try_acquire_for(wait) ? Slot(this) : Slot(); }
 
  private:
+  int read(const int& value) const {
+    std::lock_guard lock(mutex_);
+    return value;
+  }
+
   const int capacity_;
   mutable std::mutex mutex_;
   std::condition_variable released_;

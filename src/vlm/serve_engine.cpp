@@ -15,23 +15,23 @@ namespace {
 // result + vlm_unavailable, or the 503), so a hanging VLM never turns into the server's 504.
 constexpr std::chrono::milliseconds kAnswerReserve{1000};
 
-serve::ApiError to_api_error(const VlmError& e, const CircuitBreaker* breaker) {
+engine::ApiError to_api_error(const VlmError& e, const CircuitBreaker* breaker) {
   switch (e.kind()) {
     case VlmError::Kind::unavailable: {
       // While the breaker is open, tell clients when it will let a request through again.
       const auto wait = breaker ? breaker->retry_in() : std::chrono::milliseconds(0);
       const int retry_after_s = wait.count() > 0 ? static_cast<int>((wait.count() + 999) / 1000) : 0;
-      return serve::ApiError(503, "vlm_unavailable", e.what(), retry_after_s);
+      return engine::ApiError(503, "vlm_unavailable", e.what(), retry_after_s);
     }
-    case VlmError::Kind::overloaded: return serve::ApiError(503, "vlm_busy", e.what());
-    case VlmError::Kind::rejected: return serve::ApiError(502, "vlm_rejected", e.what());
-    case VlmError::Kind::bad_response: return serve::ApiError(502, "vlm_bad_response", e.what());
+    case VlmError::Kind::overloaded: return engine::ApiError(503, "vlm_busy", e.what());
+    case VlmError::Kind::rejected: return engine::ApiError(502, "vlm_rejected", e.what());
+    case VlmError::Kind::bad_response: return engine::ApiError(502, "vlm_bad_response", e.what());
   }
-  return serve::ApiError(502, "vlm_error", e.what());
+  return engine::ApiError(502, "vlm_error", e.what());
 }
 
 // Whether the native extractor can answer the request (cheap: no document needed).
-bool native_can_extract(const serve::OcrRequest& request) {
+bool native_can_extract(const engine::OcrRequest& request) {
   if (!request.wants_extraction()) return true;
   extract::ExtractRequest er;
   er.schema = request.schema;
@@ -50,7 +50,7 @@ bool native_can_extract(const serve::OcrRequest& request) {
 // The native engines, shared by the job workers; a worker holds one only while native OCR runs.
 class NativePool {
  public:
-  NativePool(serve::EngineFactory factory, int size) : factory_(std::move(factory)), size_(std::max(1, size)) {}
+  NativePool(engine::EngineFactory factory, int size) : factory_(std::move(factory)), size_(std::max(1, size)) {}
 
   // Called from each job worker's engine factory: the first `size` calls build an engine, on
   // that worker's thread at start-up, so a bad model folder fails the start as before.
@@ -66,8 +66,8 @@ class NativePool {
     available_.notify_one();
   }
 
-  nlohmann::json recognize(const serve::OcrRequest& request) {
-    std::unique_ptr<serve::OcrEngine> engine;
+  engine::OcrResponse recognize(const engine::OcrRequest& request) {
+    std::unique_ptr<engine::OcrEngine> engine;
     {
       std::unique_lock lock(mutex_);
       available_.wait(lock, [this] { return !idle_.empty(); });
@@ -76,7 +76,7 @@ class NativePool {
     }
     struct GiveBack {
       NativePool& pool;
-      std::unique_ptr<serve::OcrEngine>& engine;
+      std::unique_ptr<engine::OcrEngine>& engine;
       ~GiveBack() {
         std::lock_guard lock(pool.mutex_);
         pool.idle_.push_back(std::move(engine));
@@ -87,38 +87,38 @@ class NativePool {
   }
 
  private:
-  serve::EngineFactory factory_;
+  engine::EngineFactory factory_;
   const int size_;
   std::mutex mutex_;
   std::condition_variable available_;
   int reserved_ = 0;
-  std::vector<std::unique_ptr<serve::OcrEngine>> idle_;
+  std::vector<std::unique_ptr<engine::OcrEngine>> idle_;
 };
 
-class VlmEngine : public serve::OcrEngine {
+class VlmEngine : public engine::OcrEngine {
  public:
   VlmEngine(const VlmSettings& settings, std::shared_ptr<VlmBackend> backend, std::shared_ptr<NativePool> native)
       : router_(settings, std::move(backend)), native_(std::move(native)) {}
 
-  nlohmann::json recognize(const serve::OcrRequest& request) override {
+  engine::OcrResponse recognize(const engine::OcrRequest& request) override {
     VlmRequest vlm_request;
     try {
       vlm_request = make_request(request.task, request.instruction, request.fields, request.schema);
     } catch (const std::invalid_argument& e) {
-      throw serve::ApiError(400, "bad_parameter", e.what());
+      throw engine::ApiError(400, "bad_parameter", e.what());
     }
     if (request.deadline) vlm_request.deadline = *request.deadline - kAnswerReserve;
     const auto bytes = request.image();
-    if (bytes.empty()) throw serve::ApiError(400, "bad_image", "the image is empty");
+    if (bytes.empty()) throw engine::ApiError(400, "bad_image", "the image is empty");
     const cv::Mat image = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8U, const_cast<uint8_t*>(bytes.data())),
                                        cv::IMREAD_COLOR);
-    if (image.empty()) throw serve::ApiError(400, "bad_image", "the image could not be decoded");
+    if (image.empty()) throw engine::ApiError(400, "bad_image", "the image could not be decoded");
 
     NativeRunner native;
     if (native_) {
       native = [this, &request] {
         NativeRun run;
-        serve::OcrRequest plain = request;
+        engine::OcrRequest plain = request;
         if (!native_can_extract(request)) {
           run.unsupported_instruction = true;
           plain.instruction.clear();
@@ -127,7 +127,7 @@ class VlmEngine : public serve::OcrEngine {
         }
         try {
           run.result = native_->recognize(plain);
-        } catch (const serve::ApiError& e) {
+        } catch (const engine::ApiError& e) {
           if (e.status() != 501 || !plain.wants_extraction()) throw;
           // Extraction not built in: answer the OCR part natively, the rest through the VLM.
           run.unsupported_instruction = true;
@@ -144,7 +144,7 @@ class VlmEngine : public serve::OcrEngine {
     } catch (const VlmError& e) {
       throw to_api_error(e, router_.vlm() ? &router_.vlm()->client().breaker() : nullptr);
     } catch (const std::invalid_argument& e) {
-      throw serve::ApiError(400, "bad_parameter", e.what());
+      throw engine::ApiError(400, "bad_parameter", e.what());
     }
   }
 
@@ -159,7 +159,7 @@ int job_workers(const VlmSettings& settings, int native_engines) {
   return std::max(1, native_engines) + (settings.backend == BackendKind::native ? 0 : settings.client.max_inflight);
 }
 
-serve::EngineFactory make_serve_engine_factory(const VlmSettings& settings, serve::EngineFactory native_factory,
+engine::EngineFactory make_serve_engine_factory(const VlmSettings& settings, engine::EngineFactory native_factory,
                                                int native_engines) {
   if (settings.backend == BackendKind::native) throw std::invalid_argument("make_serve_engine_factory: native backend");
   if (settings.backend == BackendKind::hybrid && !native_factory) {
@@ -167,7 +167,7 @@ serve::EngineFactory make_serve_engine_factory(const VlmSettings& settings, serv
   }
   auto backend = std::make_shared<VlmBackend>(settings);  // reads the key file now: errors at start
   auto pool = native_factory ? std::make_shared<NativePool>(native_factory, native_engines) : nullptr;
-  return [settings, backend, pool]() -> std::unique_ptr<serve::OcrEngine> {
+  return [settings, backend, pool]() -> std::unique_ptr<engine::OcrEngine> {
     if (pool) pool->build_one();
     return std::make_unique<VlmEngine>(settings, backend, pool);
   };

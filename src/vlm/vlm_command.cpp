@@ -59,7 +59,7 @@ void register_vlm_command(CLI::App& app, int& exit_code) {
         return;
       }
       vlm::VlmBackend backend(vlm_settings);
-      std::cout << backend.run_encoded(bytes, request).dump(2) << "\n";
+      std::cout << engine::to_json(backend.run_encoded(bytes, request)).dump(2) << "\n";
       exit_code = 0;
     } catch (const std::exception& e) {
       std::cerr << "edgeocr vlm: error: " << e.what() << "\n";

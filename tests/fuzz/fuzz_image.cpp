@@ -1,15 +1,14 @@
-// Image bytes from the network: the server's header probe, then the pipeline's header probe and
-// decoder under small limits (what an upload goes through before OCR).
+// Image bytes from the network: the server's upload check (kind and header), then the decoder
+// under small limits (what an upload goes through before OCR).
 #include <cstdint>
 #include <span>
 
 #include "ocr/decode.h"
-#include "serve/image_probe.h"
+#include "ocr/pages.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const uint8_t> bytes(data, size);
-  const auto info = edgeocr::serve::probe_image(bytes);
-  if (!info) return 0;
+  if (!edgeocr::ocr::file_type(edgeocr::ocr::document_format(bytes))) return 0;
   edgeocr::ocr::probe_header(bytes);
   edgeocr::ocr::DecodeLimits limits;
   limits.max_pixels = 1 << 20;

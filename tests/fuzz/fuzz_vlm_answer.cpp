@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.fields = {"total", "date"};
   request.question = "what is the total?";
   try {
-    edgeocr::vlm::parse_answer(request, answer, geometry).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    edgeocr::engine::to_json(edgeocr::vlm::parse_answer(request, answer, geometry)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } catch (const std::exception&) {
   }
   return 0;

@@ -24,21 +24,28 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
-nlohmann::json FakeEngine::recognize(const OcrRequest& request) {
+engine::OcrResponse FakeEngine::recognize(const engine::OcrRequest& request) {
   const int delay = delay_ms_->load();
   if (delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-  const std::string text = "FAKE " + std::to_string(request.image().size()) + " bytes";
-  nlohmann::json out = {
-      {"text", text},
-      {"lines", {{{"text", text}, {"confidence", 0.9}, {"box", {{0, 0}, {10, 0}, {10, 5}, {0, 5}}}}}},
-      {"width", 10},
-      {"height", 5},
-      {"timings_ms", {{"det", 1.0}, {"rec", 2.0}, {"total", 3.0 + delay}}}};
-  if (request.task == "parse") out["markdown"] = text + "\n";
+  engine::OcrResponse out;
+  out.text = "FAKE " + std::to_string(request.image().size()) + " bytes";
+  ocr::TextLine line;
+  line.text = out.text;
+  line.confidence = 0.9f;
+  line.box = {ocr::Point{0, 0}, {10, 0}, {10, 5}, {0, 5}};
+  out.lines.push_back(line);
+  out.width = 10;
+  out.height = 5;
+  ocr::StageTimings timings;
+  timings.det = 1.0;
+  timings.rec = 2.0;
+  timings.total = 3.0 + delay;
+  out.timings = timings;
+  if (request.task == "parse") out.markdown = out.text + "\n";
   return out;
 }
 
-EngineFactory fake_engine_factory(std::shared_ptr<std::atomic<int>> delay_ms) {
+engine::EngineFactory fake_engine_factory(std::shared_ptr<std::atomic<int>> delay_ms) {
   return [delay_ms] { return std::make_unique<FakeEngine>(delay_ms); };
 }
 

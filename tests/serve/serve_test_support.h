@@ -28,16 +28,16 @@ class TempDir {
 
 // Answers "FAKE <n> bytes" with one line, after sleeping `delay_ms` (shared, adjustable).
 // Only for queueing / errors / auth / archive tests, where the models are not the point.
-class FakeEngine : public OcrEngine {
+class FakeEngine : public engine::OcrEngine {
  public:
   explicit FakeEngine(std::shared_ptr<std::atomic<int>> delay_ms) : delay_ms_(std::move(delay_ms)) {}
-  nlohmann::json recognize(const OcrRequest& request) override;
+  engine::OcrResponse recognize(const engine::OcrRequest& request) override;
 
  private:
   std::shared_ptr<std::atomic<int>> delay_ms_;
 };
 
-EngineFactory fake_engine_factory(std::shared_ptr<std::atomic<int>> delay_ms = std::make_shared<std::atomic<int>>(0));
+engine::EngineFactory fake_engine_factory(std::shared_ptr<std::atomic<int>> delay_ms = std::make_shared<std::atomic<int>>(0));
 
 // A PNG signature + IHDR claiming width x height, then `tag` (makes distinct images). Enough for
 // the server's header checks and the fake engine; not decodable pixels.

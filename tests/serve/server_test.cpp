@@ -8,7 +8,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "serve/image_probe.h"
+#include "ocr/decode.h"
+#include "ocr/pages.h"
 #include "serve_test_support.h"
 
 using namespace edgeocr::serve;
@@ -40,21 +41,26 @@ void expect_error(const httplib::Result& res, int status, const std::string& cod
 
 }  // namespace
 
-TEST(ImageProbe, ReadsFormatAndSize) {
+// What the server checks of an upload before queueing it: its kind (stored extension, served
+// MIME type) and, for images, the size in the header.
+TEST(UploadCheck, KindAndHeaderSize) {
+  const auto span_of = [](const std::string& s) { return std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()); };
   const std::string png = png_header(640, 480);
-  auto info = probe_image({reinterpret_cast<const uint8_t*>(png.data()), png.size()});
-  ASSERT_TRUE(info);
-  EXPECT_EQ(info->extension, "png");
-  EXPECT_EQ(info->width, 640);
-  EXPECT_EQ(info->height, 480);
+  auto type = edgeocr::ocr::file_type(edgeocr::ocr::document_format(span_of(png)));
+  ASSERT_TRUE(type);
+  EXPECT_EQ(type->extension, "png");
+  EXPECT_EQ(edgeocr::ocr::probe_header(span_of(png))->width, 640);
+  EXPECT_EQ(edgeocr::ocr::probe_header(span_of(png))->height, 480);
   const std::string jpeg = read_file(shared_dir() + "/eval/sroie/img/000.jpg");
-  info = probe_image({reinterpret_cast<const uint8_t*>(jpeg.data()), jpeg.size()});
-  ASSERT_TRUE(info);
-  EXPECT_EQ(info->extension, "jpg");
-  EXPECT_GT(info->width, 100);
-  EXPECT_GT(info->height, 100);
-  const std::string text = "hello, not an image";
-  EXPECT_FALSE(probe_image({reinterpret_cast<const uint8_t*>(text.data()), text.size()}));
+  type = edgeocr::ocr::file_type(edgeocr::ocr::document_format(span_of(jpeg)));
+  ASSERT_TRUE(type);
+  EXPECT_EQ(type->extension, "jpg");
+  EXPECT_EQ(edgeocr::ocr::mime_for_extension(type->extension), "image/jpeg");
+  EXPECT_GT(edgeocr::ocr::probe_header(span_of(jpeg))->width, 100);
+  const std::string pdf = "%PDF-1.4\n";
+  EXPECT_EQ(edgeocr::ocr::file_type(edgeocr::ocr::document_format(span_of(pdf)))->mime, "application/pdf");
+  EXPECT_FALSE(edgeocr::ocr::file_type(edgeocr::ocr::document_format(span_of(std::string("hello, not an image")))));
+  EXPECT_EQ(edgeocr::ocr::mime_for_extension("exe"), "application/octet-stream");
 }
 
 TEST(Server, OcrStoresRecordThatCanBeReadListedAndDeleted) {
@@ -410,4 +416,63 @@ TEST(Server, PortInUseIsReported) {
   o.port = first.port();
   Server second(std::move(o));
   EXPECT_THROW(second.bind(), std::runtime_error);
+}
+
+namespace {
+
+// Answers a fixed response: a reading with per-stage timings, or (timings unset) an answer like
+// the VLM's, which has none.
+class FixedEngine : public edgeocr::engine::OcrEngine {
+ public:
+  explicit FixedEngine(std::optional<edgeocr::ocr::StageTimings> timings) : timings_(timings) {}
+  edgeocr::engine::OcrResponse recognize(const edgeocr::engine::OcrRequest&) override {
+    edgeocr::engine::OcrResponse out;
+    out.text = "TOTAL 36.80";
+    out.timings = timings_;
+    out.fields = std::map<std::string, json>{{"total", "36.80"}};
+    return out;
+  }
+
+ private:
+  std::optional<edgeocr::ocr::StageTimings> timings_;
+};
+
+}  // namespace
+
+TEST(Server, EngineTimingsFeedStageMetricsAndTheResponseIsArchivedAsSent) {
+  ServerOptions o;
+  o.engine_factory = [] { return std::make_unique<FixedEngine>(edgeocr::ocr::StageTimings{0, 0, 0, 250, 0, 500}); };
+  TestServer ts(std::move(o));
+  auto c = ts.client();
+  auto res = c.Post("/v1/ocr", image_form(png_header(4, 4)));
+  ASSERT_EQ(res->status, 200) << res->body;
+  const json reply = body_json(res);
+  EXPECT_EQ(reply["timings_ms"]["rec"], 250);
+  EXPECT_TRUE(reply["timings_ms"].contains("queue_wait"));
+  EXPECT_EQ(reply["fields"]["total"], "36.80");
+  const std::string metrics = c.Get("/metrics")->body;
+  EXPECT_NE(metrics.find("edgeocr_stage_duration_seconds_sum{stage=\"rec\"} 0.25\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("edgeocr_stage_duration_seconds_sum{stage=\"total\"} 0.5\n"), std::string::npos);
+
+  // The record keeps the response as sent, less its own id; its fields are the response's.
+  const auto record = ts.server().archive().get(reply["record_id"].get<std::string>());
+  ASSERT_TRUE(record);
+  json stored = reply;
+  stored.erase("record_id");
+  EXPECT_EQ(json::parse(record->result_json), stored);
+  EXPECT_EQ(json::parse(record->fields_json), (json{{"total", "36.80"}}));
+  EXPECT_EQ(record->text, "TOTAL 36.80");
+}
+
+TEST(Server, ResponseWithoutTimingsGetsNoStageMetricsOrQueueWait) {
+  ServerOptions o;
+  o.engine_factory = [] { return std::make_unique<FixedEngine>(std::nullopt); };
+  TestServer ts(std::move(o));
+  auto c = ts.client();
+  auto res = c.Post("/v1/ocr", image_form(png_header(4, 4)));
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_FALSE(body_json(res).contains("timings_ms"));
+  const std::string metrics = c.Get("/metrics")->body;
+  EXPECT_EQ(metrics.find("stage=\"rec\""), std::string::npos);
+  EXPECT_NE(metrics.find("edgeocr_stage_duration_seconds_count{stage=\"queue_wait\"} 1"), std::string::npos);
 }

@@ -178,9 +178,10 @@ TEST(Archive, InsertHookRunsInTheSameTransaction) {
   TempDir dir;
   ArchiveOptions options{dir.path(), {{1000, "CREATE TABLE outbox_test (record_id TEXT NOT NULL)"}}, {}, {}, {}};
   bool fail_next = false;
-  options.insert_hooks.push_back([&](sqlite3* db, const edgeocr::store::Record& r) {
-    const std::string sql = "INSERT INTO outbox_test VALUES ('" + r.id + "')";
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  options.insert_hooks.push_back([&](edgeocr::store::TransactionHandle& tx, const edgeocr::store::Record& r) {
+    ASSERT_TRUE(tx.in_transaction());
+    tx.execute("INSERT INTO outbox_test VALUES (?)", {r.id});
+    EXPECT_EQ(tx.query_integer("SELECT COUNT(*) FROM records WHERE id = ?", {r.id}), 1);  // the record row is written
     if (fail_next) throw std::runtime_error("hook failed");
   });
   Archive archive(options);
@@ -218,8 +219,9 @@ TEST(Archive, RemoveHooksRunInTheDeletionTransaction) {
   ArchiveOptions options = options_at(dir.path());
   std::vector<std::string> removed;
   bool fail = true;
-  options.remove_hooks.push_back([&](sqlite3* db, const edgeocr::store::Record& r) {
-    EXPECT_EQ(sqlite3_get_autocommit(db), 0);  // inside the transaction
+  options.remove_hooks.push_back([&](edgeocr::store::TransactionHandle& tx, const edgeocr::store::Record& r) {
+    EXPECT_TRUE(tx.in_transaction());
+    EXPECT_EQ(tx.query_integer("SELECT COUNT(*) FROM records WHERE id = ?", {r.id}), 0);  // the row is gone
     if (fail) throw std::runtime_error("hook failed");
     removed.push_back(r.id + " " + r.text);
   });

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "process_util.h"
+#include "store/sqlite.h"
 #include "sync/envelope.h"
 #include "sync/outbox.h"
 #include "sync/sync_client.h"
@@ -95,8 +96,9 @@ class DrainPolicy : public ::testing::Test {
     sqlite3_open(file.c_str(), &raw);
     std::unique_ptr<sqlite3, int (*)(sqlite3*)> close(raw, sqlite3_close);
     sqlite3_exec(raw, "BEGIN", nullptr, nullptr, nullptr);
+    store::sqlite::Handle tx(raw);
     for (int i = 0; i < count; ++i) {
-      enqueue_in_transaction(raw, {"rec-" + std::to_string(i), "2026-11-25T10:00:00Z",
+      enqueue_in_transaction(tx, {"rec-" + std::to_string(i), "2026-11-25T10:00:00Z",
                                    "{\"n\":" + std::to_string(i) + "}", ""});
     }
     EXPECT_EQ(sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);

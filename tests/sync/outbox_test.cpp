@@ -1,12 +1,14 @@
 #include "sync/outbox.h"
 
 #include <memory>
+#include <optional>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 #include "process_util.h"
+#include "store/sqlite.h"
 
 namespace edgeocr::sync {
 namespace {
@@ -19,7 +21,12 @@ struct Db {
   }
   ~Db() { sqlite3_close(handle); }
   void exec(const std::string& sql) { ASSERT_EQ(sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql; }
+  // The store's handle on this connection, as the archive hands it to its hooks.
+  store::sqlite::Handle& tx() { return tx_.emplace(handle); }
   sqlite3* handle = nullptr;
+
+ private:
+  std::optional<store::sqlite::Handle> tx_;
 };
 
 OutboxItem item(int n) { return {"rec-" + std::to_string(n), "2026-11-25T10:00:00Z", "{\"n\":" + std::to_string(n) + "}", ""}; }
@@ -27,15 +34,15 @@ OutboxItem item(int n) { return {"rec-" + std::to_string(n), "2026-11-25T10:00:0
 TEST(SyncOutbox, EnqueueRequiresTheRecordTransactionAndRollsBackWithIt) {
   testing::TempDir dir;
   Db db(dir.path() / "archive.db");
-  EXPECT_THROW(enqueue_in_transaction(db.handle, item(1)), std::logic_error);
+  EXPECT_THROW(enqueue_in_transaction(db.tx(), item(1)), std::logic_error);
   db.exec("BEGIN");
   db.exec("INSERT INTO records VALUES('rec-1')");
-  enqueue_in_transaction(db.handle, item(1));
+  enqueue_in_transaction(db.tx(), item(1));
   db.exec("ROLLBACK");
   Outbox outbox(dir.path() / "archive.db");
   EXPECT_EQ(outbox.status().pending, 0) << "a rolled-back record must leave no outbox row";
   db.exec("BEGIN");
-  enqueue_in_transaction(db.handle, item(2));
+  enqueue_in_transaction(db.tx(), item(2));
   db.exec("COMMIT");
   EXPECT_EQ(outbox.status().pending, 1);
 }
@@ -44,7 +51,7 @@ TEST(SyncOutbox, BatchKeepsItsIdUntilAcknowledged) {
   testing::TempDir dir;
   Db db(dir.path() / "archive.db");
   db.exec("BEGIN");
-  for (int i = 0; i < 7; ++i) enqueue_in_transaction(db.handle, item(i));
+  for (int i = 0; i < 7; ++i) enqueue_in_transaction(db.tx(), item(i));
   db.exec("COMMIT");
   Outbox outbox(dir.path() / "archive.db");
   auto first = outbox.next_batch(3);
@@ -94,7 +101,7 @@ TEST(SyncOutbox, ArchiveInsertWritesTheOutboxRowInTheSameTransaction) {
   options.data_dir = dir.path();
   add_outbox_to(options);
   bool fail_after_outbox = false;
-  options.insert_hooks.push_back([&](sqlite3*, const store::Record&) {
+  options.insert_hooks.push_back([&](store::TransactionHandle&, const store::Record&) {
     if (fail_after_outbox) throw std::runtime_error("injected failure after the outbox row");
   });
   store::Archive archive(options);
@@ -175,7 +182,7 @@ class OutboxRefusals : public ::testing::Test {
     db_file_ = dir_.path() / "archive.db";
     db_ = std::make_unique<Db>(db_file_);
     db_->exec("BEGIN");
-    for (int i = 0; i < 7; ++i) enqueue_in_transaction(db_->handle, item(i));
+    for (int i = 0; i < 7; ++i) enqueue_in_transaction(db_->tx(), item(i));
     db_->exec("COMMIT");
     outbox_ = std::make_unique<Outbox>(db_file_);
   }
@@ -369,8 +376,8 @@ TEST(SyncBackfill, AnArchiveFromTheFirstOutboxVersionIsUpgradedInPlace) {
     store::ArchiveOptions options;
     options.data_dir = dir.path();
     options.extra_migrations.push_back({kOutboxMigrationVersion, outbox_migration_sql()});
-    options.insert_hooks.push_back([](sqlite3* db, const store::Record& record) {
-      enqueue_in_transaction(db, {record.id, record.created_at, outbox_payload(record), ""});
+    options.insert_hooks.push_back([](store::TransactionHandle& tx, const store::Record& record) {
+      enqueue_in_transaction(tx, {record.id, record.created_at, outbox_payload(record), ""});
     });
     store::Archive archive(options);
     store::NewRecord record;

@@ -15,6 +15,7 @@
 
 #include "common/uuid.h"
 #include "store/archive.h"
+#include "store/sqlite.h"
 #include "sync/outbox.h"
 #include "sync/archive_link.h"
 
@@ -98,6 +99,7 @@ void seed_outbox_only(const SeedOptions& options) {
   std::string filler(static_cast<size_t>(options.payload_bytes), 'x');
   for (int first = 0; first < options.count; first += 1000) {
     exec_sql(db, "BEGIN IMMEDIATE");
+    store::sqlite::Handle tx(db);
     for (int i = first; i < std::min(options.count, first + 1000); ++i) {
       int number = options.start + i;
       store::Record record;
@@ -106,7 +108,7 @@ void seed_outbox_only(const SeedOptions& options) {
       record.text = seeded_text(number);
       record.result_json = nlohmann::json({{"text", seeded_text(number)}, {"number", number}, {"filler", filler}}).dump();
       record.fields_json = nlohmann::json({{"total", std::to_string(number) + ".00"}}).dump();
-      enqueue_in_transaction(db, {record.id, record.created_at, outbox_payload(record), ""});
+      enqueue_in_transaction(tx, {record.id, record.created_at, outbox_payload(record), ""});
     }
     exec_sql(db, "COMMIT");
   }

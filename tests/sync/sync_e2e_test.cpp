@@ -296,7 +296,7 @@ TEST_F(SyncE2E, OutageRecordsCreatedWhileCollectorDownAllArriveOnce) {
 }
 
 TEST_F(SyncE2E, CrashEdgeKilledMidSyncThenRestartedDeliversExactlyOnce) {
-  auto collector = start_collector({{"EDGEOCR_COLLECTOR_FAULT", "delay_ms:25"}});
+  auto collector = start_collector({}, {"--fault-delay-ms", "25"});
   Edge edge = make_edge("shop-edgecrash", 10);
   seed(edge, 500);
   Process syncing({kTestBin, "sync", "--once", "--data-dir", edge.data_dir.string(), "--config", edge.config.string()},
@@ -317,7 +317,7 @@ TEST_F(SyncE2E, CrashEdgeKilledMidSyncThenRestartedDeliversExactlyOnce) {
 }
 
 TEST_F(SyncE2E, CrashCollectorKilledBetweenCommitAndAckThenRestartedDeliversExactlyOnce) {
-  auto collector = start_collector({{"EDGEOCR_COLLECTOR_FAULT", "kill_after_commit:3"}});
+  auto collector = start_collector({}, {"--fault-kill-after-commit", "3"});
   Edge edge = make_edge("shop-ackcrash", 10);
   seed(edge, 100);
   ExitInfo first = sync_once(edge);
@@ -663,7 +663,7 @@ TEST_F(SyncE2E, RetentionPrunesOnlyDeliveredRecordsWhileSyncIsOn) {
 // the outbox migration + hook, the worker runs beside the server, its gauges are on /metrics.
 #include <opencv2/imgcodecs.hpp>
 
-#include "serve/engine.h"
+#include "engine/engine.h"
 #include "serve/server.h"
 #include "serve/engine_factory.h"
 #include "sync/archive_link.h"
@@ -672,10 +672,12 @@ TEST_F(SyncE2E, RetentionPrunesOnlyDeliveredRecordsWhileSyncIsOn) {
 namespace edgeocr::sync::testing {
 namespace {
 
-class FakeEngine : public serve::OcrEngine {
+class FakeEngine : public engine::OcrEngine {
  public:
-  nlohmann::json recognize(const serve::OcrRequest&) override {
-    return {{"text", "FAKE RECEIPT 42.00"}, {"lines", nlohmann::json::array()}};
+  engine::OcrResponse recognize(const engine::OcrRequest&) override {
+    engine::OcrResponse out;
+    out.text = "FAKE RECEIPT 42.00";
+    return out;
   }
 };
 

@@ -12,6 +12,11 @@ namespace answers = testing::answers;
 constexpr ImageGeometry kResized{3000, 1000, 2048, 683};
 constexpr ImageGeometry kNative{800, 600, 800, 600};
 
+// The parsed answer in the JSON form the server sends.
+nlohmann::json answer_json(const PromptRequest& request, std::string_view answer, const ImageGeometry& geometry) {
+  return engine::to_json(parse_answer(request, answer, geometry));
+}
+
 void expect_box(const nlohmann::json& box, float x1, float y1, float x2, float y2) {
   ASSERT_EQ(box.size(), 4u);
   const float expected[4][2] = {{x1, y1}, {x2, y1}, {x2, y2}, {x1, y2}};
@@ -57,17 +62,17 @@ void expect_receipt_lines(const nlohmann::json& out) {
 
 TEST(Spotting, TaggedAnswer) {
   PromptRequest r;
-  expect_receipt_lines(parse_answer(r, answers::kSpotTagged, kResized));
+  expect_receipt_lines(answer_json(r, answers::kSpotTagged, kResized));
 }
 
 TEST(Spotting, TaglessAnswerFromServersSkippingSpecialTokens) {
   PromptRequest r;
-  expect_receipt_lines(parse_answer(r, answers::kSpotTagless, kResized));
+  expect_receipt_lines(answer_json(r, answers::kSpotTagless, kResized));
 }
 
 TEST(Spotting, JsonAnswerOfVersion15) {
   PromptRequest r;
-  expect_receipt_lines(parse_answer(r, answers::kSpotJsonV15, kResized));
+  expect_receipt_lines(answer_json(r, answers::kSpotJsonV15, kResized));
 }
 
 TEST(Spotting, ParenthesesInsideTextAreKept) {
@@ -87,7 +92,7 @@ TEST(Spotting, SwappedCornersMakeAnUprightBox) {
 
 TEST(Spotting, AnswerWithoutCoordinatesIsReturnedRawWithParseError) {
   PromptRequest r;
-  const auto out = parse_answer(r, answers::kNoCoordinates, kNative);
+  const auto out = answer_json(r, answers::kNoCoordinates, kNative);
   EXPECT_TRUE(out["parse_error"].get<bool>());
   EXPECT_EQ(out["text"], answers::kNoCoordinates);
   EXPECT_EQ(out["raw"], answers::kNoCoordinates);
@@ -97,7 +102,7 @@ TEST(Spotting, AnswerWithoutCoordinatesIsReturnedRawWithParseError) {
 TEST(Parse, MarkdownWithFigure) {
   PromptRequest r;
   r.task = Task::parse;
-  const auto out = parse_answer(r, answers::kParseMarkdown, kNative);
+  const auto out = answer_json(r, answers::kParseMarkdown, kNative);
   EXPECT_FALSE(out["parse_error"].get<bool>());
   EXPECT_EQ(out["markdown"],
             "# 老王面馆\n\n<table><tr><td>牛肉面</td><td>18.0</td></tr></table>\n\n店铺标志\n\n合计：¥36.8");
@@ -111,7 +116,7 @@ TEST(Extraction, FencedJsonFollowedByProse) {
   PromptRequest r;
   r.task = Task::extract;
   r.fields = {"总金额", "日期"};
-  const auto out = parse_answer(r, answers::kExtractFenced, kNative);
+  const auto out = answer_json(r, answers::kExtractFenced, kNative);
   EXPECT_FALSE(out["parse_error"].get<bool>());
   EXPECT_EQ(out["fields"]["总金额"], "¥36.8");
   EXPECT_EQ(out["fields"]["日期"], "2026-01-15");
@@ -121,7 +126,7 @@ TEST(Extraction, SingleQuotesNoneAndTrailingComma) {
   PromptRequest r;
   r.task = Task::extract;
   r.fields = {"total", "date", "tax", "tip"};
-  const auto out = parse_answer(r, answers::kExtractSingleQuotes, kNative);
+  const auto out = answer_json(r, answers::kExtractSingleQuotes, kNative);
   EXPECT_FALSE(out["parse_error"].get<bool>());
   EXPECT_EQ(out["fields"]["total"], "36.80");
   EXPECT_EQ(out["fields"]["date"], "15/01/2026");
@@ -133,7 +138,7 @@ TEST(Extraction, SingleKeyAnsweredWithTheBareValue) {
   PromptRequest r;
   r.task = Task::extract;
   r.fields = {"总金额"};
-  const auto out = parse_answer(r, answers::kExtractSingleValue, kNative);
+  const auto out = answer_json(r, answers::kExtractSingleValue, kNative);
   EXPECT_FALSE(out["parse_error"].get<bool>());
   EXPECT_EQ(out["fields"]["总金额"], "¥36.8");
 }
@@ -142,7 +147,7 @@ TEST(Extraction, TruncatedJsonIsAParseErrorWithTheRawAnswer) {
   PromptRequest r;
   r.task = Task::extract;
   r.fields = {"total", "date"};
-  const auto out = parse_answer(r, answers::kExtractTruncated, kNative);
+  const auto out = answer_json(r, answers::kExtractTruncated, kNative);
   EXPECT_TRUE(out["parse_error"].get<bool>());
   EXPECT_EQ(out["raw"], answers::kExtractTruncated);
   EXPECT_EQ(out["text"], "{\"total\": \"36.8\", \"date\":");  // trimmed; raw kept as is
@@ -152,20 +157,20 @@ TEST(Extraction, TruncatedJsonIsAParseErrorWithTheRawAnswer) {
 TEST(Answers, TranslationVqaTableFormulaText) {
   PromptRequest r;
   r.task = Task::translate;
-  auto out = parse_answer(r, answers::kTranslation, kNative);
+  auto out = answer_json(r, answers::kTranslation, kNative);
   EXPECT_EQ(out["translation"], answers::kTranslation);
   EXPECT_EQ(out["text"], answers::kTranslation);
   r.task = Task::vqa;
-  out = parse_answer(r, answers::kVqaAnswer, kNative);
+  out = answer_json(r, answers::kVqaAnswer, kNative);
   EXPECT_EQ(out["answer"], answers::kVqaAnswer);
   r.task = Task::table;
-  out = parse_answer(r, answers::kTableHtml, kNative);
+  out = answer_json(r, answers::kTableHtml, kNative);
   EXPECT_EQ(out["html"], answers::kTableHtml);
   r.task = Task::formula;
-  out = parse_answer(r, answers::kFormula, kNative);
+  out = answer_json(r, answers::kFormula, kNative);
   EXPECT_EQ(out["latex"], answers::kFormula);
   r.task = Task::text;
-  out = parse_answer(r, answers::kText, kNative);
+  out = answer_json(r, answers::kText, kNative);
   EXPECT_EQ(out["text"], answers::kText);
   EXPECT_FALSE(out["parse_error"].get<bool>());
 }
@@ -177,7 +182,7 @@ TEST(Repetition, LoopingTailIsTrimmedToOneCopy) {
   EXPECT_EQ(trim_repeated_tail(looping), "合计 ¥36.8\n谢谢惠顾 ");
   PromptRequest r;
   r.task = Task::text;
-  const auto out = parse_answer(r, looping, kNative);
+  const auto out = answer_json(r, looping, kNative);
   EXPECT_TRUE(out["repetition_trimmed"].get<bool>());
   EXPECT_EQ(out["raw"], looping);
 }

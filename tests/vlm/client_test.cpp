@@ -104,7 +104,7 @@ TEST(VlmBackendTasks, EveryTaskSendsItsDocumentedPromptAndParsesTheAnswer) {
     SCOPED_TRACE("task '" + c.task + "' instruction '" + c.instruction + "'");
     server.expect(testing::expect_request(c.expected_prompt, 2048, 683));
     server.script({answer(c.recorded_answer)});
-    const auto out = backend.run(image, make_request(c.task, c.instruction, c.fields));
+    const auto out = engine::to_json(backend.run(image, make_request(c.task, c.instruction, c.fields)));
     EXPECT_EQ(no_violations(server), "");
     EXPECT_FALSE(out["parse_error"].get<bool>()) << out.dump();
     EXPECT_TRUE(out.contains(c.result_key)) << out.dump();
@@ -126,7 +126,7 @@ TEST(VlmBackendTasks, SpottedBoxesComeBackInOriginalPixels) {
   server.script({answer(answers::kSpotTagless)});
   VlmMetrics metrics;
   VlmBackend backend(settings_for(server), &metrics);
-  const auto out = backend.run(receipt_image(), make_request("spot"));
+  const auto out = engine::to_json(backend.run(receipt_image(), make_request("spot")));
   ASSERT_EQ(out["lines"].size(), 3u);
   // (100,50),(600,120) of 2048x683 sent, 3000x1000 original.
   const auto& box = out["lines"][0]["box"];
@@ -143,7 +143,7 @@ TEST(VlmBackendTasks, MalformedAnswerIsReturnedRawWithParseError) {
   server.script({answer(answers::kNoCoordinates)});
   VlmMetrics metrics;
   VlmBackend backend(settings_for(server), &metrics);
-  const auto out = backend.run(receipt_image(800, 600), make_request("spot"));
+  const auto out = engine::to_json(backend.run(receipt_image(800, 600), make_request("spot")));
   EXPECT_TRUE(out["parse_error"].get<bool>());
   EXPECT_EQ(out["text"], answers::kNoCoordinates);
   EXPECT_EQ(metrics.requests("spot", "parse_error"), 1u);
@@ -156,7 +156,7 @@ TEST(VlmBackendTasks, TruncatedLoopingAnswerIsTrimmedAndFlagged) {
   server.script({looping});
   VlmMetrics metrics;
   VlmBackend backend(settings_for(server), &metrics);
-  const auto out = backend.run(receipt_image(800, 600), make_request("text"));
+  const auto out = engine::to_json(backend.run(receipt_image(800, 600), make_request("text")));
   EXPECT_EQ(out["text"], "合计 ¥36.8\n谢谢惠顾 ");
   EXPECT_TRUE(out["truncated"].get<bool>());
   EXPECT_TRUE(out["repetition_trimmed"].get<bool>());
@@ -180,7 +180,7 @@ TEST(VlmBackendTasks, LoopingSpottingAnswerKeepsOneWholeCopyOfTheRepeatedLine) {
   VlmBackend backend(settings_for(server), &metrics);
   for (int round = 0; round < 3; ++round) {
     SCOPED_TRACE(round);
-    const auto out = backend.run(receipt_image(1000, 1000), make_request("spot"));
+    const auto out = engine::to_json(backend.run(receipt_image(1000, 1000), make_request("spot")));
     EXPECT_FALSE(out["parse_error"].get<bool>());
     EXPECT_TRUE(out["repetition_trimmed"].get<bool>());
     ASSERT_EQ(out["lines"].size(), 2u) << out.dump();
@@ -195,7 +195,7 @@ TEST(VlmBackendTasks, FencedJsonSpottingAfterProseParses) {
   server.script({answer("Here are the text lines I found:\n\n" + answers::kSpotJsonV15)});
   VlmMetrics metrics;
   VlmBackend backend(settings_for(server), &metrics);
-  const auto out = backend.run(receipt_image(1000, 1000), make_request("spot"));
+  const auto out = engine::to_json(backend.run(receipt_image(1000, 1000), make_request("spot")));
   EXPECT_FALSE(out["parse_error"].get<bool>()) << out.dump();
   ASSERT_EQ(out["lines"].size(), 3u);
   EXPECT_EQ(out["lines"][0]["text"], "老王面馆");

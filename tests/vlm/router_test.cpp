@@ -14,25 +14,35 @@ using testing::Reply;
 using testing::StandInServer;
 namespace answers = testing::answers;
 
-// A native result as the pipeline's to_json produces it.
-nlohmann::json native_json(std::vector<std::pair<std::string, double>> lines) {
-  nlohmann::json out = {{"width", 800}, {"height", 600}, {"lines", nlohmann::json::array()}};
-  std::string text;
+// A native reading with these lines (text, confidence), one per row.
+engine::OcrResponse native_reading(std::vector<std::pair<std::string, float>> lines) {
+  engine::OcrResponse out;
+  out.width = 800;
+  out.height = 600;
   int i = 0;
   for (const auto& [t, c] : lines) {
-    out["lines"].push_back({{"text", t}, {"confidence", c}, {"box", {{0, i * 20}, {100, i * 20}, {100, i * 20 + 18}, {0, i * 20 + 18}}},
-                            {"row", i}, {"order", i}});
-    text += (i ? "\n" : "") + t;
+    ocr::TextLine line;
+    line.text = t;
+    line.confidence = c;
+    const float top = static_cast<float>(i * 20);
+    line.box = {ocr::Point{0, top}, {100, top}, {100, top + 18}, {0, top + 18}};
+    line.row = line.order = i;
+    out.lines.push_back(line);
+    out.text += (i ? "\n" : "") + t;
     ++i;
   }
-  out["text"] = text;
   return out;
 }
 
-NativeRun confident() { return {native_json({{"TOTAL 36.80", 0.97}, {"CASH 50.00", 0.95}}), false}; }
-NativeRun doubtful() { return {native_json({{"T0TAL 3б.8O", 0.41}, {"CAS4 5O.OO", 0.52}}), false}; }
+NativeRun confident() { return {native_reading({{"TOTAL 36.80", 0.97}, {"CASH 50.00", 0.95}}), false}; }
+NativeRun doubtful() { return {native_reading({{"T0TAL 3б.8O", 0.41}, {"CAS4 5O.OO", 0.52}}), false}; }
 
 cv::Mat page() { return cv::Mat(600, 800, CV_8UC3, cv::Scalar(255, 255, 255)); }
+
+// The router's answer on a blank page, in the JSON form the server sends.
+nlohmann::json run(Router& router, const VlmRequest& request, const NativeRunner& native) {
+  return engine::to_json(router.run(page(), request, native));
+}
 
 VlmSettings hybrid_settings(const std::string& url) {
   VlmSettings s;
@@ -63,7 +73,7 @@ TEST(HybridDecision, Rules) {
   EXPECT_EQ(low.reason, "low_confidence");
   EXPECT_EQ(low.vlm_request.task, Task::spot);
 
-  EXPECT_EQ(decide_route(make_request("spot"), {native_json({}), false}, s).reason, "low_confidence");
+  EXPECT_EQ(decide_route(make_request("spot"), {native_reading({}), false}, s).reason, "low_confidence");
 
   s.route_low_confidence = false;
   EXPECT_FALSE(decide_route(make_request("spot"), doubtful(), s).use_vlm);
@@ -93,7 +103,7 @@ TEST(HybridRouter, ConfidentPageNeverCallsTheVlm) {
   StandInServer server;
   VlmMetrics metrics;
   Router router(hybrid_settings(server.base_url()), &metrics);
-  const auto out = router.run(page(), make_request("spot"), [] { return confident(); });
+  const auto out = run(router, make_request("spot"), [] { return confident(); });
   EXPECT_EQ(server.request_count(), 0);
   EXPECT_EQ(out["text"], "TOTAL 36.80\nCASH 50.00");
   EXPECT_EQ(out["route"]["vlm"], false);
@@ -106,14 +116,14 @@ TEST(HybridRouter, LowConfidencePageIsReadByTheVlm) {
   server.script({testing::reply_content("<ref>TOTAL 36.80</ref><quad>(0,0),(500,100)</quad>")});
   VlmMetrics metrics;
   Router router(hybrid_settings(server.base_url()), &metrics);
-  const auto out = router.run(page(), make_request("spot"), [] { return doubtful(); });
+  const auto out = run(router, make_request("spot"), [] { return doubtful(); });
   EXPECT_EQ(server.violations().size(), 0u);
   EXPECT_EQ(out["text"], "TOTAL 36.80");
   ASSERT_EQ(out["lines"].size(), 1u);
   EXPECT_FLOAT_EQ(out["lines"][0]["box"][2][0].get<float>(), 400.0f);
   EXPECT_FLOAT_EQ(out["lines"][0]["box"][2][1].get<float>(), 60.0f);
   EXPECT_EQ(out["route"]["reason"], "low_confidence");
-  EXPECT_NEAR(out["route"]["native_mean_confidence"].get<double>(), 0.465, 1e-9);
+  EXPECT_NEAR(out["route"]["native_mean_confidence"].get<double>(), 0.465, 1e-6);
 }
 
 TEST(HybridRouter, LowConfidenceWithUnparseableVlmAnswerKeepsNativeLines) {
@@ -121,7 +131,7 @@ TEST(HybridRouter, LowConfidenceWithUnparseableVlmAnswerKeepsNativeLines) {
   server.script({testing::reply_content(answers::kNoCoordinates)});
   VlmMetrics metrics;
   Router router(hybrid_settings(server.base_url()), &metrics);
-  const auto out = router.run(page(), make_request("spot"), [] { return doubtful(); });
+  const auto out = run(router, make_request("spot"), [] { return doubtful(); });
   EXPECT_TRUE(out["parse_error"].get<bool>());
   EXPECT_EQ(out["vlm_raw"], answers::kNoCoordinates);
   EXPECT_EQ(out["lines"].size(), 2u);
@@ -136,7 +146,7 @@ TEST(HybridRouter, TranslationAnswerBecomesTextNativeLinesStay) {
   server.script({testing::reply_content(answers::kTranslation)});
   VlmMetrics metrics;
   Router router(hybrid_settings(server.base_url()), &metrics);
-  const auto out = router.run(page(), make_request("", "translate this menu"), [] { return confident(); });
+  const auto out = run(router, make_request("", "translate this menu"), [] { return confident(); });
   EXPECT_EQ(server.violations().size(), 0u);
   EXPECT_EQ(out["text"], answers::kTranslation);
   EXPECT_EQ(out["translation"], answers::kTranslation);
@@ -153,7 +163,7 @@ TEST(HybridRouter, UnsupportedInstructionIsAskedAsAQuestion) {
   server.script({testing::reply_content("晚上十点。")});
   VlmMetrics metrics;
   Router router(hybrid_settings(server.base_url()), &metrics);
-  const auto out = router.run(page(), make_request("", "这家店几点关门？"), [] {
+  const auto out = run(router, make_request("", "这家店几点关门？"), [] {
     NativeRun n = confident();
     n.unsupported_instruction = true;
     return n;
@@ -169,7 +179,7 @@ TEST(HybridRouter, VlmDownReturnsNativeMarkedUnavailable) {
   VlmSettings s = hybrid_settings(dead_url());
   s.client.max_attempts = 2;
   Router router(s, &metrics);
-  const auto out = router.run(page(), make_request("", "translate this menu"), [] { return confident(); });
+  const auto out = run(router, make_request("", "translate this menu"), [] { return confident(); });
   EXPECT_TRUE(out["vlm_unavailable"].get<bool>());
   EXPECT_EQ(out["text"], "TOTAL 36.80\nCASH 50.00");
   EXPECT_FALSE(out["vlm_error"].get<std::string>().empty());
@@ -185,10 +195,10 @@ TEST(HybridRouter, OpenBreakerReturnsNativeWithoutCallingTheServer) {
   s.client.breaker_cool_down = 60s;
   VlmMetrics metrics;
   Router router(s, &metrics);
-  auto out = router.run(page(), make_request("spot"), [] { return doubtful(); });
+  auto out = run(router, make_request("spot"), [] { return doubtful(); });
   EXPECT_TRUE(out["vlm_unavailable"].get<bool>());
   EXPECT_EQ(server.request_count(), 1);
-  out = router.run(page(), make_request("spot"), [] { return doubtful(); });
+  out = run(router, make_request("spot"), [] { return doubtful(); });
   EXPECT_TRUE(out["vlm_unavailable"].get<bool>());
   EXPECT_NE(out["vlm_error"].get<std::string>().find("circuit breaker"), std::string::npos);
   EXPECT_EQ(out["text"], "T0TAL 3б.8O\nCAS4 5O.OO");
@@ -204,7 +214,7 @@ TEST(BackendModes, EveryModeGivesText) {
     s.backend = kind;
     VlmMetrics metrics;
     Router router(s, &metrics);
-    const auto out = router.run(page(), make_request(""), [] { return doubtful(); });
+    const auto out = run(router, make_request(""), [] { return doubtful(); });
     ASSERT_TRUE(out["text"].is_string());
     EXPECT_FALSE(out["text"].get<std::string>().empty());
     EXPECT_EQ(router.vlm() == nullptr, kind == BackendKind::native);
@@ -217,10 +227,10 @@ TEST(BackendModes, OpenAiModeFallsBackToNativeOnlyWhenGivenARunner) {
   s.client.max_attempts = 1;
   VlmMetrics metrics;
   Router router(s, &metrics);
-  const auto out = router.run(page(), make_request("spot"), [] { return confident(); });
+  const auto out = run(router, make_request("spot"), [] { return confident(); });
   EXPECT_TRUE(out["vlm_unavailable"].get<bool>());
   EXPECT_EQ(out["text"], "TOTAL 36.80\nCASH 50.00");
-  EXPECT_THROW(router.run(page(), make_request("spot"), NativeRunner{}), VlmError);
+  EXPECT_THROW(run(router, make_request("spot"), NativeRunner{}), VlmError);
 }
 
 TEST(BackendModes, NativeModeNeverCallsTheVlm) {
@@ -229,7 +239,7 @@ TEST(BackendModes, NativeModeNeverCallsTheVlm) {
   s.backend = BackendKind::native;
   VlmMetrics metrics;
   Router router(s, &metrics);
-  const auto out = router.run(page(), make_request("", "translate this menu"), [] { return doubtful(); });
+  const auto out = run(router, make_request("", "translate this menu"), [] { return doubtful(); });
   EXPECT_EQ(server.request_count(), 0);
   EXPECT_EQ(out["backend"], "native");
 }

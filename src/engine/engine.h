@@ -1,5 +1,5 @@
-// What the HTTP server asks of an OCR backend. The native pipeline, the VLM backend and
-// the tests' fake engines implement OcrEngine; each worker thread owns one engine instance.
+// What the HTTP server asks of an OCR backend. The native pipeline (serve), the VLM backends
+// (vlm) and the tests' fake engines implement OcrEngine; each worker thread owns one engine.
 #pragma once
 
 #include <chrono>
@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "engine/response.h"
 
-namespace edgeocr::serve {
+namespace edgeocr::engine {
 
 struct OcrRequest {
   // Encoded image bytes, shared so that a job outliving its timed-out client stays valid.
@@ -54,12 +54,11 @@ class ApiError : public std::runtime_error {
 class OcrEngine {
  public:
   virtual ~OcrEngine() = default;
-  // Returns the result JSON: at least "text"; the native engine adds "lines", "width", "height",
-  // "timings_ms" ({stage: ms}) and, for extraction, "fields". Throws ApiError (bad image -> 400).
-  virtual nlohmann::json recognize(const OcrRequest& request) = 0;
+  // The reading of the request's image (or document). Throws ApiError (bad image -> 400).
+  virtual OcrResponse recognize(const OcrRequest& request) = 0;
 };
 
 // Called once per worker thread, on that thread, to build its engine.
 using EngineFactory = std::function<std::unique_ptr<OcrEngine>()>;
 
-}  // namespace edgeocr::serve
+}  // namespace edgeocr::engine
