@@ -152,27 +152,23 @@ void permute_4d(const float* src, float* dst, int64_t n, int64_t a, int64_t b, i
 
 }  // namespace
 
-void to_nhwc(Value& v, ExecContext& ctx) {
-  if (v.nhwc || v.rank() != 4 || v.dtype != DType::Float) return;
+namespace {
+// Moves a 4-D float value between NCHW and NHWC (a no-op when it already has that layout).
+void change_layout(Value& v, ExecContext& ctx, bool nhwc) {
+  if (v.nhwc == nhwc || v.rank() != 4 || v.dtype != DType::Float) return;
   const int64_t n = v.shape[0], c = v.shape[1], hw = v.shape[2] * v.shape[3];
   if (c > 1 && hw > 1) {
     auto buf = ctx.acquire(static_cast<size_t>(v.numel()));
-    permute_4d(v.f.data(), buf.data(), n, c, hw, 0);
+    // NCHW -> NHWC transposes [c, hw] per image; NHWC -> NCHW transposes [hw, c].
+    permute_4d(v.f.data(), buf.data(), n, nhwc ? c : hw, nhwc ? hw : c, 0);
     v.f = std::move(buf);
   }
-  v.nhwc = true;
+  v.nhwc = nhwc;
 }
+}  // namespace
 
-void to_nchw(Value& v, ExecContext& ctx) {
-  if (!v.nhwc) return;
-  const int64_t n = v.shape[0], c = v.shape[1], hw = v.shape[2] * v.shape[3];
-  if (c > 1 && hw > 1) {
-    auto buf = ctx.acquire(static_cast<size_t>(v.numel()));
-    permute_4d(v.f.data(), buf.data(), n, hw, c, 0);
-    v.f = std::move(buf);
-  }
-  v.nhwc = false;
-}
+void to_nhwc(Value& v, ExecContext& ctx) { change_layout(v, ctx, true); }
+void to_nchw(Value& v, ExecContext& ctx) { change_layout(v, ctx, false); }
 
 void set_kernel_threads(int threads) {
   omp_set_num_threads(std::max(1, threads));

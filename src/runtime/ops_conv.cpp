@@ -10,6 +10,16 @@
 namespace edgeocr::runtime::detail {
 namespace {
 
+// A (de)convolution primitive prepared for one input shape, with its weights in the layout it
+// chose (shared between shapes that chose the same layout).
+template <class Primitive>
+struct PreparedConvolution {
+  Primitive primitive;
+  dnnl::memory::desc src_md, dst_md;
+  dnnl::memory weights;
+  dnnl::memory::desc scratchpad_md;
+};
+
 // ---------------------------------------------------------------------------------------
 // oneDNN convolution (NHWC activations, weights reordered once per chosen layout)
 
@@ -89,12 +99,7 @@ class ConvKernel : public Kernel {
   }
 
  private:
-  struct Prepared {
-    dnnl::convolution_forward primitive;
-    dnnl::memory::desc src_md, dst_md;
-    dnnl::memory weights;
-    dnnl::memory::desc scratchpad_md;
-  };
+  using Prepared = PreparedConvolution<dnnl::convolution_forward>;
 
   Prepared prepare(int64_t n, int64_t h, int64_t w, int64_t ho, int64_t wo) const {
     using tag = dnnl::memory::format_tag;
@@ -198,12 +203,7 @@ class DeconvKernel : public Kernel {
   }
 
  private:
-  struct Prepared {
-    dnnl::deconvolution_forward primitive;
-    dnnl::memory::desc src_md, dst_md;
-    dnnl::memory weights;
-    dnnl::memory::desc scratchpad_md;
-  };
+  using Prepared = PreparedConvolution<dnnl::deconvolution_forward>;
   std::string name_;
   std::vector<float> weights_, bias_;
   std::vector<int64_t> strides_, pads_;

@@ -3,25 +3,19 @@
 #include "extract/extract.h"
 #include "extract/learned_fields.h"
 
-#ifdef EDGEOCR_SERVE_HAVE_NATIVE
 #include <spdlog/spdlog.h>
 
 #include "ocr/model_locator.h"
 #include "serve/native_engine.h"
-#endif
 #include "vlm/serve_engine.h"
 
 namespace edgeocr::serve {
 
 std::vector<std::string> available_backends() {
   std::vector<std::string> names;
-#ifdef EDGEOCR_SERVE_HAVE_NATIVE
   names.push_back("native");
-#endif
   for (const char* vlm_backend : {"openai", "vllm"}) names.push_back(vlm_backend);
-#ifdef EDGEOCR_SERVE_HAVE_NATIVE
   names.push_back("hybrid");
-#endif
   return names;
 }
 
@@ -41,7 +35,6 @@ void check_device(const std::string& device) {
   throw settings::ConfigError("--device " + device + ": unknown device (use cpu)");
 }
 
-#ifdef EDGEOCR_SERVE_HAVE_NATIVE
 // model_path as resolved (flag > env > config), else the shared search; errors are config errors.
 std::filesystem::path locate_models(const settings::Settings& settings) {
   const std::string source = settings.source("model_path");
@@ -70,10 +63,8 @@ ExtractionHook native_extraction(std::shared_ptr<const extract::FieldModel> fiel
     }
   };
 }
-#endif
 
 Metrics::GaugeSource engine_gauges(const settings::Settings& settings) {
-#ifdef EDGEOCR_SERVE_HAVE_NATIVE
   const std::string backend = settings.get("backend");
   if (backend == "native" || backend == "hybrid")
     return [] {
@@ -85,7 +76,6 @@ Metrics::GaugeSource engine_gauges(const settings::Settings& settings) {
           {"edgeocr_runtime_pooled_free_bytes",
            {"Activation buffers the inference workers hold free for reuse.", double(m.pooled_free_bytes)}}};
     };
-#endif
   (void)settings;
   return {};
 }
@@ -104,7 +94,6 @@ engine::EngineFactory make_engine_factory(const settings::Settings& settings) {
   check_device(settings.get("device"));
   const std::string backend = settings.get("backend");
   engine::EngineFactory native;
-#ifdef EDGEOCR_SERVE_HAVE_NATIVE
   if (backend == "native" || backend == "hybrid") {
     ocr::PipelineOptions options;
     options.model_dir = locate_models(settings);
@@ -127,7 +116,6 @@ engine::EngineFactory make_engine_factory(const settings::Settings& settings) {
       return std::make_unique<NativeEngine>(options, native_extraction(fields_model), models);
     };
   }
-#endif
   if (backend == "native" && native) return native;
   // VLM backends: openai = vllm (the VLM answers everything, no local models needed),
   // hybrid (native first, the VLM for what native cannot do). All workers share one VLM client.

@@ -13,9 +13,7 @@
 namespace edgeocr::extract {
 class FieldModel;
 }
-#ifdef EDGEOCR_SERVE_HAVE_NATIVE
 #include "serve/native_engine.h"
-#endif
 
 namespace edgeocr::serve {
 
@@ -32,11 +30,9 @@ int job_workers(const settings::Settings& settings);
 Metrics::GaugeSource engine_gauges(const settings::Settings& settings);
 // Checks --device: "cpu" only (no CUDA support is compiled in).
 void check_device(const std::string& device);
-#ifdef EDGEOCR_SERVE_HAVE_NATIVE
 // Structured extraction (src/extract) on native results: unsupported instructions become
 // 422 `unsupported_instruction`, malformed requests 400. With a learned field model, receipt
 // fields come from it (extract::ExtractRequest::fields_model).
 ExtractionHook native_extraction(std::shared_ptr<const extract::FieldModel> fields_model = nullptr);
-#endif
 
 }  // namespace edgeocr::serve

@@ -10,9 +10,7 @@
 #include "extract/values.h"
 #include "support/text_renderer.h"
 
-#ifdef EDGEOCR_TEST_HAVE_PIPELINE
 #include "ocr/pipeline.h"
-#endif
 
 namespace edgeocr::extract {
 namespace {
@@ -110,7 +108,6 @@ TEST_F(RenderedReceipts, InstructionOnDrawnChineseReceipt) {
   EXPECT_TRUE(passed);
 }
 
-#ifdef EDGEOCR_TEST_HAVE_PIPELINE
 TEST_F(RenderedReceipts, NativeOcrThenExtraction) {
   ocr::PipelineOptions options;
   options.model_dir = test::model_dir();
@@ -140,7 +137,6 @@ TEST_F(RenderedReceipts, NativeOcrThenExtraction) {
         << ocr.text;
   }
 }
-#endif
 
 }  // namespace
 }  // namespace edgeocr::extract

@@ -658,7 +658,6 @@ TEST_F(SyncE2E, RetentionPrunesOnlyDeliveredRecordsWhileSyncIsOn) {
 }  // namespace
 }  // namespace edgeocr::sync::testing
 
-#ifdef EDGEOCR_SYNC_HAVE_SERVE
 // The serve integration, wired as `edgeocr serve` wires it when sync.url is set: the archive gets
 // the outbox migration + hook, the worker runs beside the server, its gauges are on /metrics.
 #include <opencv2/imgcodecs.hpp>
@@ -831,4 +830,3 @@ TEST_F(SyncE2E, ServeArchivesEachRecordWithItsOutboxRowAndItsWorkerDeliversIt) {
 
 }  // namespace
 }  // namespace edgeocr::sync::testing
-#endif
