@@ -104,6 +104,10 @@ struct InferenceMemory {
 };
 InferenceMemory inference_memory();
 
+// For a long-running process (the server): keeps fewer compiled kernels of input shapes no
+// longer in use (see runtime::set_compiled_kernel_cache_capacity).
+void keep_fewer_compiled_kernels();
+
 class Pipeline {
  public:
   // Loads the models and the Tesseract packs of options.languages; throws ModelSetError (unknown

@@ -100,4 +100,9 @@ MemoryStats memory_stats();
 // Sets the process-wide thread count for kernels (OpenMP). Called by Model::load too.
 void set_num_threads(int threads);
 
+// Caps oneDNN's process-wide cache of compiled kernels (default 1,024), which keeps kernels the
+// models' own per-shape caches have dropped. A long-running process fed images of every size
+// holds tens of MiB of them; fewer cost a recompile when an old shape comes back.
+void set_compiled_kernel_cache_capacity(int entries);
+
 }  // namespace edgeocr::runtime

@@ -25,6 +25,8 @@ int64_t Tensor::numel() const {
 
 void set_num_threads(int threads) { detail::set_kernel_threads(threads); }
 
+void set_compiled_kernel_cache_capacity(int entries) { dnnl::set_primitive_cache_capacity(std::max(0, entries)); }
+
 MemoryStats memory_stats() {
   return {detail::primitive_cache_entries(), detail::pooled_free_bytes()};
 }

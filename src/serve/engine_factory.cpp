@@ -112,6 +112,7 @@ engine::EngineFactory make_engine_factory(const settings::Settings& settings) {
     }
     // One loaded copy of each model set for all workers; each worker runs it with its own buffers.
     auto models = std::make_shared<ocr::ModelLibrary>();
+    ocr::keep_fewer_compiled_kernels();  // a server sees images of every size for weeks
     native = [options, fields_model, models] {
       return std::make_unique<NativeEngine>(options, native_extraction(fields_model), models);
     };

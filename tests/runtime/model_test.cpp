@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <oneapi/dnnl/dnnl.hpp>
+
 #include "runtime/runtime.h"
 
 using edgeocr::runtime::Model;
@@ -105,4 +107,19 @@ TEST(RuntimeModels, PrimitiveCachesAreBoundedByCount) {
   const int64_t many_shapes = edgeocr::runtime::memory_stats().primitive_cache_entries - before;
   EXPECT_GT(many_shapes, one_shape);
   EXPECT_LE(many_shapes, one_shape * 16);  // 24 shapes seen, at most 16 kept per kernel
+}
+
+// A long-running server keeps fewer compiled kernels; shapes dropped from every cache are
+// compiled again and give the same results.
+TEST(RuntimeModels, ACappedKernelCacheRecompilesDroppedShapesToTheSameResults) {
+  const int default_capacity = dnnl::get_primitive_cache_capacity();
+  edgeocr::runtime::set_compiled_kernel_cache_capacity(1);
+  EXPECT_EQ(dnnl::get_primitive_cache_capacity(), 1);
+  Session rec(Model::load(kModels / "ch_PP-OCRv4_rec_infer.onnx", {2}));
+  const auto first = rec.run({pattern({1, 3, 48, 64}, 3)});
+  for (int w = 96; w <= 32 * 20; w += 32) (void)rec.run({pattern({1, 3, 48, w}, 1)});  // evicts width 64
+  const auto again = rec.run({pattern({1, 3, 48, 64}, 3)});
+  edgeocr::runtime::set_compiled_kernel_cache_capacity(default_capacity);
+  ASSERT_EQ(first.at(0).shape, again.at(0).shape);
+  EXPECT_EQ(first.at(0).data, again.at(0).data);
 }
