@@ -363,12 +363,15 @@ struct Pipeline::Impl {
 
   OcrResult run_upright(const cv::Mat& input, double scale_back, int out_w, int out_h, const LanguageSpec& spec) {
     // Each batch gives its buffers back to the heap (batches grow in width, so kept ones would
-    // not fit the next); the classifier's go back when it is done. This also covers an exception.
+    // not fit the next); the classifier's go back when it is done. This also covers an exception,
+    // and returns what is left after the image.
     struct ReleaseAfterImage {
       Impl& impl;
       ~ReleaseAfterImage() {
         impl.rec.release_buffers();
         impl.cls.release_buffers();
+        // The input tensors too (the detector's is ≈ 5 MiB at 960 px): an idle worker holds nothing.
+        for (auto* inputs : {&impl.det_input, &impl.cls_input, &impl.rec_input}) inputs->assign(1, runtime::Tensor{});
       }
     } release_after{*this};
     OcrResult result;
