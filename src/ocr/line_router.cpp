@@ -62,17 +62,20 @@ bool is_pp_script(Script s) { return s == Script::latin || s == Script::han || s
 // Lines PP reads worse than this are doubtful even on a page it reads well.
 constexpr float kDoubtfulConfidence = 0.6f;
 
-// Digits and punctuation that PP read with confidence over the whole line: every recognizer
-// reads those alike, so they stay with PP. Not so a few marks PP made of a whole line of another
-// script. A character is rarely more than twice as wide as the line is high, so a crop of
-// width/height w holds at least w/2 characters; a reading of fewer than half of those missed
-// most of the line.
+// Digits and punctuation PP read over the whole line stay with PP: every recognizer reads those
+// alike. Not so a few marks PP made of a whole line of another script (a character is rarely
+// more than twice as wide as the line is high, so a crop of width/height w holds at least w/2
+// characters; a reading of fewer than half of those missed most of the line), nor marks PP
+// doubts on a crop long enough to hold words. Short marks, rules and specks PP doubts stay with
+// PP, to be dropped.
 bool digits_and_punctuation(const cv::Mat& crop, const detail::CtcResult& reading) {
-  if (reading.text.empty() || dominant_script(reading.text) != Script::unknown) return false;
+  if (reading.text.empty() || dominant_script(reading.text) != Script::unknown || crop.rows == 0) return false;
   size_t code_points = 0;
   for (const char c : reading.text) code_points += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  const bool covers_line = crop.rows > 0 && static_cast<double>(code_points) * 4 >= static_cast<double>(crop.cols) / crop.rows;
-  return covers_line && reading.confidence >= kDoubtfulConfidence;
+  const double aspect = static_cast<double>(crop.cols) / crop.rows;
+  if (static_cast<double>(code_points) * 4 < aspect) return false;
+  constexpr double kWordsAspect = 6;
+  return reading.confidence >= kDoubtfulConfidence || aspect < kWordsAspect;
 }
 
 // The code of `codes` that reads `script`, else the first.
