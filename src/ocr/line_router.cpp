@@ -66,7 +66,7 @@ constexpr float kDoubtfulConfidence = 0.6f;
 // alike. Not so a few marks PP made of a whole line of another script (a character is rarely
 // more than twice as wide as the line is high, so a crop of width/height w holds at least w/2
 // characters; a reading of fewer than half of those missed most of the line), nor marks PP
-// doubts on a crop long enough to hold words. Short marks, rules and specks PP doubts stay with
+// doubts on a crop long enough to hold a word. Short marks, rules and specks PP doubts stay with
 // PP, to be dropped.
 bool digits_and_punctuation(const cv::Mat& crop, const detail::CtcResult& reading) {
   if (reading.text.empty() || dominant_script(reading.text) != Script::unknown || crop.rows == 0) return false;
@@ -74,7 +74,7 @@ bool digits_and_punctuation(const cv::Mat& crop, const detail::CtcResult& readin
   for (const char c : reading.text) code_points += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   const double aspect = static_cast<double>(crop.cols) / crop.rows;
   if (static_cast<double>(code_points) * 4 < aspect) return false;
-  constexpr double kWordsAspect = 6;
+  constexpr double kWordsAspect = 3;
   return reading.confidence >= kDoubtfulConfidence || aspect < kWordsAspect;
 }
 
