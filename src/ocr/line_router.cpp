@@ -97,11 +97,12 @@ std::vector<Script> page_candidates(TesseractLines::DetectedScript vote) {
   return out;
 }
 
-// auto: the script of a page most of whose lettered lines PP reads with doubt, or unknown. OSD
-// on a sample of those lines (stacked into one image: one line alone gives OSD too few letters)
-// proposes scripts; Tesseract reading the two widest of them in a proposed script, in that
-// script and more confidently than it reads them as English, confirms one. Pages PP reads
-// mostly with confidence (Chinese/English documents, receipts) skip all of it.
+// auto: the script of a page most of whose lettered lines PP reads with doubt (Latin when English
+// reads them best), or unknown for a page not judged. OSD on a sample of those lines (stacked
+// into one image: one line alone gives OSD too few letters) proposes scripts; Tesseract reading
+// the two widest of them in a proposed script, in that script and more confidently than it reads
+// them as English, confirms one. Pages PP reads mostly with confidence (Chinese/English
+// documents, receipts) skip all of it.
 Script page_script(float keep_confidence, const std::vector<cv::Mat>& crops,
                    const std::vector<detail::CtcResult>& readings, TesseractLines& tesseract) {
   std::vector<size_t> doubtful;
@@ -139,7 +140,7 @@ Script page_script(float keep_confidence, const std::vector<cv::Mat>& crops,
     }
     return script == Script::unknown || letters >= kMinSampleLetters ? confidence : 0.0f;
   };
-  Script best = Script::unknown;
+  Script best = Script::latin;  // English read best
   float best_confidence = -1;
   for (const Script candidate : page_candidates(vote)) {
     const std::string language(auto_language(candidate));
@@ -148,7 +149,7 @@ Script page_script(float keep_confidence, const std::vector<cv::Mat>& crops,
     const float confidence = mean_reading(language, candidate);
     if (confidence > best_confidence) best = candidate, best_confidence = confidence;
   }
-  return best;
+  return best_confidence < 0 ? Script::unknown : best;
 }
 
 }  // namespace
@@ -316,10 +317,11 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
     ++with_text;
     confident += readings[i].confidence >= keep_confidence && is_pp_script(dominant_script(readings[i].text));
   }
-  const bool pp_page = spec.pp && with_text > 0 && confident * 2 > with_text;
-  constexpr float kConfidentOsd = 4.0f;        // OSD confidence that overrides a PP page
-
   const Script page = spec.automatic ? page_script(keep_confidence, crops, readings, tesseract) : Script::unknown;
+  // A page PP doubts whose sample Tesseract reads best as English is a Latin page all the same
+  // (handwriting, faint print): there too OSD's answer for a single line must be confident.
+  const bool pp_page = (spec.pp && with_text > 0 && confident * 2 > with_text) || page == Script::latin;
+  constexpr float kConfidentOsd = 4.0f;        // OSD confidence that overrides a PP page
 
   std::vector<size_t> undecided;      // auto: low-confidence lines whose script was not found
   std::vector<std::string> on_page;   // auto: Tesseract languages that read some line of this page
@@ -366,7 +368,7 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
   // nothing there; a line that comes back in the page's script is taken, one that stays Latin
   // keeps PP's reading. Elsewhere confidences compare, the page's script with a lead (a large
   // one over a Latin reading: PP reads other scripts as Latin garbage at 0.6).
-  if (page != Script::unknown) {
+  if (!is_pp_script(page)) {
     const std::string language(auto_language(page));
     const bool lookalike_page = page == Script::cyrillic || page == Script::greek;
     constexpr float kOverLatinLead = 0.25f;
