@@ -59,6 +59,13 @@ std::string trimmed(const char* text) {
 
 bool is_pp_script(Script s) { return s == Script::latin || s == Script::han || s == Script::unknown; }
 
+// Characters (UTF-8 code points) other than spaces.
+size_t visible_characters(std::string_view text) {
+  size_t n = 0;
+  for (const char c : text) n += c != ' ' && (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 // Lines PP reads worse than this are doubtful even on a page it reads well.
 constexpr float kDoubtfulConfidence = 0.6f;
 
@@ -70,10 +77,8 @@ constexpr float kDoubtfulConfidence = 0.6f;
 // PP, to be dropped.
 bool digits_and_punctuation(const cv::Mat& crop, const detail::CtcResult& reading) {
   if (reading.text.empty() || dominant_script(reading.text) != Script::unknown || crop.rows == 0) return false;
-  size_t code_points = 0;
-  for (const char c : reading.text) code_points += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   const double aspect = static_cast<double>(crop.cols) / crop.rows;
-  if (static_cast<double>(code_points) * 4 < aspect) return false;
+  if (static_cast<double>(visible_characters(reading.text)) * 4 < aspect) return false;
   constexpr double kWordsAspect = 3;
   return reading.confidence >= kDoubtfulConfidence || aspect < kWordsAspect;
 }
@@ -114,7 +119,8 @@ Script page_script(float keep_confidence, const std::vector<cv::Mat>& crops,
     if (is_pp_script(script) && readings[i].confidence >= keep_confidence) continue;
     doubtful.push_back(i);
   }
-  if (doubtful.empty() || doubtful.size() * 2 < lettered) return Script::unknown;
+  if (doubtful.empty() || doubtful.size() * 2 < lettered || !language_pack_installed(tesseract.tessdata(), "eng"))
+    return Script::unknown;
   // The widest lines (for their height) hold the most letters.
   constexpr size_t kOsdSample = 8, kReadSample = 2;
   const size_t n = std::min(kOsdSample, doubtful.size());
@@ -136,7 +142,7 @@ Script page_script(float keep_confidence, const std::vector<cv::Mat>& crops,
       const detail::CtcResult r = tesseract.read(crops[doubtful[k]], language);
       if (script != Script::unknown && dominant_script(r.text) != script) return 0.0f;
       confidence += r.confidence / static_cast<float>(m);
-      for (const char c : r.text) letters += c != ' ' && (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      letters += visible_characters(r.text);
     }
     return script == Script::unknown || letters >= kMinSampleLetters ? confidence : 0.0f;
   };
