@@ -59,11 +59,103 @@ std::string trimmed(const char* text) {
 
 bool is_pp_script(Script s) { return s == Script::latin || s == Script::han || s == Script::unknown; }
 
+// Characters (UTF-8 code points) other than spaces.
+size_t visible_characters(std::string_view text) {
+  size_t n = 0;
+  for (const char c : text) n += c != ' ' && (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+// Lines PP reads worse than this are doubtful even on a page it reads well.
+constexpr float kDoubtfulConfidence = 0.6f;
+
+// Digits and punctuation PP read over the whole line stay with PP: every recognizer reads those
+// alike. Not so a few marks PP made of a whole line of another script (a character is rarely
+// more than twice as wide as the line is high, so a crop of width/height w holds at least w/2
+// characters; a reading of fewer than half of those missed most of the line), nor marks PP
+// doubts on a crop long enough to hold a word. Short marks, rules and specks PP doubts stay with
+// PP, to be dropped.
+bool digits_and_punctuation(const cv::Mat& crop, const detail::CtcResult& reading) {
+  if (reading.text.empty() || dominant_script(reading.text) != Script::unknown || crop.rows == 0) return false;
+  const double aspect = static_cast<double>(crop.cols) / crop.rows;
+  if (static_cast<double>(visible_characters(reading.text)) * 4 < aspect) return false;
+  constexpr double kWordsAspect = 3;
+  return reading.confidence >= kDoubtfulConfidence || aspect < kWordsAspect;
+}
+
 // The code of `codes` that reads `script`, else the first.
 std::string language_for(Script script, const std::vector<std::string>& codes) {
   for (const auto& c : codes)
     if (auto_language(script) == c) return c;
   return codes.empty() ? "" : codes.front();
+}
+
+// The scripts a page's OSD vote proposes: Cyrillic and Greek always, as PP-OCR reads them as
+// Latin look-alikes and OSD names them unreliably (Latin, Greek, even Thai on Cyrillic
+// handwriting); another script only when OSD is confident of it.
+std::vector<Script> page_candidates(TesseractLines::DetectedScript vote) {
+  std::vector<Script> out{Script::cyrillic, Script::greek};
+  constexpr float kConfidentVote = 2.0f;
+  if (vote.confidence >= kConfidentVote && !is_pp_script(vote.script) &&
+      std::find(out.begin(), out.end(), vote.script) == out.end())
+    out.push_back(vote.script);
+  return out;
+}
+
+// auto: the script of a page most of whose lettered lines PP reads with doubt (Latin when English
+// reads them best), or unknown for a page not judged. OSD on a sample of those lines (stacked
+// into one image: one line alone gives OSD too few letters) proposes scripts; Tesseract reading
+// the two widest of them in a proposed script, in that script and more confidently than it reads
+// them as English, confirms one. Pages PP reads mostly with confidence (Chinese/English
+// documents, receipts) skip all of it.
+Script page_script(float keep_confidence, const std::vector<cv::Mat>& crops,
+                   const std::vector<detail::CtcResult>& readings, TesseractLines& tesseract) {
+  std::vector<size_t> doubtful;
+  size_t lettered = 0;
+  for (size_t i = 0; i < crops.size(); ++i) {
+    const Script script = dominant_script(readings[i].text);
+    if (digits_and_punctuation(crops[i], readings[i])) continue;
+    ++lettered;
+    if (is_pp_script(script) && readings[i].confidence >= keep_confidence) continue;
+    doubtful.push_back(i);
+  }
+  if (doubtful.empty() || doubtful.size() * 2 < lettered || !language_pack_installed(tesseract.tessdata(), "eng"))
+    return Script::unknown;
+  // The widest lines (for their height) hold the most letters.
+  constexpr size_t kOsdSample = 8, kReadSample = 2;
+  const size_t n = std::min(kOsdSample, doubtful.size());
+  std::partial_sort(doubtful.begin(), doubtful.begin() + static_cast<long>(n), doubtful.end(),
+                    [&](size_t a, size_t b) { return crops[a].cols * crops[b].rows > crops[b].cols * crops[a].rows; });
+  std::vector<cv::Mat> sample;
+  for (size_t k = 0; k < n; ++k) sample.push_back(crops[doubtful[k]]);
+  const auto vote = tesseract.detect_script(sample);
+
+  // Tesseract's confidences compare with each other (PP's do not: it reads Cyrillic
+  // handwriting as Latin at 0.8), so English read by Tesseract is the bar to clear.
+  const size_t m = std::min(kReadSample, n);
+  // A script is confirmed only on enough letters: a one-word sample says little about a page.
+  constexpr size_t kMinSampleLetters = 8;
+  const auto mean_reading = [&](const std::string& language, Script script) {
+    float confidence = 0;
+    size_t letters = 0;
+    for (size_t k = 0; k < m; ++k) {
+      const detail::CtcResult r = tesseract.read(crops[doubtful[k]], language);
+      if (script != Script::unknown && dominant_script(r.text) != script) return 0.0f;
+      confidence += r.confidence / static_cast<float>(m);
+      letters += visible_characters(r.text);
+    }
+    return script == Script::unknown || letters >= kMinSampleLetters ? confidence : 0.0f;
+  };
+  Script best = Script::latin;  // English read best
+  float best_confidence = -1;
+  for (const Script candidate : page_candidates(vote)) {
+    const std::string language(auto_language(candidate));
+    if (language.empty() || !language_pack_installed(tesseract.tessdata(), language)) continue;
+    if (best_confidence < 0) best_confidence = mean_reading("eng", Script::unknown);
+    const float confidence = mean_reading(language, candidate);
+    if (confidence > best_confidence) best = candidate, best_confidence = confidence;
+  }
+  return best_confidence < 0 ? Script::unknown : best;
 }
 
 }  // namespace
@@ -115,33 +207,75 @@ detail::CtcResult TesseractLines::read(const cv::Mat& crop, const std::string& l
   return out;
 }
 
-TesseractLines::DetectedScript TesseractLines::detect_script(const cv::Mat& crop) {
-  if (crop.empty() || osd_missing_) return {};
+tesseract::TessBaseAPI* TesseractLines::osd_engine() {
+  if (osd_missing_) return nullptr;
   if (!osd_) {
     if (!language_pack_installed(tessdata_, "osd")) {
       osd_missing_ = true;
-      return {};
+      return nullptr;
     }
     osd_ = std::make_unique<tesseract::TessBaseAPI>();
     if (osd_->Init(tessdata_.c_str(), "osd", tesseract::OEM_TESSERACT_ONLY) != 0) {
       osd_.reset();
       osd_missing_ = true;
-      return {};
+      return nullptr;
     }
     osd_->SetPageSegMode(tesseract::PSM_OSD_ONLY);
     osd_->SetVariable("debug_file", "/dev/null");
     // A line holds far fewer characters than the page OSD was made for.
     osd_->SetVariable("min_characters_to_try", "5");
   }
-  const cv::Mat image = prepare_crop(crop);
-  set_image(*osd_, image);
+  return osd_.get();
+}
+
+TesseractLines::DetectedScript TesseractLines::detect_prepared(const cv::Mat& gray) {
+  tesseract::TessBaseAPI* osd = osd_engine();
+  if (!osd) return {};
+  set_image(*osd, gray);
   int degrees = 0;
   float orientation_confidence = 0, script_confidence = 0;
   const char* name = nullptr;
-  const bool ok = osd_->DetectOrientationScript(&degrees, &orientation_confidence, &name, &script_confidence);
-  osd_->Clear();
+  const bool ok = osd->DetectOrientationScript(&degrees, &orientation_confidence, &name, &script_confidence);
+  osd->Clear();
   if (!ok || !name) return {};
   return {script_from_name(name), script_confidence};
+}
+
+TesseractLines::DetectedScript TesseractLines::detect_script(const cv::Mat& crop) {
+  if (crop.empty()) return {};
+  return detect_prepared(prepare_crop(crop));
+}
+
+TesseractLines::DetectedScript TesseractLines::detect_script(const std::vector<cv::Mat>& crops) {
+  // Each line at one height, so that OSD sees letters of one size, one under the other.
+  constexpr int kLineHeight = 40, kGap = 16, kMaxWidth = 2400;
+  std::vector<cv::Mat> lines;
+  int width = 0, height = kGap;
+  for (const cv::Mat& crop : crops) {
+    if (crop.empty()) continue;
+    cv::Mat gray;
+    if (crop.channels() == 3)
+      cv::cvtColor(crop, gray, cv::COLOR_BGR2GRAY);
+    else
+      gray = crop;
+    const double scale = static_cast<double>(kLineHeight) / gray.rows;
+    const int w = std::clamp(static_cast<int>(gray.cols * scale), 1, kMaxWidth);
+    cv::resize(gray, gray, cv::Size(w, kLineHeight), 0, 0, cv::INTER_AREA);
+    width = std::max(width, w);
+    height += kLineHeight + kGap;
+    lines.push_back(std::move(gray));
+  }
+  if (lines.empty()) return {};
+  cv::Mat stacked(height, width + 2 * kGap, CV_8UC1, cv::Scalar(255));
+  int y = kGap;
+  for (const cv::Mat& line : lines) {
+    // The line's background shade around it, as in prepare_crop.
+    cv::Mat band = stacked(cv::Rect(0, y - kGap / 2, stacked.cols, kLineHeight + kGap));
+    band.setTo(cv::Scalar(median_shade(line)));
+    line.copyTo(stacked(cv::Rect(kGap, y, line.cols, line.rows)));
+    y += kLineHeight + kGap;
+  }
+  return detect_prepared(stacked);
 }
 
 std::string tesseract_languages(const LanguageSpec& spec) {
@@ -189,8 +323,10 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
     ++with_text;
     confident += readings[i].confidence >= keep_confidence && is_pp_script(dominant_script(readings[i].text));
   }
-  const bool pp_page = spec.pp && with_text > 0 && confident * 2 > with_text;
-  constexpr float kDoubtfulConfidence = 0.6f;  // on a PP page, only lines read worse go to OSD
+  const Script page = spec.automatic ? page_script(keep_confidence, crops, readings, tesseract) : Script::unknown;
+  // A page PP doubts whose sample Tesseract reads best as English is a Latin page all the same
+  // (handwriting, faint print): there too OSD's answer for a single line must be confident.
+  const bool pp_page = (spec.pp && with_text > 0 && confident * 2 > with_text) || page == Script::latin;
   constexpr float kConfidentOsd = 4.0f;        // OSD confidence that overrides a PP page
 
   std::vector<size_t> undecided;      // auto: low-confidence lines whose script was not found
@@ -204,7 +340,7 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
     std::string languages = explicit_set;
     if (spec.automatic) {
       // Digits and punctuation alone: the PP recognizer reads them in any script.
-      if (pp_script == Script::unknown && !readings[i].text.empty()) continue;
+      if (digits_and_punctuation(crops[i], readings[i])) continue;
       Script script = pp_script;  // the PP reading already shows another script (Kana, Cyrillic, ...)
       if (is_pp_script(pp_script)) {
         if (pp_page && pp_confidence >= kDoubtfulConfidence) continue;
@@ -231,6 +367,30 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
   constexpr float kPageScriptLead = 0.1f;
   for (size_t i : undecided)
     for (const auto& languages : on_page) try_tesseract(i, languages, kPageScriptLead);
+
+  // The page's script reads the lines not yet in it. On a Cyrillic or Greek page, a line PP
+  // reads as Latin is read with the page's language and English, as Tesseract chooses word by
+  // word: PP-OCR reads those scripts as confident Latin look-alikes, so its confidence says
+  // nothing there; a line that comes back in the page's script is taken, one that stays Latin
+  // keeps PP's reading. Elsewhere confidences compare, the page's script with a lead (a large
+  // one over a Latin reading: PP reads other scripts as Latin garbage at 0.6).
+  if (!is_pp_script(page)) {
+    const std::string language(auto_language(page));
+    const bool lookalike_page = page == Script::cyrillic || page == Script::greek;
+    constexpr float kOverLatinLead = 0.25f;
+    for (size_t i = 0; i < crops.size(); ++i) {
+      const Script now = dominant_script(readings[i].text);
+      if (now == page || digits_and_punctuation(crops[i], readings[i])) continue;
+      if (out[i].by_pp && now == Script::han && readings[i].confidence >= keep_confidence) continue;
+      const bool lookalike = lookalike_page && now == Script::latin;
+      detail::CtcResult other = tesseract.read(crops[i], lookalike ? language + "+eng" : language);
+      if (dominant_script(other.text) != page) continue;
+      const float lead = now == Script::latin ? kOverLatinLead : kPageScriptLead;
+      if (!lookalike && other.confidence + lead <= readings[i].confidence) continue;
+      readings[i] = std::move(other);
+      out[i] = {page, language, false};
+    }
+  }
   return out;
 }
 

@@ -43,9 +43,14 @@ class TesseractLines {
     float confidence = 0;
   };
   DetectedScript detect_script(const cv::Mat& crop);
+  // The same on several line crops at once, stacked into one image: a page's script from a
+  // sample of its lines, with far more letters to judge than any single line gives.
+  DetectedScript detect_script(const std::vector<cv::Mat>& crops);
 
  private:
   tesseract::TessBaseAPI& engine(const std::string& languages);
+  tesseract::TessBaseAPI* osd_engine();  // nullptr when the osd pack is missing
+  DetectedScript detect_prepared(const cv::Mat& gray);
   std::filesystem::path tessdata_;
   std::map<std::string, std::unique_ptr<tesseract::TessBaseAPI>> engines_;
   std::unique_ptr<tesseract::TessBaseAPI> osd_;
@@ -64,7 +69,9 @@ struct LineLanguage {
 // `turned` marks crops the 180° classifier turned (trained on Chinese/Latin, it misjudges other
 // scripts: Tesseract reads those both ways and keeps the better). A PP
 // reading of Han/Latin text with a mean confidence of at least `keep_confidence` is kept as it is,
-// so most lines of Chinese/English documents never reach Tesseract.
+// so most lines of Chinese/English documents never reach Tesseract. Under `auto`, a page most of
+// whose lines PP doubts is given a script of its own (OSD on a sample of lines, confirmed by
+// Tesseract reading them), which then also reads the lines PP took for Latin look-alikes.
 std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confidence,
                                       const std::vector<cv::Mat>& crops, const std::vector<char>& turned,
                                       std::vector<detail::CtcResult>& readings, TesseractLines& tesseract);

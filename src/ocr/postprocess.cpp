@@ -11,6 +11,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "ocr/languages.h"
+
 namespace edgeocr::ocr::detail {
 namespace {
 
@@ -343,7 +345,18 @@ std::string assign_reading_order(std::vector<TextLine>& lines) {
   std::string text;
   for (size_t r = 0; r < rows.size(); ++r) {
     auto& row = rows[r];
-    std::sort(row.begin(), row.end(), [&](size_t a, size_t b) { return geo[a].cx < geo[b].cx; });
+    // A row written mostly in a right-to-left script (its lines, or the pieces the detector cut
+    // one line into) reads from the right.
+    size_t rtl = 0, ltr = 0;
+    for (size_t i : row) {
+      const Script script = dominant_script(lines[i].text);
+      if (script == Script::arabic || script == Script::hebrew)
+        rtl += lines[i].text.size();
+      else if (script != Script::unknown)
+        ltr += lines[i].text.size();
+    }
+    const bool right_to_left = rtl > ltr;
+    std::sort(row.begin(), row.end(), [&](size_t a, size_t b) { return right_to_left ? geo[a].cx > geo[b].cx : geo[a].cx < geo[b].cx; });
     if (r) text += '\n';
     for (size_t k = 0; k < row.size(); ++k) {
       TextLine line = std::move(lines[row[k]]);

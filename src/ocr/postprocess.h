@@ -76,7 +76,7 @@ Quad sub_quad(const Quad& box, float from, float to, bool turned, bool flipped);
 bool crop_is_turned(const Quad& box);
 
 // Groups lines into rows (robust to slight skew), orders rows top to bottom and lines left to
-// right; sorts `lines` into that order, fills row/order and returns the joined text.
+// right (right to left in a row written mostly in Arabic or Hebrew); sorts `lines` into that order, fills row/order and returns the joined text.
 std::string assign_reading_order(std::vector<TextLine>& lines);
 
 }  // namespace edgeocr::ocr::detail

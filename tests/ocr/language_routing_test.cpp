@@ -125,6 +125,81 @@ TEST(LanguageRouting, ExplicitArabicReadsInLogicalOrder) {
   EXPECT_LT(test::cer(kArabicText, text), 0.5) << text;
 }
 
+TEST(LanguageRouting, PiecesOfARightToLeftLineReadFromTheRight) {
+  // The line cut at the word gap nearest its middle, the halves set far apart: the detector
+  // finds them as separate pieces of one row, which must read right half first.
+  const cv::Mat line = arabic_line();
+  cv::Mat gray, ink;
+  cv::cvtColor(line, gray, cv::COLOR_BGR2GRAY);
+  cv::threshold(gray, ink, 0, 1, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+  cv::Mat column_ink;
+  cv::reduce(ink, column_ink, 0, cv::REDUCE_SUM, CV_32S);
+  int cut = line.cols / 2;
+  for (int d = 0; d < line.cols / 4; ++d) {
+    if (column_ink.at<int>(0, line.cols / 2 + d) == 0) {
+      cut = line.cols / 2 + d;
+      break;
+    }
+    if (column_ink.at<int>(0, line.cols / 2 - d) == 0) {
+      cut = line.cols / 2 - d;
+      break;
+    }
+  }
+  const int margin = 30, gap = 200;
+  cv::Mat page(line.rows + 2 * margin, line.cols + gap + 2 * margin, CV_8UC3, cv::Scalar::all(255));
+  line(cv::Rect(0, 0, cut, line.rows)).copyTo(page(cv::Rect(margin, margin, cut, line.rows)));
+  line(cv::Rect(cut, 0, line.cols - cut, line.rows)).copyTo(page(cv::Rect(margin + cut + gap, margin, line.cols - cut, line.rows)));
+
+  const OcrResult result = pipeline_for("ara").run(page);
+  ASSERT_GE(result.lines.size(), 2u) << result.text;
+  for (size_t k = 0; k < result.lines.size(); ++k) {
+    EXPECT_EQ(result.lines[k].row, 0) << result.lines[k].text;
+    EXPECT_EQ(result.lines[k].script, "Arabic") << result.lines[k].text;
+    if (k) {
+      EXPECT_LT(result.lines[k].box[0].x, result.lines[k - 1].box[0].x) << result.text;
+    }
+  }
+  EXPECT_EQ(result.text.rfind(result.lines.front().text, 0), 0u) << result.text;
+  const size_t first = result.text.find("الباء");
+  ASSERT_NE(first, std::string::npos) << result.text;
+  EXPECT_LT(first, result.text.size() / 2) << result.text;
+}
+
+TEST(LanguageRouting, CyrillicPageComesBackInCyrillic) {
+  // PP-OCR reads Cyrillic as confident Latin look-alikes ("Москва" as "MocKBa"): the capitals
+  // lines hold only letters that have Latin twins, which PP reads with confidence and OSD cannot
+  // judge in so few letters. The rest of the page shows it is Russian, and those lines too must
+  // come back in Cyrillic, read as Russian.
+  const test::TextRenderer renderer;
+  const int size = 30, margin = 30, gap = 24;
+  const std::vector<std::string> lines = {
+      "Величественная и гадкая старость",
+      "О повести Толстого о старом мерине",
+      "Это картина трагедии старости и",
+      "история двух душ, попавших в",
+      "водоворот страданий и счастья.",
+      "Мерин был красив, счастлив, богат.",
+      "МОСКВА",
+      "ТЕАТР",
+      "КАРТА",
+  };
+  int width = 0;
+  for (const auto& l : lines) width = std::max(width, renderer.text_width(l, size));
+  const int step = renderer.line_height(size) + gap;
+  cv::Mat page(static_cast<int>(lines.size()) * step + 2 * margin, width + 2 * margin, CV_8UC3, cv::Scalar::all(255));
+  for (size_t k = 0; k < lines.size(); ++k) renderer.draw(page, lines[k], {margin, margin + static_cast<int>(k) * step}, size);
+
+  const OcrResult result = pipeline_for("auto").run(page);
+  std::string expected, text;
+  for (const auto& l : lines) expected += (expected.empty() ? "" : "\n") + l;
+  ASSERT_FALSE(result.lines.empty());
+  for (const auto& l : result.lines) {
+    EXPECT_EQ(l.script, "Cyrillic") << l.text;
+    EXPECT_EQ(l.language, "rus") << l.text;
+  }
+  EXPECT_LT(test::cer(expected, result.text), 0.15) << result.text;
+}
+
 TEST(LanguageRouting, ChineseAndEnglishDefaultNeverAsksTesseract) {
   // The default languages read a Korean line with the PP recognizer only: no Hangul comes back.
   const test::TextRenderer renderer;

@@ -312,5 +312,17 @@ TEST(ReadingOrderTest, HandlesSkewedPage) {
   EXPECT_EQ(text, "L0 R0\nL1 R1\nL2 R2\nL3 R3");
 }
 
+TEST(ReadingOrderTest, RightToLeftRowsReadFromTheRight) {
+  // An Arabic line the detector cut into three pieces, with a page number on its left, above a
+  // Latin row: the Arabic row reads right to left, the Latin one left to right.
+  std::vector<TextLine> lines = {line_at("السلام", 400, 10, 120, 24), line_at("12", 10, 10, 30, 24),
+                                 line_at("ورحمة الله", 40, 10, 150, 24), line_at("عليكم", 250, 12, 100, 24),
+                                 line_at("Peace", 10, 60, 80, 24), line_at("be upon you", 120, 60, 200, 24)};
+  const std::string text = assign_reading_order(lines);
+  EXPECT_EQ(text, "السلام عليكم ورحمة الله 12\nPeace be upon you");
+  EXPECT_EQ(lines[0].text, "السلام");
+  EXPECT_EQ(lines[0].order, 0);
+}
+
 }  // namespace
 }  // namespace edgeocr::ocr::detail
