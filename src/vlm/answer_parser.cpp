@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 
+#include "ocr/postprocess.h"
+
 namespace edgeocr::vlm {
 namespace {
 
@@ -272,41 +274,6 @@ std::optional<std::vector<ocr::TextLine>> parse_spotting(std::string_view answer
   return lines;
 }
 
-std::string assign_reading_order(std::vector<ocr::TextLine>& lines) {
-  auto top = [](const ocr::TextLine& l) { return std::min(l.box[0].y, l.box[1].y); };
-  auto bottom = [](const ocr::TextLine& l) { return std::max(l.box[2].y, l.box[3].y); };
-  auto left = [](const ocr::TextLine& l) { return std::min(l.box[0].x, l.box[3].x); };
-  std::stable_sort(lines.begin(), lines.end(), [&](const auto& a, const auto& b) { return top(a) < top(b); });
-  // A line joins the current row when its vertical centre lies inside the row's first line.
-  std::vector<std::vector<ocr::TextLine>> rows;
-  float row_top = 0, row_bottom = 0;
-  for (auto& line : lines) {
-    const float centre = (top(line) + bottom(line)) / 2;
-    if (rows.empty() || centre > row_bottom || centre < row_top) {
-      rows.emplace_back();
-      row_top = top(line);
-      row_bottom = bottom(line);
-    }
-    rows.back().push_back(std::move(line));
-  }
-  lines.clear();
-  std::string text;
-  int order = 0;
-  for (size_t r = 0; r < rows.size(); ++r) {
-    auto& row = rows[r];
-    std::stable_sort(row.begin(), row.end(), [&](const auto& a, const auto& b) { return left(a) < left(b); });
-    if (r) text += '\n';
-    for (size_t k = 0; k < row.size(); ++k) {
-      if (k) text += ' ';
-      text += row[k].text;
-      row[k].row = static_cast<int>(r);
-      row[k].order = order++;
-      lines.push_back(std::move(row[k]));
-    }
-  }
-  return text;
-}
-
 std::optional<nlohmann::json> parse_json_lenient(std::string_view text) {
   const std::string body = strip_code_fence(text);
   const std::string_view trimmed = trim(body);
@@ -337,7 +304,7 @@ engine::OcrResponse parse_answer(const PromptRequest& request, std::string_view 
         out.parse_error = true;
         break;
       }
-      out.text = assign_reading_order(*lines);
+      out.text = ocr::detail::assign_reading_order(*lines);
       out.lines = std::move(*lines);
       break;
     }

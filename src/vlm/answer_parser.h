@@ -36,10 +36,6 @@ std::string trim_repeated_tail(std::string_view text);
 // nullopt when the answer holds no coordinates at all.
 std::optional<std::vector<ocr::TextLine>> parse_spotting(std::string_view answer, const ImageGeometry& geometry);
 
-// Sorts lines into reading order (rows top to bottom, left to right within a row), sets row/order,
-// and returns the text (rows joined by '\n', lines within a row by ' ').
-std::string assign_reading_order(std::vector<ocr::TextLine>& lines);
-
 // Lenient JSON: strips ```json fences, skips prose before/after the first balanced {...} / [...],
 // accepts single-quoted strings, Python None/True/False and trailing commas. nullopt if hopeless.
 std::optional<nlohmann::json> parse_json_lenient(std::string_view text);
