@@ -1,13 +1,25 @@
 // Graph rewrites that remove work: the exported erf formula becomes one Gelu; BatchNorm,
 // per-channel scale/shift and activation chains fold into convolutions.
 #include <cmath>
+#include <optional>
+#include <string>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "runtime/graph.h"
 
 namespace edgeocr::runtime::detail {
+namespace {
 
+std::optional<dnnl::algorithm> parameterless_eltwise(const std::string& op) {
+  if (op == "Relu") return dnnl::algorithm::eltwise_relu;
+  if (op == "Gelu") return dnnl::algorithm::eltwise_gelu_erf;
+  if (op == "HardSwish") return dnnl::algorithm::eltwise_hardswish;
+  if (op == "Sigmoid") return dnnl::algorithm::eltwise_logistic;
+  return std::nullopt;
+}
+
+}  // namespace
 
 // Exporters write GELU as x * (1 + erf(x / sqrt 2)) * 0.5: five passes over the tensor. The
 // chain becomes one Gelu node (one pass; a post-op when it follows a convolution).
@@ -186,23 +198,9 @@ void Graph::fuse_convolutions(std::vector<PendingNode>& nodes) {
           absorb(k);
           continue;
         }
-        if (op == "Relu") {
-          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_relu), 0, 0, {}});
-          absorb(k);
-          continue;
-        }
-        if (op == "Gelu") {
-          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_gelu_erf), 0, 0, {}});
-          absorb(k);
-          continue;
-        }
-        if (op == "HardSwish") {
-          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_hardswish), 0, 0, {}});
-          absorb(k);
-          continue;
-        }
-        if (op == "Sigmoid") {
-          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(dnnl::algorithm::eltwise_logistic), 0, 0, {}});
+        // Parameterless activations map one to one onto a oneDNN eltwise post-op.
+        if (const auto eltwise = parameterless_eltwise(op)) {
+          spec.post_ops.push_back({PostOp::Kind::Eltwise, static_cast<int>(*eltwise), 0, 0, {}});
           absorb(k);
           continue;
         }
