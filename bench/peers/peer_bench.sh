@@ -5,8 +5,9 @@
 #   (det F1, case-folded CER, exact lines) scored by `edgeocr eval` for all three.
 # RapidOCR lives in a throwaway virtualenv (pins in requirements.txt beside this script).
 #
-# EdgeOCR runs once per model set named with --models (default: its default set and v6-small,
-# the set RapidOCR 3.10 ships, so one row compares the same models on both runtimes).
+# Both run once per model set named with --models (default: v4 and v6-small): RapidOCR reads
+# v4 from EdgeOCR's models folder and v6-small from the files its wheel ships, so each EdgeOCR
+# row has a RapidOCR row with the same models.
 #
 # usage: bench/peers/peer_bench.sh [--dataset DIR] [--count N] [--threads T] [--cold K] [--rounds R]
 #                                  [--models v4,v6-small]
@@ -35,6 +36,10 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/pip" freeze 2>/dev/null | grep -q
 fi
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 IFS=, read -r -a sets <<<"$models"
+# RapidOCR runs the sets it can load from files: v4 (EdgeOCR's npm files) and v6-small (its own).
+peer_sets=()
+for set in "${sets[@]}"; do [[ $set == v4 || $set == v6-small ]] && peer_sets+=("$set"); done
+models_dir=${EDGEOCR_MODEL_PATH:-$root/models}
 mapfile -t images < <(find "$dataset/img" -maxdepth 1 -type f | sort | head -n "$count")
 export OMP_NUM_THREADS=$threads
 
@@ -45,13 +50,17 @@ for round in $(seq 1 "$rounds"); do
     "$bin" eval --dataset "$dataset" --limit "$count" --threads "$threads" --engine native --models "$set" \
       --report "$out/edgeocr-$set.$round.json" >/dev/null
   done
-  "$venv/bin/python" "$here/rapidocr_bench.py" --threads "$threads" --out "$out/rapidocr" \
-    "${images[@]}" >"$out/rapidocr.$round.json"
+  for set in "${peer_sets[@]}"; do
+    "$venv/bin/python" "$here/rapidocr_bench.py" --threads "$threads" --models "$set" --model-dir "$models_dir" \
+      --out "$out/rapidocr-$set" "${images[@]}" >"$out/rapidocr-$set.$round.json"
+  done
   "$bin" eval --dataset "$dataset" --limit "$count" --engine tesseract \
     --report "$out/tesseract.$round.json" >/dev/null
 done
-"$bin" eval --dataset "$dataset" --limit "$count" --engine "predictions:$out/rapidocr" \
-  --report "$out/rapidocr.accuracy.json" >/dev/null
+for set in "${peer_sets[@]}"; do
+  "$bin" eval --dataset "$dataset" --limit "$count" --engine "predictions:$out/rapidocr-$set" \
+    --report "$out/rapidocr-$set.accuracy.json" >/dev/null
+done
 
 # Whole processes on the first K images: what a one-shot `edgeocr ocr FILE` costs.
 for img in "${images[@]:0:$cold}"; do
@@ -59,9 +68,11 @@ for img in "${images[@]:0:$cold}"; do
     /usr/bin/time -f '%e %M' -o "$out/t" "$bin" ocr --threads "$threads" --models "$set" "$img" >/dev/null
     echo "edgeocr-$set $(cat "$out/t")" >>"$out/cold.txt"
   done
-  /usr/bin/time -f '%e %M' -o "$out/t" "$venv/bin/python" "$here/rapidocr_bench.py" --cold \
-    --threads "$threads" "$img" >/dev/null
-  echo "rapidocr $(cat "$out/t")" >>"$out/cold.txt"
+  for set in "${peer_sets[@]}"; do
+    /usr/bin/time -f '%e %M' -o "$out/t" "$venv/bin/python" "$here/rapidocr_bench.py" --cold \
+      --threads "$threads" --models "$set" --model-dir "$models_dir" "$img" >/dev/null
+    echo "rapidocr-$set $(cat "$out/t")" >>"$out/cold.txt"
+  done
 done
 
 python3 "$here/peer_table.py" "$out" "$rounds" "${sets[@]}"

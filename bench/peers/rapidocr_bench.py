@@ -19,18 +19,35 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per image (after one warm-up)")
     parser.add_argument("--out", help="folder for per-image predictions (JSON)")
     parser.add_argument("--cold", action="store_true", help="one run per image, no warm-up (whole-process timing)")
+    parser.add_argument("--models", default="v6-small",
+                        help="v6-small: the PP-OCRv6 small files RapidOCR ships; v4: EdgeOCR's PP-OCRv4 files")
+    parser.add_argument("--model-dir", default="models", help="EdgeOCR's models folder (for --models v4)")
     parser.add_argument("images", nargs="+")
     args = parser.parse_args()
 
     t_start = time.perf_counter()
     from importlib.metadata import version
     from rapidocr import RapidOCR
+    from rapidocr.utils.typings import ModelType, OCRVersion
 
-    engine = RapidOCR(params={
+    params = {
         "EngineConfig.onnxruntime.intra_op_num_threads": args.threads,
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         "Global.log_level": "error",
-    })
+    }
+    if args.models == "v4":
+        # The same files EdgeOCR's v4 set reads, with RapidOCR's own pre/post-processing.
+        m = args.model_dir
+        params.update({
+            "Det.model_path": os.path.join(m, "ch_PP-OCRv4_det_infer.onnx"),
+            "Det.ocr_version": OCRVersion.PPOCRV4, "Det.model_type": ModelType.MOBILE,
+            "Rec.model_path": os.path.join(m, "ch_PP-OCRv4_rec_infer.onnx"),
+            "Rec.rec_keys_path": os.path.join(m, "ppocr_keys_v1.txt"),
+            "Rec.ocr_version": OCRVersion.PPOCRV4, "Rec.model_type": ModelType.MOBILE,
+        })
+    elif args.models != "v6-small":
+        parser.error(f"--models {args.models}: RapidOCR runs v4 or v6-small here")
+    engine = RapidOCR(params=params)
     load_s = time.perf_counter() - t_start
     if args.out:
         os.makedirs(args.out, exist_ok=True)
@@ -56,6 +73,7 @@ def main() -> int:
                 json.dump({"lines": lines}, f, ensure_ascii=False)
     summary = {
         "engine": "rapidocr",
+        "models": args.models,
         "versions": {p: version(p) for p in ("rapidocr", "onnxruntime")},
         "threads": args.threads,
         "load_s": load_s,
