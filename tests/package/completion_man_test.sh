@@ -3,14 +3,14 @@
 # offers every subcommand and the values options accept, the man page names every subcommand.
 # Usage: completion_man_test.sh EDGEOCR_BINARY COMPLETION_FILE MAN_PAGE_SOURCE
 set -uo pipefail
-binary=$1 completion=$2 man=$3
+binary=$(realpath "$1") completion=$(realpath "$2") man=$(realpath "$3")
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-ln -s "$(realpath "$binary")" "$bin/edgeocr"
+ln -s "$binary" "$bin/edgeocr"
 export PATH=$bin:$PATH
 cd "$bin"  # file names offered from here: edgeocr
 # shellcheck source=/dev/null
-. "$completion"
+. "$completion" || { echo "FAIL: cannot source $completion"; exit 1; }
 
 fail=0
 # What completing the command line $1 (the word under the cursor is its last word) offers.
