@@ -2,11 +2,13 @@
 # Installs the Debian 12 packages EdgeOCR needs, by role. Idempotent.
 #   --runtime  shared libraries the edgeocr binary runs with
 #   --build    compilers, headers and tools to build it, fetch the models and make the .deb
-#   --test     what the test suite drives: fonts, Tesseract, PostgreSQL, browser, load tools,
-#              debootstrap and lintian for the package tests
+#   --test     what the tests need to build and run: GoogleTest, FreeType and fonts for the
+#              rendered test images, Tesseract, PostgreSQL, browser, load tools, debootstrap
+#              and lintian for the package tests
 #   --langs LIST  Tesseract languages for the runtime role ("ara,rus,kor"; env EDGEOCR_LANGS;
 #              default in scripts/languages.sh, listed in README; "none" = only osd, eng, chi_sim)
-# Roles combine (--build --runtime); no argument = all three (what scripts/test.sh needs).
+#   --list     print the packages of the roles given, one a line, and install nothing
+# Roles combine (--build --runtime); no role = all three (what scripts/test.sh needs).
 set -euo pipefail
 # shellcheck source=languages.sh
 . "$(dirname "$0")/languages.sh"
@@ -27,7 +29,6 @@ RUNTIME=(
   libspdlog1.10
   libfmt9
   libgomp1
-  libfreetype6
   libtesseract5
   libpq5
   zlib1g
@@ -60,12 +61,9 @@ BUILD=(
   libspdlog-dev
   libcli11-dev
   libtomlplusplus-dev
-  libfreetype-dev
   libtesseract-dev
   libpq-dev
   zlib1g-dev
-  libgtest-dev
-  libbenchmark-dev
   libyaml-dev
   libpoppler-cpp-dev
   libheif-dev
@@ -77,6 +75,9 @@ BUILD=(
   unzip
 )
 TEST=(
+  # the test programs (the build compiles them when GoogleTest is installed)
+  libgtest-dev
+  libfreetype-dev
   fonts-noto-cjk
   # the language-routing tests read Japanese, Korean, Russian and Arabic lines
   tesseract-ocr-osd
@@ -103,13 +104,15 @@ TEST=(
 )
 
 roles=()
+list=no
 while [ $# -gt 0 ]; do
   arg=$1; shift
   case $arg in
     --runtime|--build|--test) roles+=("${arg#--}") ;;
     --langs) [ $# -gt 0 ] || { echo "install-deps: --langs needs a list" >&2; exit 2; }; langs=$1; shift ;;
     --langs=*) langs=${arg#--langs=} ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --list) list=yes ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "install-deps: unknown argument $arg (use --runtime, --build, --test)" >&2; exit 2 ;;
   esac
 done
@@ -137,6 +140,7 @@ for role in "${roles[@]}"; do
       ;;
   esac
 done
+if [ $list = yes ]; then printf '%s\n' "${PKGS[@]}" | sort -u; exit 0; fi
 missing=()
 for p in $(printf '%s\n' "${PKGS[@]}" | sort -u); do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -31,6 +31,13 @@ else
   echo "lintian not installed: package not linted (scripts/install-deps.sh --test)"
 fi
 
+# apt installs the language packs every install reads along with the .deb (Recommends).
+recommends=$(dpkg-deb -f "$build"/package/edgeocr_*_amd64.deb Recommends)
+for pack in $(. "$src/scripts/languages.sh" && lang_packages ""); do
+  [[ ", $recommends," == *", $pack,"* ]] || { echo "FAIL: the .deb does not recommend $pack (Recommends: $recommends)"; exit 1; }
+done
+echo "Recommends: $recommends"
+
 # The units as packaged, with the packaged binary and man page overlaid on this system's
 # /usr/bin and /usr/share/man (in a private mount namespace) so ExecStart= and man: resolve.
 unpacked=$(mktemp -d)
@@ -92,7 +99,8 @@ INSIDE
 t=$(date +%s)
 # A new network namespace has only a loopback interface, and it starts down.
 unshare --net --mount --pid --fork --mount-proc="$work/root/proc" \
-  sh -c "ip link set lo up && exec chroot '$work/root' /bin/bash /tmp/inside.sh"
+  sh -c "ip link set lo up && [ \$(ip -o link show | wc -l) = 1 ] || { echo 'FAIL: more than loopback'; exit 1; }
+         exec chroot '$work/root' /bin/bash /tmp/inside.sh"
 echo "install + ocr + serve inside the root, no network: $(( $(date +%s) - t )) s"
 
 fail=0
