@@ -397,6 +397,24 @@ TEST_F(OcrCliTest, ParallelJobsKeepInputOrderAndReportFailures) {
   EXPECT_FALSE(j[1].at("error").is_null());
   EXPECT_EQ(j[2].at("text"), "Total: 128.75");
   EXPECT_EQ(j[3].at("text"), "Milk 4.50");
+
+  // Two inputs really run at once: while one job waits on stdin (held open), the other job's
+  // file is read and written.
+  const fs::path out = dir_ / "jobs.out";
+  const std::string command = "cd '" + dir_.string() + "' && " + edgeocr() + "ocr - good.png --jobs 2 --threads 2 --format jsonl" +
+                              models() + " > '" + out.string() + "' 2>/dev/null";
+  FILE* child = ::popen(command.c_str(), "w");
+  ASSERT_NE(child, nullptr);
+  std::string first;
+  for (int i = 0; i < 600 && first.find('\n') == std::string::npos; ++i) {  // up to 60 s
+    ::usleep(100'000);
+    first = slurp(out);
+  }
+  const std::string png = slurp(dir_ / "milk.png");
+  std::fwrite(png.data(), 1, png.size(), child);
+  EXPECT_EQ(WEXITSTATUS(::pclose(child)), 0);
+  ASSERT_NE(first.find('\n'), std::string::npos) << "the second job waited for the first";
+  EXPECT_EQ(nlohmann::json::parse(first.substr(0, first.find('\n'))).at("file"), "good.png");
 }
 
 TEST_F(OcrCliTest, ProgressOnATerminalOnlyAndQuietSilencesIt) {
