@@ -271,6 +271,18 @@ async function main() {
         throw new Error(`field labels are not readable: ${JSON.stringify(labels)}`);
       }
       log('field labels:', labels.join(', '));
+      // Receipt items as a table of rows, with readable column names.
+      const items = (extractBody.extraction && extractBody.extraction.items) || [];
+      if (items.length) {
+        const head = await page.locator('#fields-out table.items th').allTextContents();
+        const rows = await page.locator('#fields-out table.items tbody tr').count();
+        if (head.join('|') !== 'Name|Quantity|Unit price|Amount' || rows !== items.length) {
+          throw new Error(`items table: columns ${JSON.stringify(head)}, ${rows} rows for ${items.length} items`);
+        }
+        const firstAmount = await page.locator('#fields-out table.items tbody tr').first().locator('td').last().textContent();
+        if (items[0].amount === 4.5 && firstAmount !== '4.50') throw new Error(`item amount shown as ${JSON.stringify(firstAmount)}, printed 4.50`);
+        log(`items table: ${rows} rows`);
+      }
     }
     const extractShot = path.join(args.artifacts, 'page-receipt.png');
     await page.screenshot({ path: extractShot, fullPage: true });
@@ -392,8 +404,9 @@ async function languageAndPhoneChecks({ args, base, bearer, browser, fieldsRecor
       await page.click(`#history button[data-id="${fieldsRecord}"]`);
       await page.waitForFunction(() => /合计/.test(document.getElementById('fields-out').textContent));
       const labels = await fieldLabels();
-      if (!labels.includes('合计') || labels.some((l) => /[A-Za-z_]/.test(l))) {
-        throw new Error(`zh field labels are not all Chinese: ${JSON.stringify(labels)}`);
+      const columns = await page.locator('#fields-out table.items th').allTextContents();
+      if (!labels.includes('合计') || labels.some((l) => /[A-Za-z_]/.test(l)) || columns.some((c) => /[A-Za-z_]/.test(c))) {
+        throw new Error(`zh field labels are not all Chinese: ${JSON.stringify(labels)}, items ${JSON.stringify(columns)}`);
       }
       log('zh field labels:', labels.join('、'));
     }
