@@ -434,6 +434,7 @@ TEST_F(OcrCliTest, ProgressOnATerminalOnlyAndQuietSilencesIt) {
 TEST_F(OcrCliTest, UsageErrorsExitTwo) {
   for (const std::string args : {"ocr", "ocr good.png --no-such-flag", "ocr good.png --format docx",
                                  "ocr good.png --threads 0", "ocr good.png -l 'Fr A'", "ocr good.png --pages 3-1",
+                                 "ocr good.png --dpi 10", "ocr good.png --jobs 0", "ocr - - < good.png",
                                  "nosuchcommand"}) {
     const CommandRun r = run(args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
