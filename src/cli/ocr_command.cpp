@@ -406,11 +406,14 @@ void register_ocr_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-f,--format", options->format, "output: " + formats)
       ->check(CLI::IsMember(ocr::render_formats()))
       ->capture_default_str();
-  auto* output = cmd->add_option("-o,--output", options->output_file, "write all results into FILE instead of stdout");
+  auto* output = cmd->add_option("-o,--output", options->output_file, "write all results into FILE instead of stdout")
+                     ->type_name("FILE");
   cmd->add_option("--output-dir", options->output_dir, "write one file per input into DIR (extension from --format)")
+      ->type_name("DIR")
       ->excludes(output);
   cmd->add_option("--dpi", options->dpi, "PDF render resolution")->check(CLI::Range(36, 1200))->capture_default_str();
-  cmd->add_option("--pages", options->pages, "pages of PDF/TIFF/HEIF inputs to read, e.g. 1-3,5 (default: all)");
+  cmd->add_option("--pages", options->pages, "pages of PDF/TIFF/HEIF inputs to read, e.g. 1-3,5 (default: all)")
+      ->type_name("RANGES");
   cmd->add_option("-j,--jobs", options->jobs, "inputs read in parallel (each gets threads/jobs threads)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

@@ -151,7 +151,7 @@ DecodedImage decode_with_size(std::span<const uint8_t> bytes, const DecodeLimits
                      ImageError::Kind::too_large);
   const auto header = probe_header(bytes);
   if (!header) throw ImageError("not an image (supported: JPEG, PNG, BMP, TIFF, WebP, PDF, HEIC)");
-  if (header->format == "GIF") throw ImageError("GIF images are not supported (use JPEG, PNG, BMP, TIFF or WebP)");
+  if (header->format == "GIF") throw ImageError("GIF images are not supported (use JPEG, PNG, BMP, TIFF, WebP, PDF or HEIC)");
   if (header->width < 0 || header->height < 0)
     throw ImageError("truncated or corrupt " + header->format + " header (no image size found)");
   if (header->width == 0 || header->height == 0)

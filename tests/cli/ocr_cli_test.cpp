@@ -14,10 +14,10 @@
 #include <string>
 
 #include <gtest/gtest.h>
-#include <libheif/heif.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "support/documents.h"
 #include "support/text_renderer.h"
 
 namespace {
@@ -47,40 +47,19 @@ class OcrCliTest : public ::testing::Test {
     write_png(dir_ / "milk.png", renderer, "Milk 4.50");
     // A two-page TIFF and a HEIC photo, written with OpenCV and libheif.
     const auto milk = edgeocr::test::render_line(renderer, "Milk 4.50", 36);
-    ASSERT_TRUE(cv::imwritemulti((dir_ / "two.tiff").string(), std::vector<cv::Mat>{page.image, milk.image}));
-    write_heic(dir_ / "photo.heic", page.image);
+    write_bytes(dir_ / "two.tiff", edgeocr::test::encode_tiff_pages({page.image, milk.image}));
+    write_bytes(dir_ / "photo.heic", edgeocr::test::encode_heic({page.image}));
+    write_bytes(dir_ / "two.heic", edgeocr::test::encode_heic({page.image, milk.image}));
     std::ofstream(dir_ / "empty.jpg").close();
     std::ofstream(dir_ / "notes.txt") << "just some text, not an image\n";
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
 
-  static void write_png(const fs::path& path, const edgeocr::test::TextRenderer& renderer, const std::string& text) {
-    const auto png = edgeocr::test::encode(edgeocr::test::render_line(renderer, text, 36).image);
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  static void write_bytes(const fs::path& path, const std::vector<uint8_t>& bytes) {
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   }
-
-  static void write_heic(const fs::path& path, const cv::Mat& bgr_in) {
-    cv::Mat bgr = bgr_in(cv::Rect(0, 0, bgr_in.cols & ~1, bgr_in.rows & ~1)).clone();  // HEVC wants even sizes
-    heif_context* ctx = heif_context_alloc();
-    heif_encoder* encoder = nullptr;
-    ASSERT_EQ(heif_context_get_encoder_for_format(ctx, heif_compression_HEVC, &encoder).code, heif_error_Ok);
-    heif_encoder_set_lossy_quality(encoder, 90);
-    heif_image* image = nullptr;
-    ASSERT_EQ(heif_image_create(bgr.cols, bgr.rows, heif_colorspace_RGB, heif_chroma_interleaved_RGB, &image).code, heif_error_Ok);
-    ASSERT_EQ(heif_image_add_plane(image, heif_channel_interleaved, bgr.cols, bgr.rows, 8).code, heif_error_Ok);
-    int stride = 0;
-    uint8_t* plane = heif_image_get_plane(image, heif_channel_interleaved, &stride);
-    for (int y = 0; y < bgr.rows; ++y)
-      for (int x = 0; x < bgr.cols; ++x) {
-        const auto& px = bgr.at<cv::Vec3b>(y, x);
-        uint8_t* out = plane + y * stride + 3 * x;
-        out[0] = px[2], out[1] = px[1], out[2] = px[0];
-      }
-    ASSERT_EQ(heif_context_encode_image(ctx, image, encoder, nullptr, nullptr).code, heif_error_Ok);
-    ASSERT_EQ(heif_context_write_to_file(ctx, path.c_str()).code, heif_error_Ok);
-    heif_image_release(image);
-    heif_encoder_release(encoder);
-    heif_context_free(ctx);
+  static void write_png(const fs::path& path, const edgeocr::test::TextRenderer& renderer, const std::string& text) {
+    write_bytes(path, edgeocr::test::encode(edgeocr::test::render_line(renderer, text, 36).image));
   }
 
   // Runs a shell command line in the test folder; stdout and stderr captured.
@@ -240,6 +219,12 @@ TEST_F(OcrCliTest, StdinFoldersAndListFiles) {
   EXPECT_EQ(both[0].at("file"), "folder/a.png");
   EXPECT_EQ(both[1].at("file"), "folder/sub/b.png");
   EXPECT_EQ(both[1].at("text"), "Milk 4.50");
+  // One output file per input, the folder's sub-paths kept.
+  fs::remove_all(dir_ / "tree");
+  const CommandRun tree = run("ocr -r folder --output-dir tree");
+  EXPECT_EQ(tree.exit_code, 0) << tree.err;
+  EXPECT_EQ(slurp(dir_ / "tree" / "a.txt"), "Total: 128.75\n");
+  EXPECT_EQ(slurp(dir_ / "tree" / "sub" / "b.txt"), "Milk 4.50\n");
 
   std::ofstream(dir_ / "inputs.txt") << "# scanned today\nmilk.png\n\ngood.png\n";
   const CommandRun list = run("ocr @inputs.txt");
@@ -259,9 +244,17 @@ TEST_F(OcrCliTest, MultiPageTiffHeicAndPdfGiveOneResultPerPage) {
   EXPECT_EQ(nlohmann::json::parse(second).at("page"), 2);
   EXPECT_EQ(nlohmann::json::parse(second).at("text"), "Milk 4.50");
 
+  const CommandRun tiff_second = run("ocr two.tiff --pages 2");
+  EXPECT_EQ(tiff_second.exit_code, 0) << tiff_second.err;
+  EXPECT_EQ(tiff_second.out, "Milk 4.50\n");
+
   const CommandRun heic = run("ocr photo.heic");
   EXPECT_EQ(heic.exit_code, 0) << heic.err;
   EXPECT_EQ(heic.out, "Total: 128.75\n");
+  // Every image of a HEIF file is a page; text output separates pages with a form feed.
+  const CommandRun heic_pages = run("ocr two.heic");
+  EXPECT_EQ(heic_pages.exit_code, 0) << heic_pages.err;
+  EXPECT_EQ(heic_pages.out, "Total: 128.75\n\fMilk 4.50\n");
 
   // A two-page PDF (the searchable PDF this command writes), read back through poppler.
   ASSERT_EQ(run("ocr good.png milk.png --format pdf -o pages.pdf").exit_code, 0);
@@ -273,6 +266,12 @@ TEST_F(OcrCliTest, MultiPageTiffHeicAndPdfGiveOneResultPerPage) {
   EXPECT_EQ(pages[0].at("text"), "Total: 128.75");
   EXPECT_EQ(pages[1].at("page"), 2);
   EXPECT_EQ(pages[1].at("text"), "Milk 4.50");
+  // The PDF's pages hold the 150 dpi images: at --dpi 300 the page is rendered twice as wide.
+  const int png_width = pages[0].at("width");
+  EXPECT_NEAR(png_width, cv::imread((dir_ / "good.png").string()).cols, 1);
+  const CommandRun sharp = run("ocr pages.pdf --pages 1 --dpi 300 --format json");
+  EXPECT_EQ(sharp.exit_code, 0) << sharp.err;
+  EXPECT_NEAR(nlohmann::json::parse(sharp.out).at("width").get<int>(), 2 * png_width, 2) << sharp.out;
   const CommandRun second_only = run("ocr pages.pdf --pages 2- --format tsv");
   EXPECT_EQ(second_only.exit_code, 0) << second_only.err;
   EXPECT_NE(second_only.out.find("pages.pdf\t2\t0\t"), std::string::npos) << second_only.out;
@@ -303,6 +302,9 @@ TEST_F(OcrCliTest, HocrAndAltoParseWithWordsAtTheDrawnText) {
       EXPECT_GT(w.at("conf").get<double>(), 0) << kind;
     }
     EXPECT_EQ(text, "Total: 128.75") << kind;
+    // Word boxes, not the line's box twice: "Total:" ends before "128.75" starts.
+    ASSERT_EQ(doc.at("words").size(), 2u) << kind;
+    EXPECT_LE(doc["words"][0]["bbox"][2].get<int>(), doc["words"][1]["bbox"][0].get<int>()) << kind;
   }
 }
 
@@ -360,7 +362,7 @@ TEST_F(OcrCliTest, JsonLinesStreamsEachFileAsItFinishes) {
   FILE* child = ::popen(command.c_str(), "w");
   ASSERT_NE(child, nullptr);
   std::string first;
-  for (int i = 0; i < 1200 && first.find('\n') == std::string::npos; ++i) {  // up to 120 s
+  for (int i = 0; i < 600 && first.find('\n') == std::string::npos; ++i) {  // up to 60 s
     ::usleep(100'000);
     first = slurp(out);
   }
@@ -375,6 +377,14 @@ TEST_F(OcrCliTest, JsonLinesStreamsEachFileAsItFinishes) {
   std::getline(lines, b);
   EXPECT_EQ(nlohmann::json::parse(b).at("file"), "-");
   EXPECT_EQ(nlohmann::json::parse(b).at("text"), "Milk 4.50");
+
+  // A failed input is a line of its own, with no page.
+  const CommandRun failed = run("ocr notes.txt --format jsonl");
+  EXPECT_EQ(failed.exit_code, 1);
+  const auto error = nlohmann::json::parse(failed.out);
+  EXPECT_EQ(error.at("file"), "notes.txt");
+  EXPECT_TRUE(error.at("page").is_null());
+  EXPECT_NE(error.at("error").get<std::string>().find("not an image"), std::string::npos) << failed.out;
 }
 
 TEST_F(OcrCliTest, ParallelJobsKeepInputOrderAndReportFailures) {
@@ -387,6 +397,24 @@ TEST_F(OcrCliTest, ParallelJobsKeepInputOrderAndReportFailures) {
   EXPECT_FALSE(j[1].at("error").is_null());
   EXPECT_EQ(j[2].at("text"), "Total: 128.75");
   EXPECT_EQ(j[3].at("text"), "Milk 4.50");
+
+  // Two inputs really run at once: while one job waits on stdin (held open), the other job's
+  // file is read and written.
+  const fs::path out = dir_ / "jobs.out";
+  const std::string command = "cd '" + dir_.string() + "' && " + edgeocr() + "ocr - good.png --jobs 2 --threads 2 --format jsonl" +
+                              models() + " > '" + out.string() + "' 2>/dev/null";
+  FILE* child = ::popen(command.c_str(), "w");
+  ASSERT_NE(child, nullptr);
+  std::string first;
+  for (int i = 0; i < 600 && first.find('\n') == std::string::npos; ++i) {  // up to 60 s
+    ::usleep(100'000);
+    first = slurp(out);
+  }
+  const std::string png = slurp(dir_ / "milk.png");
+  std::fwrite(png.data(), 1, png.size(), child);
+  EXPECT_EQ(WEXITSTATUS(::pclose(child)), 0);
+  ASSERT_NE(first.find('\n'), std::string::npos) << "the second job waited for the first";
+  EXPECT_EQ(nlohmann::json::parse(first.substr(0, first.find('\n'))).at("file"), "good.png");
 }
 
 TEST_F(OcrCliTest, ProgressOnATerminalOnlyAndQuietSilencesIt) {
@@ -406,6 +434,7 @@ TEST_F(OcrCliTest, ProgressOnATerminalOnlyAndQuietSilencesIt) {
 TEST_F(OcrCliTest, UsageErrorsExitTwo) {
   for (const std::string args : {"ocr", "ocr good.png --no-such-flag", "ocr good.png --format docx",
                                  "ocr good.png --threads 0", "ocr good.png -l 'Fr A'", "ocr good.png --pages 3-1",
+                                 "ocr good.png --dpi 10", "ocr good.png --jobs 0", "ocr - - < good.png",
                                  "nosuchcommand"}) {
     const CommandRun r = run(args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;

@@ -11,7 +11,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "ocr/decode.h"
+#include "ocr/pages.h"
 #include "ocr/pipeline.h"
+#include "support/documents.h"
 #include "support/text_renderer.h"
 
 namespace edgeocr::ocr {
@@ -174,6 +176,47 @@ TEST(DecodeTest, SizeLimitsAreTooLargeAndDamageIsInvalid) {
 TEST(DecodeTest, RejectsGif) {
   const std::string e = error_of(bytes_of(std::string("GIF89a\x10\x00\x10\x00", 10) + std::string(40, '\0')));
   EXPECT_NE(e.find("GIF"), std::string::npos) << e;
+}
+
+// Multi-page TIFF and HEIC: every page, in order, each page checked against the pixel limit on
+// its own, and a cap on how many pages one file may select.
+TEST(DocumentPages, TiffAndHeicPagesWithPerPagePixelLimitAndPageCap) {
+  const std::vector<cv::Mat> images = {half_black_image(200, 100), half_black_image(120, 60)};
+  for (const auto& [kind, bytes] : {std::pair{std::string("TIFF"), test::encode_tiff_pages(images)},
+                                    std::pair{std::string("HEIF"), test::encode_heic(images)}}) {
+    EXPECT_EQ(document_format(bytes), kind);
+    EXPECT_EQ(count_pages(bytes), 2) << kind;
+    std::vector<Page> pages;
+    const auto collect = [&](Page&& p) { pages.push_back(std::move(p)); };
+    for_each_page(bytes, PageOptions{}, collect);
+    ASSERT_EQ(pages.size(), 2u) << kind;
+    EXPECT_EQ(pages[0].number, 1);
+    EXPECT_EQ(pages[1].number, 2);
+    EXPECT_EQ(pages[0].bgr.size(), cv::Size(200, 100)) << kind;
+    EXPECT_EQ(pages[1].bgr.size(), cv::Size(120, 60)) << kind;
+    EXPECT_LT(pages[1].bgr.at<cv::Vec3b>(30, 10)[1], 60) << kind;  // left half black
+    EXPECT_GT(pages[1].bgr.at<cv::Vec3b>(30, 110)[1], 195) << kind;
+
+    PageOptions small;  // page 1 is over this limit, page 2 within it
+    small.limits.max_pixels = 150 * 100;
+    pages.clear();
+    try {
+      for_each_page(bytes, small, collect);
+      ADD_FAILURE() << kind << ": page 1 over the pixel limit was decoded";
+    } catch (const ImageError& e) {
+      EXPECT_EQ(e.kind(), ImageError::Kind::too_large) << kind;
+      EXPECT_NE(std::string(e.what()).find("page 1 is 200x100"), std::string::npos) << e.what();
+    }
+    small.pages = parse_page_ranges("2");
+    pages.clear();
+    for_each_page(bytes, small, collect);
+    ASSERT_EQ(pages.size(), 1u) << kind;
+    EXPECT_EQ(pages[0].number, 2);
+
+    PageOptions capped;
+    capped.max_pages = 1;
+    EXPECT_THROW(for_each_page(bytes, capped, collect), ImageError) << kind;
+  }
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "ocr/render.h"
 #include "serve/native_engine.h"
 #include "serve_test_support.h"
+#include "support/documents.h"
 
 using namespace edgeocr::serve;
 using namespace edgeocr::serve::fixtures;
@@ -193,6 +194,26 @@ TEST(NativeServer, PdfPagesAnsweredInOneResponseWithPageCapAndPixelLimit) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 413) << res->body;
   EXPECT_NE(res->body.find("pages selected, over the limit"), std::string::npos) << res->body;
+}
+
+// The other multi-page inputs the decode layer reads: every page in one response, as for PDF.
+TEST(NativeServer, MultiPageTiffAndHeicAnsweredPageByPage) {
+  TestServer ts(native_options());
+  auto c = ts.client();
+  const std::vector<cv::Mat> pages = {text_page("CORNER CAFE"), text_page("TOTAL 4.50")};
+  const auto as_string = [](const std::vector<uint8_t>& bytes) { return std::string(bytes.begin(), bytes.end()); };
+  for (const auto& [type, body] : {std::pair{std::string("image/tiff"), as_string(edgeocr::test::encode_tiff_pages(pages))},
+                                   std::pair{std::string("image/heic"), as_string(edgeocr::test::encode_heic(pages))}}) {
+    auto res = c.Post("/v1/ocr", body, type.c_str());
+    ASSERT_TRUE(res) << type;
+    ASSERT_EQ(res->status, 200) << type << ": " << res->body;
+    const auto j = json::parse(res->body);
+    EXPECT_EQ(j["page_count"], 2) << type;
+    ASSERT_EQ(j["pages"].size(), 2u) << type << ": " << res->body;
+    EXPECT_EQ(j["pages"][1]["page"], 2) << type;
+    EXPECT_NE(j["pages"][0]["text"].get<std::string>().find("CAFE"), std::string::npos) << type << ": " << res->body;
+    EXPECT_NE(j["pages"][1]["text"].get<std::string>().find("4.50"), std::string::npos) << type << ": " << res->body;
+  }
 }
 
 TEST(NativeServer, PdfPagesOverThePixelLimitAre413) {

@@ -409,6 +409,20 @@
     return document.createTextNode(String(value));
   }
 
+  // Receipt items as rows (name, quantity, unit price, amount) from the extraction details, rather
+  // than the fields' one-line summary ("3 items").
+  const ITEM_COLUMNS = ['name', 'quantity', 'unit_price', 'amount'];
+  // Prices as printed on a receipt: 4.5 -> "4.50" (whole numbers and finer prices unchanged).
+  const price = (v) => (typeof v === 'number' && !Number.isInteger(v) && Math.abs(v * 100 - Math.round(v * 100)) < 1e-6 ? v.toFixed(2) : v);
+  function itemRows(result) {
+    const items = result.extraction && result.extraction.items;
+    if (!Array.isArray(items) || !items.length) return null;
+    return items.map((item) => Object.fromEntries(ITEM_COLUMNS.map((k) => {
+      const v = item ? item[k] : null;
+      return [k, k === 'unit_price' || k === 'amount' ? price(v) : v];
+    })));
+  }
+
   function renderFields(result) {
     const out = $('fields-out');
     out.replaceChildren();
@@ -426,7 +440,8 @@
       dt.textContent = fieldLabel(key);
       dt.title = key;
       const dd = document.createElement('dd');
-      dd.append(fieldValue(value));
+      const rows = key === 'items' ? itemRows(result) : null;
+      dd.append(fieldValue(rows || value));
       dl.append(dt, dd);
     }
     if (!dl.children.length) out.textContent = t('noFields');

@@ -271,13 +271,27 @@ async function main() {
         throw new Error(`field labels are not readable: ${JSON.stringify(labels)}`);
       }
       log('field labels:', labels.join(', '));
+      // Receipt items as a table of rows, with readable column names.
+      const items = (extractBody.extraction && extractBody.extraction.items) || [];
+      if (items.length) {
+        const head = await page.locator('#fields-out table.items th').allTextContents();
+        const rows = await page.locator('#fields-out table.items tbody tr').count();
+        if (head.join('|') !== 'Name|Quantity|Unit price|Amount' || rows !== items.length) {
+          throw new Error(`items table: columns ${JSON.stringify(head)}, ${rows} rows for ${items.length} items`);
+        }
+        const firstAmount = await page.locator('#fields-out table.items tbody tr').first().locator('td').last().textContent();
+        if (items[0].amount === 4.5 && firstAmount !== '4.50') throw new Error(`item amount shown as ${JSON.stringify(firstAmount)}, printed 4.50`);
+        log(`items table: ${rows} rows`);
+      }
     }
     const extractShot = path.join(args.artifacts, 'page-receipt.png');
     await page.screenshot({ path: extractShot, fullPage: true });
     log('screenshot:', extractShot);
 
     await historyChecks({ args, base, bearer, work, page });
-    await languageAndPhoneChecks({ args, base, bearer, browser, apiKey });
+    // The record with receipt fields, to check their Chinese labels (when the build extracts them).
+    const fieldsRecord = extract.status() === 200 && extractBody.fields.total !== undefined ? extractBody.record_id : null;
+    await languageAndPhoneChecks({ args, base, bearer, browser, fieldsRecord });
 
     if (pageErrors.length) throw new Error('errors in the page:\n' + pageErrors.join('\n'));
     log('PASS');
@@ -361,7 +375,7 @@ async function historyChecks({ args, base, bearer, work, page }) {
 }
 
 // Chinese by browser language, switch to English (remembered), zh-CN dates; the phone layout.
-async function languageAndPhoneChecks({ args, base, bearer, browser }) {
+async function languageAndPhoneChecks({ args, base, bearer, browser, fieldsRecord }) {
   const shots = [['zh', { width: 1280, height: 900 }, 'page-zh-1280.png'], ['phone', { width: 390, height: 844 }, 'page-phone-390.png']];
   for (const [name, viewport, shot] of shots) {
     const context = await browser.newContext({
@@ -382,10 +396,28 @@ async function languageAndPhoneChecks({ args, base, bearer, browser }) {
     // Open the newest record: it is "the last result".
     await page.locator('#history button.open').first().click();
     await page.waitForFunction(() => !document.getElementById('result').hidden && document.getElementById('text-out').textContent.length > 0);
+    const fieldLabels = () => page.locator('#fields-out dl.fields dt').allTextContents();
+    if (name === 'zh' && fieldsRecord) {
+      // The receipt's fields under Chinese labels: no raw keys, no English left.
+      await page.fill('#history-q', 'Milk');
+      await page.press('#history-q', 'Enter');
+      await page.click(`#history button[data-id="${fieldsRecord}"]`);
+      await page.waitForFunction(() => /合计/.test(document.getElementById('fields-out').textContent));
+      const labels = await fieldLabels();
+      const columns = await page.locator('#fields-out table.items th').allTextContents();
+      if (!labels.includes('合计') || labels.some((l) => /[A-Za-z_]/.test(l)) || columns.some((c) => /[A-Za-z_]/.test(c))) {
+        throw new Error(`zh field labels are not all Chinese: ${JSON.stringify(labels)}, items ${JSON.stringify(columns)}`);
+      }
+      log('zh field labels:', labels.join('、'));
+    }
     if (name === 'zh') {
       await page.screenshot({ path: path.join(args.artifacts, shot), fullPage: true });
       await page.selectOption('#lang', 'en');
       await page.waitForFunction(() => document.getElementById('history-title').textContent === 'History');
+      if (fieldsRecord) {  // the record on screen follows the switch
+        const labels = await fieldLabels();
+        if (!labels.includes('Total') || labels.includes('合计')) throw new Error(`labels after switching to English: ${JSON.stringify(labels)}`);
+      }
       await page.reload({ waitUntil: 'load' });
       await page.waitForFunction(() => /of \d+ records/.test(document.getElementById('history-status').textContent));
       if (await page.textContent('#history-title') !== 'History') throw new Error('the chosen language was not remembered');
