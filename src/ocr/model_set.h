@@ -1,6 +1,7 @@
 // Model sets: which detector, recognizer, 180° classifier and dictionary make up `v4`, `v5`,
-// `v6-small` and `v6-tiny` under a models folder (as scripts/fetch-models.sh lays it out), and
-// the pre/post-processing parameters each set ships (PaddleOCR inference.yml, where present).
+// `v6-small`, `v6-tiny` and `v6-small-v4det` under a models folder (as scripts/fetch-models.sh
+// lays it out), and the pre/post-processing parameters each set ships (PaddleOCR inference.yml,
+// where present).
 #pragma once
 
 #include <array>
@@ -37,7 +38,7 @@ struct ModelSet {
   int rec_min_width = 320;
 };
 
-// "v4 v5 v6-small v6-tiny"
+// "v4 v5 v6-small v6-tiny v6-small-v4det"
 const std::vector<std::string>& model_set_names();
 std::string model_set_names_joined(std::string_view separator = "|");
 

@@ -47,7 +47,7 @@ cv::Mat decode_image(std::span<const uint8_t> bytes, const DecodeLimits& limits 
 
 struct PipelineOptions {
   std::filesystem::path model_dir = "models";  // the models root (see scripts/fetch-models.sh)
-  std::string models{kDefaultModelSet};         // model set: v4, v5, v6-small, v6-tiny
+  std::string models{kDefaultModelSet};         // model set: v4, v5, v6-small, v6-tiny, v6-small-v4det
   int threads = 2;
   DecodeLimits limits;
   int det_max_side = 960;

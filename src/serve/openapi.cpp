@@ -54,7 +54,7 @@ nlohmann::json openapi_document() {
                                   query("instruction", "string", "extraction instruction"),
                                   query("fields", "string", "fields to extract"),
                                   query("schema", "string", "named schema (receipt)"),
-                                  query("models", "string", "model set: v4, v5, v6-small, v6-tiny (default: the server's)"),
+                                  query("models", "string", "model set: v4, v5, v6-small, v6-tiny, v6-small-v4det (default: the server's)"),
                                   query("lang", "string", "languages, Tesseract style: chi_sim+eng, ara+eng, auto (default: the server's)"),
                                   query("store", "boolean", "archive the result (default true)")})},
       {"requestBody",

@@ -19,7 +19,7 @@ const std::vector<Spec>& all_specs() {
        "folder with the OCR models (unset: the first of ./models, /usr/share/edgeocr/models, "
        "../share/edgeocr/models beside the binary)"},
       {"models", "--models", "EDGEOCR_MODELS", T::String, std::string(ocr::kDefaultModelSet),
-       "model set: v4 | v5 | v6-small | v6-tiny (requests may name another with `models`)"},
+       "model set: v4 | v5 | v6-small | v6-tiny | v6-small-v4det (requests may name another with `models`)"},
       {"lang", "--lang", "EDGEOCR_LANG", T::String, std::string(ocr::kDefaultLanguages),
        "languages, Tesseract style: chi_sim+eng (PP-OCR), ara, rus, kor, ... (Tesseract packs), auto; requests may "
        "name others with `lang`"},

@@ -156,7 +156,7 @@ TEST_P(ModelSetReading, ReadsRenderedChineseAndEnglishLines) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllSets, ModelSetReading, ::testing::Values("v4", "v5", "v6-small", "v6-tiny"),
+INSTANTIATE_TEST_SUITE_P(AllSets, ModelSetReading, ::testing::Values("v4", "v5", "v6-small", "v6-tiny", "v6-small-v4det"),
                          [](const auto& info) {
                            std::string name = info.param;
                            for (char& c : name)
