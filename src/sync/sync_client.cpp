@@ -319,9 +319,9 @@ DrainResult drain_outbox(Outbox& outbox, SyncClient& client, const std::atomic<b
     result.wire_bytes += pushed.wire_bytes;
     retry_after_s = pushed.retry_after_s;
     if (pushed.ok) {
-      outbox.acknowledge(batch->batch_id, static_cast<int64_t>(batch->records.size()));
+      outbox.acknowledge(batch->batch_id);
       ++result.batches;
-      result.records += static_cast<int64_t>(batch->records.size());
+      for (const PendingRecord& sent : batch->records) ++(sent.tombstone ? result.tombstones : result.records);
       continue;
     }
     // A batch the collector will always refuse must not block every record behind it (see the
@@ -450,9 +450,9 @@ void SyncWorker::run() {
         if (!client) client = std::make_unique<SyncClient>(config_, data_dir_);
         DrainResult drained = drain_outbox(*outbox, *client, &stop_);
         records_sent_total_ += drained.records;
-        if (drained.records > 0) {
-          spdlog::info("sync: delivered {} records in {} batches ({} bytes)", drained.records, drained.batches,
-                       drained.wire_bytes);
+        if (drained.batches > 0) {
+          spdlog::info("sync: delivered {} records and {} deletions in {} batches ({} bytes)", drained.records,
+                       drained.tombstones, drained.batches, drained.wire_bytes);
         }
         if (drained.ok) {
           failures = 0;

@@ -85,6 +85,7 @@ struct DrainResult {
   bool ok = true;               // false if a push failed (the error is in the outbox state)
   int64_t batches = 0;
   int64_t records = 0;
+  int64_t tombstones = 0;       // deletions delivered (records deleted at the shop)
   int64_t wire_bytes = 0;
   int64_t splits = 0;           // refused batches split in two
   int64_t dead_lettered = 0;    // records moved to the dead-letter table
