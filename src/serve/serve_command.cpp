@@ -5,11 +5,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <iostream>
 #include <map>
-#include <mutex>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -27,43 +25,6 @@
 namespace edgeocr::cli {
 namespace {
 
-// Applies the retention policy at start and then hourly, until destroyed.
-class RetentionWorker {
- public:
-  RetentionWorker(store::Archive& archive, store::RetentionPolicy policy) {
-    if (policy.images_days == 0 && policy.records_days == 0) return;  // keep everything
-    thread_ = std::thread([this, &archive, policy] {
-      std::unique_lock lock(mutex_);
-      do {
-        try {
-          const store::PruneResult r = archive.prune(policy);
-          if (r.records_removed + r.images_cleared > 0)
-            spdlog::info("retention: removed {} records and the images of {} more ({} files)", r.records_removed,
-                         r.images_cleared, r.files_removed);
-        } catch (const std::exception& e) {
-          spdlog::error("retention: {}", e.what());
-        }
-      } while (!wake_.wait_for(lock, std::chrono::hours(1), [this] { return stop_; }));
-    });
-  }
-  ~RetentionWorker() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-  RetentionWorker(const RetentionWorker&) = delete;
-  RetentionWorker& operator=(const RetentionWorker&) = delete;
-
- private:
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::thread thread_;
-};
-
 int run_server(const settings::Settings& settings) {
   spdlog::set_level(spdlog::level::from_str(settings.get("log_level")));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
@@ -76,6 +37,7 @@ int run_server(const settings::Settings& settings) {
   options.host = settings.is_set("host") ? settings.get("host") : (options.auth ? "0.0.0.0" : "127.0.0.1");
   options.port = static_cast<int>(settings.get_int("port"));
   options.archive.data_dir = settings.get("data_dir");
+  options.retention = {settings.get_double("retention.images_days"), settings.get_double("retention.records_days")};
   // The outbox tables and deletion hook always (a record head office has must be deleted there
   // too, even if sync is off today); with sync.url, also the insert hook and the worker.
   const bool sync_on = settings.is_set("sync.url");
@@ -122,8 +84,6 @@ int run_server(const settings::Settings& settings) {
   if (settings.get("backend") != "native")  // VLM requests, latency, errors, tokens
     server.metrics().add_exposition([] { return vlm::global_metrics().prometheus_text(); });
   if (sync_worker) sync_worker->start();
-  RetentionWorker retention(server.archive(),
-                            {settings.get_double("retention.images_days"), settings.get_double("retention.records_days")});
   const int port = server.bind();
   const std::string host = settings.is_set("host") ? settings.get("host") : (settings.is_set("auth_file") ? "0.0.0.0" : "127.0.0.1");
   spdlog::info("listening on {}://{}:{} (data dir {}, auth {}, TLS {})", server.tls() ? "https" : "http", host, port,

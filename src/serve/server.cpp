@@ -18,6 +18,7 @@
 
 #include "serve/http.h"
 #include "serve/job_queue.h"
+#include "serve/retention.h"
 #include "serve/web_assets.h"
 #include "vlm/prompts.h"
 
@@ -217,6 +218,7 @@ Server::Server(ServerOptions options) : options_(std::move(options)) {
   http_ = std::make_unique<http::HttpServer>(limits(), options_.tls_cert, options_.tls_key);
   if (options_.web_port >= 0) web_ = std::make_unique<http::HttpServer>(limits(), options_.tls_cert, options_.tls_key);
   archive_ = std::make_unique<store::Archive>(options_.archive);
+  retention_ = std::make_unique<RetentionWorker>(*archive_, options_.retention);
   queue_ = std::make_unique<JobQueue>(options_.engine_factory, options_.workers, options_.queue_length);
   metrics_.set_gauge_source([this] {
     std::vector<std::pair<std::string, std::pair<std::string, double>>> g;

@@ -25,6 +25,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: any free port (see Server::port())
   store::ArchiveOptions archive;  // data dir, plus other areas' migrations / in-transaction hooks
+  store::RetentionPolicy retention;  // applied to the archive at start, then hourly (default: keep)
   std::string tls_cert, tls_key;  // both set: HTTPS
   std::optional<Authenticator> auth;
   std::string backend_name = "native";
@@ -45,6 +46,7 @@ struct ServerOptions {
 };
 
 class JobQueue;
+class RetentionWorker;
 
 class Server {
  public:
@@ -75,6 +77,7 @@ class Server {
   ServerOptions options_;
   Metrics metrics_;
   std::unique_ptr<store::Archive> archive_;
+  std::unique_ptr<RetentionWorker> retention_;  // after archive_: stops before the archive closes
   std::unique_ptr<JobQueue> queue_;
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<http::HttpServer> web_;

@@ -157,11 +157,14 @@ std::optional<Batch> Outbox::next_batch(int max_records, int64_t max_bytes,
   return batch;
 }
 
-void Outbox::acknowledge(const std::string& batch_id, int64_t record_count) {
+void Outbox::acknowledge(const std::string& batch_id) {
   Transaction tx(db_);
   store::sqlite::Handle sql(db_);
+  const int64_t record_count =
+      sql.query_integer("SELECT COUNT(*) FROM sync_outbox WHERE batch_id = ? AND kind = 'record'", {batch_id})
+          .value_or(0);
   sql.execute("INSERT OR IGNORE INTO sync_delivered(record_id, delivered_at) "
-              "SELECT record_id, ? FROM sync_outbox WHERE batch_id = ?",
+              "SELECT record_id, ? FROM sync_outbox WHERE batch_id = ? AND kind = 'record'",
               {store::utc_now_iso8601(), batch_id});
   sql.execute("DELETE FROM sync_outbox WHERE batch_id = ?", {batch_id});
   int64_t now = unix_now_ms();

@@ -87,9 +87,10 @@ class Outbox {
   // measured by `image_bytes` (empty: images not sent), but always holds at least one record.
   std::optional<Batch> next_batch(int max_records, int64_t max_bytes = 0,
                                   const std::function<int64_t(const std::string& image_path)>& image_bytes = {});
-  // The collector acknowledged `batch_id`: delete its rows, remember their record ids as
-  // delivered (for backfill) and record the success, all in one transaction.
-  void acknowledge(const std::string& batch_id, int64_t record_count);
+  // The collector acknowledged `batch_id`: delete its rows, remember the ids of its records as
+  // delivered (for backfill and retention), add them to delivered_total and record the success,
+  // all in one transaction. Tombstones are neither remembered nor counted: they are not records.
+  void acknowledge(const std::string& batch_id);
   void record_failure(const std::string& message);
   OutboxStatus status();
 

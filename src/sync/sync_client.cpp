@@ -18,7 +18,6 @@
 #include <spdlog/spdlog.h>
 
 #include "common/base64.h"
-#include "common/prometheus.h"
 #include "sync/archive_link.h"
 #include "sync/sender_lock.h"
 
@@ -319,9 +318,9 @@ DrainResult drain_outbox(Outbox& outbox, SyncClient& client, const std::atomic<b
     result.wire_bytes += pushed.wire_bytes;
     retry_after_s = pushed.retry_after_s;
     if (pushed.ok) {
-      outbox.acknowledge(batch->batch_id, static_cast<int64_t>(batch->records.size()));
+      outbox.acknowledge(batch->batch_id);
       ++result.batches;
-      result.records += static_cast<int64_t>(batch->records.size());
+      for (const PendingRecord& sent : batch->records) ++(sent.tombstone ? result.tombstones : result.records);
       continue;
     }
     // A batch the collector will always refuse must not block every record behind it (see the
@@ -365,26 +364,6 @@ double backoff_delay_s(int attempt, double base_s, double max_s) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::uniform_real_distribution<double> jitter(0.5, 1.0);
   return delay * jitter(rng);
-}
-
-std::string status_metrics_text(const OutboxStatus& status) {
-  const double now_s = static_cast<double>(unix_now_ms()) / 1000.0;
-  const auto seconds = [](const std::optional<int64_t>& ms) { return ms ? static_cast<double>(*ms) / 1000.0 : 0.0; };
-  common::PrometheusText out;
-  out.gauge("edgeocr_sync_pending_records", "Records in the outbox not yet acknowledged by head office.",
-            static_cast<double>(status.pending));
-  out.gauge("edgeocr_sync_oldest_pending_age_seconds", "Age of the oldest record in the outbox (0 if empty).",
-            status.oldest_pending_unix_ms ? std::max(0.0, now_s - seconds(status.oldest_pending_unix_ms)) : 0.0);
-  out.gauge("edgeocr_sync_last_success_timestamp_seconds", "Unix time of the last acknowledged batch (0 if never).",
-            seconds(status.last_success_unix_ms));
-  out.gauge("edgeocr_sync_last_error_timestamp_seconds", "Unix time of the last failed push (0 if never).",
-            seconds(status.last_error_unix_ms));
-  out.gauge("edgeocr_sync_last_push_failed", "1 if the most recent push failed, else 0.", status.last_error.empty() ? 0 : 1);
-  out.gauge("edgeocr_sync_dead_letter_records", "Records the collector refused on their own (see sync requeue).",
-            static_cast<double>(status.dead_letter));
-  out.counter("edgeocr_sync_delivered_records_total", "Records acknowledged by head office.",
-              static_cast<double>(status.delivered_total));
-  return out.str();
 }
 
 SyncWorker::SyncWorker(SyncConfig config, std::filesystem::path data_dir, std::filesystem::path database_file)
@@ -449,23 +428,20 @@ void SyncWorker::run() {
         if (!outbox) outbox = std::make_unique<Outbox>(database_file_);
         if (!client) client = std::make_unique<SyncClient>(config_, data_dir_);
         DrainResult drained = drain_outbox(*outbox, *client, &stop_);
-        records_sent_total_ += drained.records;
-        if (drained.records > 0) {
-          spdlog::info("sync: delivered {} records in {} batches ({} bytes)", drained.records, drained.batches,
-                       drained.wire_bytes);
+        if (drained.batches > 0) {
+          spdlog::info("sync: delivered {} records and {} deletions in {} batches ({} bytes)", drained.records,
+                       drained.tombstones, drained.batches, drained.wire_bytes);
         }
         if (drained.ok) {
           failures = 0;
         } else {
           ++failures;
-          ++failures_total_;
           wait_s = retry_delay_s(failures, config_, drained.retry_after_s);
           spdlog::warn("sync: {} (retry in {:.1f} s)", drained.error, wait_s);
         }
       }
     } catch (const std::exception& e) {
       ++failures;
-      ++failures_total_;
       wait_s = retry_delay_s(failures, config_, 0);
       spdlog::error("sync: {} (retry in {:.1f} s)", e.what(), wait_s);
       client.reset();
@@ -475,25 +451,6 @@ void SyncWorker::run() {
   }
   sending_ = false;
 }
-
-std::string SyncWorker::metrics_text() {
-  std::string text;
-  try {
-    Outbox outbox(database_file_);
-    text = status_metrics_text(outbox.status());
-  } catch (const std::exception& e) {
-    text = "# sync status unavailable: " + std::string(e.what()) + "\n";
-  }
-  common::PrometheusText failures;
-  failures.counter("edgeocr_sync_push_failures_total", "Failed pushes to head office.",
-                   static_cast<double>(failures_total_.load()));
-  text += failures.str();
-  return text;
-}
-
-}  // namespace edgeocr::sync
-
-namespace edgeocr::sync {
 
 std::vector<std::pair<std::string, std::pair<std::string, double>>> SyncWorker::gauges() {
   std::vector<std::pair<std::string, std::pair<std::string, double>>> out;

@@ -85,6 +85,7 @@ struct DrainResult {
   bool ok = true;               // false if a push failed (the error is in the outbox state)
   int64_t batches = 0;
   int64_t records = 0;
+  int64_t tombstones = 0;       // deletions delivered (records deleted at the shop)
   int64_t wire_bytes = 0;
   int64_t splits = 0;           // refused batches split in two
   int64_t dead_lettered = 0;    // records moved to the dead-letter table
@@ -124,9 +125,8 @@ class SyncWorker {
   void start();
   void stop();
   bool sending() const { return sending_; }  // false while another syncer holds the folder's lock
-  // Prometheus text lines: pending, oldest pending age, last success, last error, delivered.
-  std::string metrics_text();
-  // The same as gauges: name -> (help, value), the shape of serve::Metrics' gauge source.
+  // The outbox gauges on serve's /metrics (pending, oldest pending age, last success, last error,
+  // dead letters, delivered): name -> (help, value), the shape of serve::Metrics' gauge source.
   std::vector<std::pair<std::string, std::pair<std::string, double>>> gauges();
 
  private:
@@ -138,12 +138,7 @@ class SyncWorker {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::atomic<bool> stop_{false};
-  std::atomic<int64_t> failures_total_{0};
-  std::atomic<int64_t> records_sent_total_{0};
   std::atomic<bool> sending_{false};  // holds the sender lock
 };
-
-// The same gauges from an outbox status; shared by the worker and `edgeocr sync status`.
-std::string status_metrics_text(const OutboxStatus& status);
 
 }  // namespace edgeocr::sync

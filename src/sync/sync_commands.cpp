@@ -103,8 +103,9 @@ int run_once(const SyncArgs& args) {
   sync::Outbox outbox(db);
   sync::SyncClient client(config, args.data_dir);
   sync::DrainResult result = sync::drain_outbox(outbox, client);
-  std::cout << "delivered " << result.records << " records in " << result.batches << " batches (" << result.wire_bytes
-            << " bytes on the wire)\n";
+  std::cout << "delivered " << result.records << " records";
+  if (result.tombstones > 0) std::cout << " and " << result.tombstones << " deletions";
+  std::cout << " in " << result.batches << " batches (" << result.wire_bytes << " bytes on the wire)\n";
   if (result.dead_lettered > 0) {
     std::cerr << "edgeocr sync: the collector refused " << result.dead_lettered
               << " records on their own; they are in the dead-letter table (`edgeocr sync status`, "

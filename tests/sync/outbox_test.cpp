@@ -65,7 +65,7 @@ TEST(SyncOutbox, BatchKeepsItsIdUntilAcknowledged) {
   EXPECT_EQ(again->records.size(), 3u);
   outbox.record_failure("collector down");
   EXPECT_EQ(outbox.status().last_error, "collector down");
-  outbox.acknowledge(first->batch_id, 3);
+  outbox.acknowledge(first->batch_id);
   OutboxStatus status = outbox.status();
   EXPECT_EQ(status.pending, 4);
   EXPECT_TRUE(status.last_error.empty());
@@ -75,11 +75,11 @@ TEST(SyncOutbox, BatchKeepsItsIdUntilAcknowledged) {
   ASSERT_TRUE(second);
   EXPECT_NE(second->batch_id, first->batch_id);
   EXPECT_EQ(second->records[0].record_id, "rec-3");
-  outbox.acknowledge(second->batch_id, 3);
+  outbox.acknowledge(second->batch_id);
   auto third = outbox.next_batch(3);
   ASSERT_TRUE(third);
   EXPECT_EQ(third->records.size(), 1u);
-  outbox.acknowledge(third->batch_id, 1);
+  outbox.acknowledge(third->batch_id);
   EXPECT_FALSE(outbox.next_batch(3));
   EXPECT_EQ(outbox.status().pending, 0);
   EXPECT_FALSE(outbox.status().oldest_pending_unix_ms);
@@ -210,7 +210,7 @@ TEST_F(OutboxRefusals, SplitKeepsTheOldestHalfUnderTheBatchIdAndReleasesTheRest)
   EXPECT_EQ(ids(*kept), (std::vector<std::string>{"rec-0", "rec-1", "rec-2"}));
   EXPECT_EQ(value("SELECT COUNT(*) FROM sync_outbox WHERE batch_id IS NULL"), "4");
   // A one-record batch cannot be split.
-  outbox_->acknowledge(kept->batch_id, 3);
+  outbox_->acknowledge(kept->batch_id);
   auto rest = outbox_->next_batch(10);
   ASSERT_TRUE(rest);
   EXPECT_NE(rest->batch_id, batch->batch_id);
@@ -302,13 +302,54 @@ TEST_F(OutboxRefusals, AcknowledgeRemembersDeliveredIdsInTheSameTransaction) {
   auto batch = outbox_->next_batch(3);
   ASSERT_TRUE(batch);
   db_->exec("CREATE TRIGGER fail_delete BEFORE DELETE ON sync_outbox BEGIN SELECT RAISE(ABORT, 'injected'); END");
-  EXPECT_THROW(outbox_->acknowledge(batch->batch_id, 3), std::runtime_error);
+  EXPECT_THROW(outbox_->acknowledge(batch->batch_id), std::runtime_error);
   EXPECT_EQ(value("SELECT COUNT(*) FROM sync_delivered"), "0");
   db_->exec("DROP TRIGGER fail_delete");
-  outbox_->acknowledge(batch->batch_id, 3);
+  outbox_->acknowledge(batch->batch_id);
   EXPECT_EQ(value("SELECT group_concat(record_id, ',') FROM (SELECT record_id FROM sync_delivered ORDER BY record_id)"),
             "rec-0,rec-1,rec-2");
   EXPECT_EQ(value("SELECT COUNT(*) FROM sync_delivered WHERE delivered_at LIKE '20__-__-__T__:__:__.___Z'"), "3");
+}
+
+TEST_F(OutboxRefusals, DeletionDropsAPendingSendAndTombstonesWhatHeadOfficeMayHave) {
+  auto delivered = outbox_->next_batch(2);  // rec-0, rec-1: acknowledged
+  ASSERT_TRUE(delivered);
+  outbox_->acknowledge(delivered->batch_id);
+  auto in_flight = outbox_->next_batch(2);  // rec-2, rec-3: sent, no answer yet
+  ASSERT_TRUE(in_flight);
+  ASSERT_EQ(ids(*in_flight), (std::vector<std::string>{"rec-2", "rec-3"}));
+  db_->exec("INSERT INTO sync_dead_letter(record_id, created_at, payload_json, http_status, error, failed_at) "
+            "VALUES('rec-9', '2026-11-25T10:00:00Z', '{}', 413, 'too large', '2026-11-25T10:00:01Z')");
+
+  EXPECT_THROW(remove_in_transaction(db_->tx(), "rec-5"), std::logic_error);
+  db_->exec("BEGIN");
+  for (const char* id : {"rec-0", "rec-2", "rec-5", "rec-9"}) remove_in_transaction(db_->tx(), id);
+  db_->exec("COMMIT");
+
+  // rec-5 (never sent) and rec-9 (dead-lettered, never stored) are simply gone; rec-0 (delivered)
+  // and rec-2 (maybe stored from the batch in flight) get one tombstone each, outside that batch.
+  EXPECT_EQ(value("SELECT COUNT(*) FROM sync_outbox WHERE record_id IN ('rec-5', 'rec-9')"), "0");
+  EXPECT_EQ(value("SELECT COUNT(*) FROM sync_dead_letter"), "0");
+  EXPECT_EQ(value("SELECT group_concat(record_id, ',') FROM (SELECT record_id FROM sync_outbox "
+                  "WHERE kind = 'tombstone' AND batch_id IS NULL AND payload = '{}' ORDER BY seq)"),
+            "rec-0,rec-2");
+  auto rest_of_flight = outbox_->next_batch(10);
+  ASSERT_TRUE(rest_of_flight);
+  EXPECT_EQ(rest_of_flight->batch_id, in_flight->batch_id);
+  EXPECT_EQ(ids(*rest_of_flight), (std::vector<std::string>{"rec-3"}));
+  outbox_->acknowledge(rest_of_flight->batch_id);
+
+  auto last = outbox_->next_batch(10);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(ids(*last), (std::vector<std::string>{"rec-4", "rec-6", "rec-0", "rec-2"}));
+  std::vector<bool> tombstones;
+  for (const auto& r : last->records) tombstones.push_back(r.tombstone);
+  EXPECT_EQ(tombstones, (std::vector<bool>{false, false, true, true}));
+  outbox_->acknowledge(last->batch_id);
+  // Delivered counts records, not deletions.
+  EXPECT_EQ(outbox_->status().delivered_total, 5);
+  EXPECT_EQ(outbox_->status().pending, 0);
+  EXPECT_EQ(value("SELECT COUNT(*) FROM sync_delivered"), "5");
 }
 
 // Archive with records written while sync was not configured (no outbox hook).
@@ -341,7 +382,7 @@ TEST(SyncBackfill, EnqueuesOnlyRecordsNeitherQueuedNorDeadLetteredNorDelivered) 
   EXPECT_EQ(batch->records[0].record_id, records[0].id);
   EXPECT_EQ(batch->records[0].created_at, records[0].created_at);
   EXPECT_EQ(batch->records[0].payload_json, outbox_payload(records[0]));
-  outbox.acknowledge(batch->batch_id, 3);
+  outbox.acknowledge(batch->batch_id);
   auto lone = outbox.next_batch(1);
   ASSERT_TRUE(lone);
   outbox.dead_letter_batch(lone->batch_id, 413, "too large");

@@ -485,7 +485,6 @@ TEST_F(SyncE2E, OversizeRecordIsDeadLetteredOthersArriveOnceAndRequeueDeliversIt
   {
     SyncWorker worker(config_of(edge), edge.data_dir,
                       archive_database_file(edge.data_dir));
-    EXPECT_NE(worker.metrics_text().find("edgeocr_sync_dead_letter_records 1\n"), std::string::npos);
     auto gauges = worker.gauges();
     auto gauge = std::find_if(gauges.begin(), gauges.end(),
                               [](const auto& g) { return g.first == "edgeocr_sync_dead_letter_records"; });
@@ -744,6 +743,7 @@ TEST_F(SyncE2E, DeletingARecordStopsItsPendingSendAndDeletesTheDeliveredCopyAtHe
   EXPECT_EQ(count("SELECT COUNT(*) FROM sync_tombstones WHERE store_id = 'shop-delete' AND record_id = '" +
                   delivered + "'"),
             1);
+  EXPECT_EQ(sync_status(edge)["delivered_total"], 2) << "a deletion is not a delivered record";
 
   // Exactly once: the same tombstone again, and a stale copy of the record (an old batch re-sent),
   // change nothing at head office.
@@ -758,6 +758,39 @@ TEST_F(SyncE2E, DeletingARecordStopsItsPendingSendAndDeletesTheDeliveredCopyAtHe
   const std::string metrics = collector_metrics();  // counted since the collector restarted
   EXPECT_NE(metrics.find("edgeocr_collect_tombstones_applied_total 1\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("edgeocr_collect_records_deleted_total 1\n"), std::string::npos) << metrics;
+}
+
+TEST_F(SyncE2E, ServeAppliesRetentionAtStartButNeverToWhatHeadOfficeHasNotAcknowledged) {
+  auto collector = start_collector();
+  Edge edge = make_edge("shop-serve-retention", 10);
+  seed(edge, 3, 0, 200, 1);
+  ASSERT_EQ(sync_once(edge).exit_code, 0) << read_text(log("sync"));
+  seed(edge, 3, 3, 200, 1);  // still in the outbox
+  const std::string delivered = "id IN (SELECT record_id FROM sync_delivered)";
+  ASSERT_EQ(edge_sql(edge, "SELECT COUNT(*) FROM records WHERE " + delivered), "3");
+  // Everything is old enough for both limits, except two delivered records only past images_days.
+  edge_sql(edge, "UPDATE records SET created_at = '2001-01-01T00:00:00.000Z'");
+  edge_sql(edge, "UPDATE records SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-10 days') WHERE seq IN "
+                 "(SELECT seq FROM records WHERE " + delivered + " ORDER BY seq DESC LIMIT 2)");
+  serve::ServerOptions options;
+  options.port = 0;
+  options.engine_factory = [] { return std::make_unique<FakeEngine>(); };
+  options.archive.data_dir = edge.data_dir;
+  add_outbox_to(options.archive);
+  options.retention = {7, 30};  // images_days, records_days
+  serve::Server server(std::move(options));
+  server.bind();
+  std::thread serving([&server] { server.run(); });
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline && edge_sql(edge, "SELECT COUNT(*) FROM records") != "5")
+    std::this_thread::sleep_for(100ms);
+  server.stop();
+  serving.join();
+  EXPECT_EQ(edge_sql(edge, "SELECT COUNT(*) FROM records"), "5");
+  // The two recent delivered records lost their images; the undelivered three kept theirs.
+  EXPECT_EQ(edge_sql(edge, "SELECT COUNT(*) FROM records WHERE " + delivered + " AND image_sha256 = ''"), "2");
+  EXPECT_EQ(edge_sql(edge, "SELECT COUNT(*) FROM records WHERE NOT " + delivered + " AND image_sha256 != ''"), "3");
+  EXPECT_EQ(edge_sql(edge, "SELECT COUNT(*) FROM sync_outbox"), "3");
 }
 
 TEST_F(SyncE2E, ServeAcceptsEverySyncKeyThatSyncOnceAccepts) {
