@@ -162,7 +162,7 @@ std::string_view pp_language(Script script, const LanguageSpec& spec) {
     case Script::han: return spec.pp_language;
     case Script::japanese: return "jpn";
     case Script::latin: return "eng";
-    default: return "";
+    default: return auto_language(script);  // a recognizer that reads Cyrillic, Greek, ... itself
   }
 }
 

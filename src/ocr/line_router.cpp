@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <map>
 
 #include <opencv2/imgproc.hpp>
 #include <tesseract/baseapi.h>
@@ -81,6 +82,44 @@ bool digits_and_punctuation(const cv::Mat& crop, const detail::CtcResult& readin
   if (static_cast<double>(visible_characters(reading.text)) * 4 < aspect) return false;
   constexpr double kWordsAspect = 3;
   return reading.confidence >= kDoubtfulConfidence || aspect < kWordsAspect;
+}
+
+// Share of a crop's width that holds ink the reading does not account for: stretches before,
+// between and after its words that are wider than a few line heights and inked in most of their
+// columns. A recognizer without a line's script can read a few marks of it confidently (a Korean
+// address as one Han character and its house number); a detected line has no such white gaps,
+// so ink there was not read. Ink is the minority side of Otsu's threshold.
+double unread_share(const cv::Mat& crop, const detail::CtcResult& reading) {
+  if (reading.words.empty() || crop.empty()) return 0;
+  constexpr double kUnreadHeights = 2.5, kInkedColumns = 0.5;
+  const double width = crop.cols, min_stretch = kUnreadHeights * crop.rows / width;
+  if (min_stretch >= 1) return 0;
+  cv::Mat gray, ink;
+  if (crop.channels() == 3)
+    cv::cvtColor(crop, gray, cv::COLOR_BGR2GRAY);
+  else
+    gray = crop;
+  cv::threshold(gray, ink, 0, 1, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+  if (cv::countNonZero(ink) * 2 > static_cast<int>(ink.total())) ink = 1 - ink;  // light text on dark
+  cv::Mat column_ink;
+  cv::reduce(ink, column_ink, 0, cv::REDUCE_SUM, CV_32S);
+  const auto inked_share = [&](int x0, int x1) {
+    int inked = 0;
+    for (int x = x0; x < x1; ++x) inked += column_ink.at<int>(0, x) >= 2;
+    return x1 > x0 ? static_cast<double>(inked) / (x1 - x0) : 0.0;
+  };
+  double unread = 0, read_to = 0;
+  const auto stretch = [&](double from, double to) {
+    if (to - from < min_stretch) return;
+    const int x0 = static_cast<int>(from * width), x1 = static_cast<int>(to * width);
+    if (inked_share(x0, x1) > kInkedColumns) unread += to - from;
+  };
+  for (const auto& word : reading.words) {
+    stretch(read_to, word.begin);
+    read_to = std::max(read_to, static_cast<double>(word.end));
+  }
+  stretch(read_to, 1.0);
+  return std::min(unread, 1.0);
 }
 
 // The code of `codes` that reads `script`, else the first.
@@ -290,6 +329,11 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
                                       std::vector<detail::CtcResult>& readings, TesseractLines& tesseract) {
   std::vector<LineLanguage> out(crops.size());
   const std::string explicit_set = spec.automatic ? "" : tesseract_languages(spec);
+  // Where Tesseract may read a line instead, a PP reading counts only for the part of the line it
+  // read.
+  if (spec.automatic || !explicit_set.empty())
+    for (size_t i = 0; i < crops.size(); ++i)
+      readings[i].confidence *= static_cast<float>(1 - unread_share(crops[i], readings[i]));
   const auto keep_pp = [&](size_t i) {
     const Script script = dominant_script(readings[i].text);
     out[i] = {script, std::string(pp_language(script, spec))};
@@ -323,7 +367,7 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
     ++with_text;
     confident += readings[i].confidence >= keep_confidence && is_pp_script(dominant_script(readings[i].text));
   }
-  const Script page = spec.automatic ? page_script(keep_confidence, crops, readings, tesseract) : Script::unknown;
+  Script page = spec.automatic ? page_script(keep_confidence, crops, readings, tesseract) : Script::unknown;
   // A page PP doubts whose sample Tesseract reads best as English is a Latin page all the same
   // (handwriting, faint print): there too OSD's answer for a single line must be confident.
   const bool pp_page = (spec.pp && with_text > 0 && confident * 2 > with_text) || page == Script::latin;
@@ -367,6 +411,22 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
   constexpr float kPageScriptLead = 0.1f;
   for (size_t i : undecided)
     for (const auto& languages : on_page) try_tesseract(i, languages, kPageScriptLead);
+
+  // A recognizer that reads another script itself (Cyrillic, Greek) shows the page's script
+  // directly: most lettered lines in it make it the page's script too.
+  if (spec.automatic && is_pp_script(page)) {
+    std::map<Script, size_t> counts;
+    size_t lettered = 0;
+    for (size_t i = 0; i < crops.size(); ++i) {
+      if (readings[i].text.empty() || digits_and_punctuation(crops[i], readings[i])) continue;
+      ++lettered;
+      const Script script = dominant_script(readings[i].text);
+      if (!is_pp_script(script) && !auto_language(script).empty()) ++counts[script];
+    }
+    for (const auto& [script, n] : counts)
+      if (n * 2 > lettered && language_pack_installed(tesseract.tessdata(), std::string(auto_language(script))))
+        page = script;
+  }
 
   // The page's script reads the lines not yet in it. On a Cyrillic or Greek page, a line PP
   // reads as Latin is read with the page's language and English, as Tesseract chooses word by
