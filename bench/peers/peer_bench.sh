@@ -5,17 +5,17 @@
 #   (det F1, case-folded CER, exact lines) scored by `edgeocr eval` for all three.
 # RapidOCR lives in a throwaway virtualenv (pins in requirements.txt beside this script).
 #
-# Both run once per model set named with --models (default: v4 and v6-small): RapidOCR reads
-# v4 from EdgeOCR's models folder and v6-small from the files its wheel ships, so each EdgeOCR
-# row has a RapidOCR row with the same models.
+# Both run once per model set named with --models (default: the default set v6-small-v4det, and
+# v4): RapidOCR reads v4's files from EdgeOCR's models folder and v6-small's from its own wheel,
+# so each EdgeOCR row has a RapidOCR row with the same models.
 #
 # usage: bench/peers/peer_bench.sh [--dataset DIR] [--count N] [--threads T] [--cold K] [--rounds R]
-#                                  [--models v4,v6-small]
+#                                  [--models v6-small-v4det,v4,v6-small]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 dataset=$root/../shared/eval/sroie
-count=20 threads=2 cold=5 rounds=2 models=v4,v6-small
+count=20 threads=2 cold=5 rounds=2 models=v6-small-v4det,v4
 while [ $# -gt 0 ]; do
   case "$1" in
     --dataset) dataset=$2; shift 2 ;;
@@ -36,9 +36,9 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/pip" freeze 2>/dev/null | grep -q
 fi
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 IFS=, read -r -a sets <<<"$models"
-# RapidOCR runs the sets it can load from files: v4 (EdgeOCR's npm files) and v6-small (its own).
+# RapidOCR runs the sets it can load from files: v4's from EdgeOCR's npm files, v6-small its own.
 peer_sets=()
-for set in "${sets[@]}"; do [[ $set == v4 || $set == v6-small ]] && peer_sets+=("$set"); done
+for set in "${sets[@]}"; do [[ $set == v4 || $set == v6-small || $set == v6-small-v4det ]] && peer_sets+=("$set"); done
 models_dir=${EDGEOCR_MODEL_PATH:-$root/models}
 mapfile -t images < <(find "$dataset/img" -maxdepth 1 -type f | sort | head -n "$count")
 export OMP_NUM_THREADS=$threads

@@ -20,7 +20,7 @@ def main() -> int:
     parser.add_argument("--out", help="folder for per-image predictions (JSON)")
     parser.add_argument("--cold", action="store_true", help="one run per image, no warm-up (whole-process timing)")
     parser.add_argument("--models", default="v6-small",
-                        help="v6-small: the PP-OCRv6 small files RapidOCR ships; v4: EdgeOCR's PP-OCRv4 files")
+                        help="v6-small (the files RapidOCR ships), v4 or v6-small-v4det (with EdgeOCR's v4 files)")
     parser.add_argument("--model-dir", default="models", help="EdgeOCR's models folder (for --models v4)")
     parser.add_argument("images", nargs="+")
     args = parser.parse_args()
@@ -35,18 +35,18 @@ def main() -> int:
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         "Global.log_level": "error",
     }
-    if args.models == "v4":
-        # The same files EdgeOCR's v4 set reads, with RapidOCR's own pre/post-processing.
-        m = args.model_dir
-        params.update({
-            "Det.model_path": os.path.join(m, "ch_PP-OCRv4_det_infer.onnx"),
-            "Det.ocr_version": OCRVersion.PPOCRV4, "Det.model_type": ModelType.MOBILE,
-            "Rec.model_path": os.path.join(m, "ch_PP-OCRv4_rec_infer.onnx"),
-            "Rec.rec_keys_path": os.path.join(m, "ppocr_keys_v1.txt"),
-            "Rec.ocr_version": OCRVersion.PPOCRV4, "Rec.model_type": ModelType.MOBILE,
-        })
-    elif args.models != "v6-small":
-        parser.error(f"--models {args.models}: RapidOCR runs v4 or v6-small here")
+    # The same files EdgeOCR's sets read, with RapidOCR's own pre/post-processing; v6-small is
+    # what its wheel ships.
+    m = args.model_dir
+    v4_det = {"Det.model_path": os.path.join(m, "ch_PP-OCRv4_det_infer.onnx"),
+              "Det.ocr_version": OCRVersion.PPOCRV4, "Det.model_type": ModelType.MOBILE}
+    v4_rec = {"Rec.model_path": os.path.join(m, "ch_PP-OCRv4_rec_infer.onnx"),
+              "Rec.rec_keys_path": os.path.join(m, "ppocr_keys_v1.txt"),
+              "Rec.ocr_version": OCRVersion.PPOCRV4, "Rec.model_type": ModelType.MOBILE}
+    sets = {"v4": {**v4_det, **v4_rec}, "v6-small": {}, "v6-small-v4det": v4_det}
+    if args.models not in sets:
+        parser.error(f"--models {args.models}: RapidOCR runs {', '.join(sets)} here")
+    params.update(sets[args.models])
     engine = RapidOCR(params=params)
     load_s = time.perf_counter() - t_start
     if args.out:
