@@ -5,17 +5,17 @@
 #   (det F1, case-folded CER, exact lines) scored by `edgeocr eval` for all three.
 # RapidOCR lives in a throwaway virtualenv (pins in requirements.txt beside this script).
 #
-# Both run once per model set named with --models (default: the default set v6-small-v4det, and
-# v4): RapidOCR reads v4's files from EdgeOCR's models folder and v6-small's from its own wheel,
+# Both run once per model set named with --models (default: the default set v4, and the most
+# accurate, v6-small-v4det): RapidOCR reads v4's files from EdgeOCR's models folder and v6-small's from its own wheel,
 # so each EdgeOCR row has a RapidOCR row with the same models.
 #
 # usage: bench/peers/peer_bench.sh [--dataset DIR] [--count N] [--threads T] [--cold K] [--rounds R]
-#                                  [--models v6-small-v4det,v4,v6-small]
+#                                  [--models v4,v6-small-v4det,v6-small]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 dataset=$root/../shared/eval/sroie
-count=20 threads=2 cold=5 rounds=2 models=v6-small-v4det,v4
+count=20 threads=2 cold=5 rounds=2 models=v4,v6-small-v4det
 while [ $# -gt 0 ]; do
   case "$1" in
     --dataset) dataset=$2; shift 2 ;;

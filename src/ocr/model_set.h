@@ -15,7 +15,7 @@
 namespace edgeocr::ocr {
 
 // The set used when none is named (chosen by the side-by-side table in README).
-inline constexpr std::string_view kDefaultModelSet = "v6-small-v4det";
+inline constexpr std::string_view kDefaultModelSet = "v4";
 
 // Unknown set name, or a set's files missing or unreadable. what() is one clear line.
 class ModelSetError : public std::runtime_error {

@@ -31,18 +31,23 @@ cv::Mat arabic_line() {
   return image;
 }
 
-Pipeline& pipeline_for(const std::string& languages) {
+Pipeline& pipeline_for(const std::string& languages, const std::string& models = std::string(kDefaultModelSet)) {
   static std::map<std::string, std::unique_ptr<Pipeline>> pipelines;
-  auto& p = pipelines[languages];
+  auto& p = pipelines[languages + "/" + models];
   if (!p) {
     PipelineOptions options;
     options.model_dir = test::model_dir();
     options.threads = 2;
     options.languages = languages;
+    options.models = models;
     p = std::make_unique<Pipeline>(options);
   }
   return *p;
 }
+
+// Routing with each recognizer it must work with: v4's reads other scripts with doubt; v6-small's
+// reads Cyrillic itself and some Korean as a few confident marks.
+class RoutingBySet : public ::testing::TestWithParam<std::string> {};
 
 struct ExpectedLine {
   std::string text, script, language;
@@ -64,7 +69,7 @@ std::vector<const TextLine*> lines_at(const OcrResult& r, const ExpectedLine& wa
   return found;
 }
 
-TEST(LanguageRouting, MixedPageLinesComeBackInTheirScripts) {
+TEST_P(RoutingBySet, MixedPageLinesComeBackInTheirScripts) {
   const test::TextRenderer renderer;  // Noto Sans CJK: Han, Kana, Hangul and Cyrillic
   const int size = 32, margin = 30, gap = 28;
   std::vector<ExpectedLine> lines = {
@@ -87,7 +92,7 @@ TEST(LanguageRouting, MixedPageLinesComeBackInTheirScripts) {
   arabic.copyTo(page(cv::Rect(margin, y, arabic.cols, arabic.rows)));
   lines.push_back({kArabicText, "Arabic", "ara", y, y + arabic.rows});
 
-  const OcrResult result = pipeline_for("auto").run(page);
+  const OcrResult result = pipeline_for("auto", GetParam()).run(page);
   for (const auto& want : lines) {
     const auto got = lines_at(result, want);
     ASSERT_FALSE(got.empty()) << "no line read at y " << want.y0 << ".." << want.y1 << " (" << want.text << ")";
@@ -165,7 +170,7 @@ TEST(LanguageRouting, PiecesOfARightToLeftLineReadFromTheRight) {
   EXPECT_LT(first, result.text.size() / 2) << result.text;
 }
 
-TEST(LanguageRouting, CyrillicPageComesBackInCyrillic) {
+TEST_P(RoutingBySet, CyrillicPageComesBackInCyrillic) {
   // PP-OCR reads Cyrillic as confident Latin look-alikes ("Москва" as "MocKBa"): the capitals
   // lines hold only letters that have Latin twins, which PP reads with confidence and OSD cannot
   // judge in so few letters. The rest of the page shows it is Russian, and those lines too must
@@ -189,7 +194,7 @@ TEST(LanguageRouting, CyrillicPageComesBackInCyrillic) {
   cv::Mat page(static_cast<int>(lines.size()) * step + 2 * margin, width + 2 * margin, CV_8UC3, cv::Scalar::all(255));
   for (size_t k = 0; k < lines.size(); ++k) renderer.draw(page, lines[k], {margin, margin + static_cast<int>(k) * step}, size);
 
-  const OcrResult result = pipeline_for("auto").run(page);
+  const OcrResult result = pipeline_for("auto", GetParam()).run(page);
   std::string expected, text;
   for (const auto& l : lines) expected += (expected.empty() ? "" : "\n") + l;
   ASSERT_FALSE(result.lines.empty());
@@ -199,6 +204,13 @@ TEST(LanguageRouting, CyrillicPageComesBackInCyrillic) {
   }
   EXPECT_LT(test::cer(expected, result.text), 0.15) << result.text;
 }
+
+INSTANTIATE_TEST_SUITE_P(Sets, RoutingBySet, ::testing::Values("v4", "v6-small-v4det"), [](const auto& info) {
+  std::string name = info.param;
+  for (char& c : name)
+    if (c == '-') c = '_';
+  return name;
+});
 
 TEST(LanguageRouting, ChineseAndEnglishDefaultNeverAsksTesseract) {
   // The default languages read a Korean line with the PP recognizer only: no Hangul comes back.
