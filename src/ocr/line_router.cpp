@@ -84,14 +84,13 @@ bool digits_and_punctuation(const cv::Mat& crop, const detail::CtcResult& readin
   return reading.confidence >= kDoubtfulConfidence || aspect < kWordsAspect;
 }
 
-// Share of a crop's width that holds ink the reading does not account for: stretches before,
-// between and after its words that are wider than a few line heights and inked in most of their
-// columns. A recognizer without a line's script can read a few marks of it confidently (a Korean
+// Share of a crop's width that holds ink the reading does not account for: stretches between
+// its words that are wider than a few line heights and inked in most of their columns. A recognizer without a line's script can read a few marks of it confidently (a Korean
 // address as one Han character and its house number); a detected line has no such white gaps,
 // so ink there was not read. Ink is the minority side of Otsu's threshold.
 double unread_share(const cv::Mat& crop, const detail::CtcResult& reading) {
   if (reading.words.empty() || crop.empty()) return 0;
-  constexpr double kUnreadHeights = 2.5, kInkedColumns = 0.5;
+  constexpr double kUnreadHeights = 4, kInkedColumns = 0.5;
   const double width = crop.cols, min_stretch = kUnreadHeights * crop.rows / width;
   if (min_stretch >= 1) return 0;
   cv::Mat gray, ink;
@@ -108,17 +107,13 @@ double unread_share(const cv::Mat& crop, const detail::CtcResult& reading) {
     for (int x = x0; x < x1; ++x) inked += column_ink.at<int>(0, x) >= 2;
     return x1 > x0 ? static_cast<double>(inked) / (x1 - x0) : 0.0;
   };
-  double unread = 0, read_to = 0;
-  const auto stretch = [&](double from, double to) {
-    if (to - from < min_stretch) return;
-    const int x0 = static_cast<int>(from * width), x1 = static_cast<int>(to * width);
-    if (inked_share(x0, x1) > kInkedColumns) unread += to - from;
-  };
+  double unread = 0, read_to = reading.words.front().end;
   for (const auto& word : reading.words) {
-    stretch(read_to, word.begin);
+    if (word.begin - read_to >= min_stretch &&
+        inked_share(static_cast<int>(read_to * width), static_cast<int>(word.begin * width)) > kInkedColumns)
+      unread += word.begin - read_to;
     read_to = std::max(read_to, static_cast<double>(word.end));
   }
-  stretch(read_to, 1.0);
   return std::min(unread, 1.0);
 }
 
@@ -412,8 +407,10 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
   for (size_t i : undecided)
     for (const auto& languages : on_page) try_tesseract(i, languages, kPageScriptLead);
 
-  // A recognizer that reads another script itself (Cyrillic, Greek) shows the page's script
-  // directly: most lettered lines in it make it the page's script too.
+  // A recognizer that reads Cyrillic or Greek itself shows the page's script directly: most
+  // lettered lines in it make it the page's script too, so that its Latin look-alike lines
+  // (capitals) are read again below. Other scripts keep their lines' own choice: Tesseract reads
+  // those worse than a recognizer that knows them (Japanese).
   if (spec.automatic && is_pp_script(page)) {
     std::map<Script, size_t> counts;
     size_t lettered = 0;
@@ -421,7 +418,7 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
       if (readings[i].text.empty() || digits_and_punctuation(crops[i], readings[i])) continue;
       ++lettered;
       const Script script = dominant_script(readings[i].text);
-      if (!is_pp_script(script) && !auto_language(script).empty()) ++counts[script];
+      if (script == Script::cyrillic || script == Script::greek) ++counts[script];
     }
     for (const auto& [script, n] : counts)
       if (n * 2 > lettered && language_pack_installed(tesseract.tessdata(), std::string(auto_language(script))))
