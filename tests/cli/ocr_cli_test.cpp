@@ -75,6 +75,24 @@ class OcrCliTest : public ::testing::Test {
   }
   static std::string edgeocr() { return std::string("'") + EDGEOCR_BINARY + "' "; }
   static std::string models() { return " --model-path '" + edgeocr::test::model_dir().string() + "'"; }
+  // Runs `edgeocr ARGS` in the test folder with stdin held open and stdout going to `out`, and
+  // returns what `out` holds once it has a whole line (or after 60 s); then sends milk.png as
+  // stdin and expects a clean exit.
+  std::string first_line_while_stdin_open(const std::string& args, const fs::path& out) {
+    const std::string command = "cd '" + dir_.string() + "' && " + edgeocr() + args + models() + " > '" +
+                                out.string() + "' 2>/dev/null";
+    FILE* child = ::popen(command.c_str(), "w");
+    if (child == nullptr) return {};
+    std::string first;
+    for (int i = 0; i < 600 && first.find('\n') == std::string::npos; ++i) {
+      ::usleep(100'000);
+      first = slurp(out);
+    }
+    const std::string png = slurp(dir_ / "milk.png");
+    std::fwrite(png.data(), 1, png.size(), child);
+    EXPECT_EQ(WEXITSTATUS(::pclose(child)), 0) << args;
+    return first;
+  }
 
   static CommandRun run(const std::string& args, const std::string& model_path = edgeocr::test::model_dir().string()) {
     CommandRun r;
@@ -357,20 +375,9 @@ TEST_F(OcrCliTest, OutputFileAndOutputDirWithMatchingExtensions) {
 TEST_F(OcrCliTest, JsonLinesStreamsEachFileAsItFinishes) {
   // The second input is stdin, held open: the first file's line must be out before it ends.
   const fs::path out = dir_ / "stream.out";
-  const std::string command = "cd '" + dir_.string() + "' && " + edgeocr() + "ocr good.png - --format jsonl" + models() +
-                              " > '" + out.string() + "' 2>/dev/null";
-  FILE* child = ::popen(command.c_str(), "w");
-  ASSERT_NE(child, nullptr);
-  std::string first;
-  for (int i = 0; i < 600 && first.find('\n') == std::string::npos; ++i) {  // up to 60 s
-    ::usleep(100'000);
-    first = slurp(out);
-  }
+  const std::string first = first_line_while_stdin_open("ocr good.png - --format jsonl", out);
   ASSERT_NE(first.find('\n'), std::string::npos) << "no line before stdin was closed";
   EXPECT_EQ(nlohmann::json::parse(first.substr(0, first.find('\n'))).at("file"), "good.png");
-  const std::string png = slurp(dir_ / "milk.png");
-  std::fwrite(png.data(), 1, png.size(), child);
-  EXPECT_EQ(WEXITSTATUS(::pclose(child)), 0);
   std::istringstream lines(slurp(out));
   std::string a, b;
   std::getline(lines, a);
@@ -400,19 +407,8 @@ TEST_F(OcrCliTest, ParallelJobsKeepInputOrderAndReportFailures) {
 
   // Two inputs really run at once: while one job waits on stdin (held open), the other job's
   // file is read and written.
-  const fs::path out = dir_ / "jobs.out";
-  const std::string command = "cd '" + dir_.string() + "' && " + edgeocr() + "ocr - good.png --jobs 2 --threads 2 --format jsonl" +
-                              models() + " > '" + out.string() + "' 2>/dev/null";
-  FILE* child = ::popen(command.c_str(), "w");
-  ASSERT_NE(child, nullptr);
-  std::string first;
-  for (int i = 0; i < 600 && first.find('\n') == std::string::npos; ++i) {  // up to 60 s
-    ::usleep(100'000);
-    first = slurp(out);
-  }
-  const std::string png = slurp(dir_ / "milk.png");
-  std::fwrite(png.data(), 1, png.size(), child);
-  EXPECT_EQ(WEXITSTATUS(::pclose(child)), 0);
+  const std::string first =
+      first_line_while_stdin_open("ocr - good.png --jobs 2 --threads 2 --format jsonl", dir_ / "jobs.out");
   ASSERT_NE(first.find('\n'), std::string::npos) << "the second job waited for the first";
   EXPECT_EQ(nlohmann::json::parse(first.substr(0, first.find('\n'))).at("file"), "good.png");
 }
