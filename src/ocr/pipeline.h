@@ -105,7 +105,8 @@ struct InferenceMemory {
 InferenceMemory inference_memory();
 
 // For a long-running process (the server): keeps fewer compiled kernels of input shapes no
-// longer in use (see runtime::set_compiled_kernel_cache_capacity).
+// longer in use (see runtime::set_compiled_kernel_cache_capacity and
+// runtime::set_prepared_shapes_per_kernel).
 void keep_fewer_compiled_kernels();
 
 class Pipeline {

@@ -24,10 +24,15 @@ std::string NodeInfo::describe() const {
 
 namespace {
 std::atomic<int64_t> g_primitive_cache_entries{0};
+std::atomic<size_t> g_prepared_shapes_per_kernel{16};
 }  // namespace
 
 int64_t primitive_cache_entries() { return g_primitive_cache_entries.load(std::memory_order_relaxed); }
 void count_primitive_cache_entries(int64_t delta) { g_primitive_cache_entries.fetch_add(delta, std::memory_order_relaxed); }
+size_t prepared_shapes_per_kernel() { return g_prepared_shapes_per_kernel.load(std::memory_order_relaxed); }
+void set_prepared_shapes_per_kernel(size_t shapes) {
+  g_prepared_shapes_per_kernel.store(std::max<size_t>(1, shapes), std::memory_order_relaxed);
+}
 
 void fail(const std::string& what) { throw ModelError(what); }
 

@@ -57,9 +57,11 @@ std::vector<float> as_floats(const Value& v);
 // Total entries in every kernel's primitive cache (for metrics).
 int64_t primitive_cache_entries();
 void count_primitive_cache_entries(int64_t delta);
-// Entries each kernel keeps (least recently used dropped first). oneDNN's own primitive cache
-// keeps the JIT code of recently used shapes, so a small cap costs little recompilation.
-inline constexpr size_t kPrimitiveCacheCapacity = 16;
+// Entries each kernel keeps (least recently used dropped first; 16 unless set, see
+// runtime::set_prepared_shapes_per_kernel). oneDNN's own primitive cache keeps the JIT code of
+// recently used shapes, so a small cap costs little recompilation.
+size_t prepared_shapes_per_kernel();
+void set_prepared_shapes_per_kernel(size_t shapes);
 
 // Prepared oneDNN primitives of one kernel by input shape, shared by every thread that runs the
 // model. get() is thread-safe; entries are handed out as shared pointers, so one evicted while
@@ -89,7 +91,7 @@ class PrimitiveCache {
     lru_.emplace_front(key, made);
     index_.emplace(key, lru_.begin());
     count_primitive_cache_entries(1);
-    if (lru_.size() > kPrimitiveCacheCapacity) {
+    while (lru_.size() > prepared_shapes_per_kernel()) {
       index_.erase(lru_.back().first);
       lru_.pop_back();
       count_primitive_cache_entries(-1);

@@ -105,4 +105,10 @@ void set_num_threads(int threads);
 // holds tens of MiB of them; fewer cost a recompile when an old shape comes back.
 void set_compiled_kernel_cache_capacity(int entries);
 
+// Caps how many input shapes each kernel keeps prepared (default 16, least recently used
+// dropped first). Every prepared shape holds its own oneDNN primitive and what it was made with;
+// a server fed images of every size settles about 95 MiB lower at 8 than at 16, at the cost of
+// preparing a returning shape again.
+void set_prepared_shapes_per_kernel(int shapes);
+
 }  // namespace edgeocr::runtime

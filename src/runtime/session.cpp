@@ -27,6 +27,8 @@ void set_num_threads(int threads) { detail::set_kernel_threads(threads); }
 
 void set_compiled_kernel_cache_capacity(int entries) { dnnl::set_primitive_cache_capacity(std::max(0, entries)); }
 
+void set_prepared_shapes_per_kernel(int shapes) { detail::set_prepared_shapes_per_kernel(static_cast<size_t>(std::max(1, shapes))); }
+
 MemoryStats memory_stats() {
   return {detail::primitive_cache_entries(), detail::pooled_free_bytes()};
 }

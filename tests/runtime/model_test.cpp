@@ -123,3 +123,19 @@ TEST(RuntimeModels, ACappedKernelCacheRecompilesDroppedShapesToTheSameResults) {
   ASSERT_EQ(first.at(0).shape, again.at(0).shape);
   EXPECT_EQ(first.at(0).data, again.at(0).data);
 }
+
+TEST(RuntimeModels, FewerPreparedShapesPerKernelBoundTheCacheAndPrepareDroppedShapesToTheSameResults) {
+  Session rec(Model::load(kModels / "ch_PP-OCRv4_rec_infer.onnx", {2}));
+  const int64_t before = edgeocr::runtime::memory_stats().primitive_cache_entries;
+  const auto first = rec.run({pattern({1, 3, 48, 64}, 3)});
+  const int64_t one_shape = edgeocr::runtime::memory_stats().primitive_cache_entries - before;
+  ASSERT_GT(one_shape, 0);
+  edgeocr::runtime::set_prepared_shapes_per_kernel(2);
+  for (int w = 96; w <= 32 * 12; w += 32) (void)rec.run({pattern({1, 3, 48, w}, 1)});  // drops width 64
+  const int64_t kept = edgeocr::runtime::memory_stats().primitive_cache_entries - before;
+  const auto again = rec.run({pattern({1, 3, 48, 64}, 3)});
+  edgeocr::runtime::set_prepared_shapes_per_kernel(16);
+  EXPECT_LE(kept, 2 * one_shape) << "10 widths run, each kernel may keep 2";
+  ASSERT_EQ(first.at(0).shape, again.at(0).shape);
+  EXPECT_EQ(first.at(0).data, again.at(0).data);
+}
