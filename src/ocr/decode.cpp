@@ -144,6 +144,24 @@ bool png_chunks_intact(std::span<const uint8_t> b) {
 }
 }  // namespace
 
+}  // namespace detail
+
+cv::Mat imdecode_guarded(std::span<const uint8_t> bytes, int flags) {
+  constexpr size_t kDicomMagicAt = 128;
+  if (bytes.empty() || (bytes.size() >= kDicomMagicAt + 4 &&
+                        std::equal(bytes.begin() + kDicomMagicAt, bytes.begin() + kDicomMagicAt + 4, "DICM")))
+    return {};
+  // imdecode needs a Mat header over the bytes; it only reads them.
+  const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<uint8_t*>(bytes.data()));
+  try {
+    return cv::imdecode(buffer, flags);
+  } catch (const cv::Exception&) {
+    return {};
+  }
+}
+
+namespace detail {
+
 DecodedImage decode_with_size(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
   if (bytes.empty()) throw ImageError("empty file");
   if (static_cast<int64_t>(bytes.size()) > limits.max_bytes)
@@ -164,14 +182,7 @@ DecodedImage decode_with_size(std::span<const uint8_t> bytes, const DecodeLimits
   if (header->format == "JPEG" && !jpeg_has_end_marker(bytes)) throw ImageError("truncated JPEG (no end-of-image marker)");
   if (header->format == "PNG" && !png_chunks_intact(bytes)) throw ImageError("truncated or corrupt PNG (bad chunk or no end)");
 
-  // imdecode needs a Mat header over the bytes; it only reads them.
-  const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<uint8_t*>(bytes.data()));
-  cv::Mat image;
-  try {
-    image = cv::imdecode(buffer, cv::IMREAD_COLOR);  // applies EXIF orientation, converts to 8-bit BGR
-  } catch (const cv::Exception&) {
-    image.release();
-  }
+  const cv::Mat image = imdecode_guarded(bytes, cv::IMREAD_COLOR);  // EXIF-upright, 8-bit BGR
   if (image.empty()) throw ImageError("cannot decode " + header->format + " image (truncated or corrupt data)");
   DecodedImage out;
   out.original_width = image.cols;

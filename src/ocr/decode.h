@@ -21,6 +21,12 @@ struct HeaderInfo {
 // decoding; nullopt when the bytes are no known image format.
 std::optional<HeaderInfo> probe_header(std::span<const uint8_t> bytes);
 
+// cv::imdecode for every caller of untrusted bytes. OpenCV picks its decoder by signature, not by
+// the probed format, and bytes with DICOM's "DICM" at offset 128 go to GDCM, which aborts the
+// process on malformed data; DICOM is no input here, so those bytes give an empty Mat, as any
+// undecodable input (or an OpenCV exception) does.
+cv::Mat imdecode_guarded(std::span<const uint8_t> bytes, int flags);
+
 namespace detail {
 
 struct DecodedImage {

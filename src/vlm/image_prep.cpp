@@ -8,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "common/base64.h"
+#include "ocr/decode.h"
 
 namespace edgeocr::vlm {
 
@@ -53,8 +54,7 @@ PreparedImage prepare_image(const cv::Mat& image, const ImagePrepOptions& option
 
 PreparedImage prepare_encoded_image(std::span<const uint8_t> encoded, const ImagePrepOptions& options) {
   if (encoded.empty()) throw std::invalid_argument("VLM: empty image data");
-  const cv::Mat raw(1, static_cast<int>(encoded.size()), CV_8U, const_cast<uint8_t*>(encoded.data()));
-  const cv::Mat image = cv::imdecode(raw, cv::IMREAD_COLOR);
+  const cv::Mat image = ocr::imdecode_guarded(encoded, cv::IMREAD_COLOR);
   if (image.empty()) throw std::invalid_argument("VLM: the image could not be decoded");
   return prepare_image(image, options);
 }

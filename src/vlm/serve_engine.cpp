@@ -7,6 +7,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "extract/extract.h"
+#include "ocr/decode.h"
 
 namespace edgeocr::vlm {
 namespace {
@@ -110,8 +111,7 @@ class VlmEngine : public engine::OcrEngine {
     if (request.deadline) vlm_request.deadline = *request.deadline - kAnswerReserve;
     const auto bytes = request.image();
     if (bytes.empty()) throw engine::ApiError(400, "bad_image", "the image is empty");
-    const cv::Mat image = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8U, const_cast<uint8_t*>(bytes.data())),
-                                       cv::IMREAD_COLOR);
+    const cv::Mat image = ocr::imdecode_guarded(bytes, cv::IMREAD_COLOR);
     if (image.empty()) throw engine::ApiError(400, "bad_image", "the image could not be decoded");
 
     NativeRunner native;

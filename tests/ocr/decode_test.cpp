@@ -109,6 +109,21 @@ TEST(DecodeTest, RejectsNonImage) {
   EXPECT_NE(e.find("not an image"), std::string::npos) << e;
 }
 
+// Found by fuzz_image: a WebP header OpenCV's own WebP check refuses, with DICOM's "DICM" at
+// offset 128, went to OpenCV's GDCM decoder, which aborted the process.
+TEST(DecodeTest, DicomMagicBehindAnImageHeaderIsAnErrorNotAnAbort) {
+  const std::string hex =
+      "524946460d00000057454250565038584900000054494346000000000000000000000000000000000000000000000000"
+      "000000000000000000000000000000000000015b000100010000ffc09e0b08ffe0000000000000000000000000000000"
+      "000000000000000000000000000000000000000000fa000000000000000000494449434dd5";
+  std::vector<uint8_t> bytes;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) bytes.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  ASSERT_EQ(bytes.size(), 133u);
+  EXPECT_TRUE(probe_header(bytes).has_value());  // the probe takes it for WebP
+  EXPECT_TRUE(imdecode_guarded(bytes, cv::IMREAD_COLOR).empty());
+  EXPECT_NE(error_of(bytes).find("cannot decode"), std::string::npos) << error_of(bytes);
+}
+
 TEST(DecodeTest, RejectsTruncatedJpeg) {
   auto jpeg = test::encode(half_black_image(200, 100), ".jpg");
   jpeg.resize(jpeg.size() / 2);
