@@ -168,8 +168,8 @@ DecodedImage decode_with_size(std::span<const uint8_t> bytes, const DecodeLimits
     throw ImageError("file too large: " + std::to_string(bytes.size()) + " bytes (limit " + std::to_string(limits.max_bytes) + ")",
                      ImageError::Kind::too_large);
   const auto header = probe_header(bytes);
-  if (!header) throw ImageError("not an image (supported: JPEG, PNG, BMP, TIFF, WebP, PDF, HEIC)");
-  if (header->format == "GIF") throw ImageError("GIF images are not supported (use JPEG, PNG, BMP, TIFF, WebP, PDF or HEIC)");
+  if (!header) throw ImageError("not an image (supported: " + std::string(kReadableFormats) + ")");
+  if (header->format == "GIF") throw ImageError("GIF images are not supported (use " + std::string(kReadableFormats) + ")");
   if (header->width < 0 || header->height < 0)
     throw ImageError("truncated or corrupt " + header->format + " header (no image size found)");
   if (header->width == 0 || header->height == 0)

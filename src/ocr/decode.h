@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include <opencv2/core.hpp>
 
@@ -16,6 +17,9 @@ struct HeaderInfo {
   std::string format;  // "JPEG", "PNG", "BMP", "TIFF", "WebP", "GIF"
   int64_t width = -1, height = -1;  // -1: not found in the header
 };
+
+// The file formats EdgeOCR reads, as error messages name them.
+inline constexpr std::string_view kReadableFormats = "JPEG, PNG, BMP, TIFF, WebP, PDF, HEIC";
 
 // Identifies the format from the magic bytes and reads the dimensions from the header without
 // decoding; nullopt when the bytes are no known image format.

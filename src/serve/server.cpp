@@ -508,12 +508,12 @@ void Server::handle_ocr(const http::Request& req, http::Response& res, bool v1) 
     if (!part.content_type.empty() && !is_image_content_type(part.content_type) &&
         part.content_type != "application/octet-stream")
       throw ApiError(415, "unsupported_media_type",
-                     "the 'file' part is " + part.content_type + "; send an image or document (JPEG, PNG, BMP, TIFF, WebP, PDF, HEIC)");
+                     "the 'file' part is " + part.content_type + "; send an image or document (" + std::string(ocr::kReadableFormats) + ")");
     *image = part.content;
   } else if (v1 && is_image_content_type(req.get_header_value("Content-Type"))) {
     *image = req.body;
   } else if (is_svg_content_type(req.get_header_value("Content-Type"))) {
-    throw ApiError(415, "unsupported_media_type", "SVG is not supported; send JPEG, PNG, BMP, TIFF, WebP, PDF or HEIC");
+    throw ApiError(415, "unsupported_media_type", "SVG is not supported; send " + std::string(ocr::kReadableFormats));
   } else {
     throw ApiError(415, "unsupported_media_type",
                    v1 ? "send multipart/form-data with a 'file' field, or the raw image with an image/* Content-Type"
@@ -525,7 +525,7 @@ void Server::handle_ocr(const http::Request& req, http::Response& res, bool v1) 
   // The header only, before any work is queued: not an image is 400, too many pixels 413 (a
   // document's pages are checked one by one when decoded).
   const auto type = ocr::file_type(ocr::document_format(bytes));
-  if (!type) throw ApiError(400, "bad_image", "not an image EdgeOCR can read (JPEG, PNG, BMP, TIFF, WebP, PDF, HEIC)");
+  if (!type) throw ApiError(400, "bad_image", "not an image EdgeOCR can read (" + std::string(ocr::kReadableFormats) + ")");
   // Divided, not multiplied: two 32-bit header sizes can overflow the product.
   if (const auto header = ocr::probe_header(bytes);
       header && header->height > 0 && header->width > options_.max_pixels / header->height)
