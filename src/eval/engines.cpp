@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <tesseract/baseapi.h>
 
+#include "ocr/decode.h"
 #include "ocr/model_locator.h"
 #include "ocr/pipeline.h"
 #include "ocr/postprocess.h"
@@ -74,7 +75,7 @@ class TesseractEngine : public Engine {
 
   ocr::OcrResult run(const Sample& sample) override {
     auto bytes = read_bytes(sample.image);
-    cv::Mat gray = cv::imdecode(bytes, cv::IMREAD_GRAYSCALE);
+    const cv::Mat gray = ocr::imdecode_guarded(bytes, cv::IMREAD_GRAYSCALE);
     if (gray.empty()) throw std::runtime_error("cannot decode " + sample.image.string());
     api_.SetImage(gray.data, gray.cols, gray.rows, 1, static_cast<int>(gray.step));
     if (api_.Recognize(nullptr) != 0) throw std::runtime_error("Tesseract failed on " + sample.image.string());
