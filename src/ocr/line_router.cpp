@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <utility>
 
 #include <opencv2/imgproc.hpp>
 #include <tesseract/baseapi.h>
@@ -24,14 +25,17 @@ int median_shade(const cv::Mat& gray) {
   return 255;
 }
 
+cv::Mat to_gray(const cv::Mat& crop) {
+  if (crop.channels() != 3) return crop;
+  cv::Mat gray;
+  cv::cvtColor(crop, gray, cv::COLOR_BGR2GRAY);
+  return gray;
+}
+
 // Tesseract's LSTM reads text scaled to about 36 px high; small crops are enlarged first and
 // given a margin, as its line finder expects ink away from the edges.
 cv::Mat prepare_crop(const cv::Mat& crop) {
-  cv::Mat gray;
-  if (crop.channels() == 3)
-    cv::cvtColor(crop, gray, cv::COLOR_BGR2GRAY);
-  else
-    gray = crop;
+  cv::Mat gray = to_gray(crop);
   constexpr int kMinHeight = 48;
   if (gray.rows < kMinHeight) {
     const double scale = static_cast<double>(kMinHeight) / gray.rows;
@@ -85,34 +89,32 @@ bool digits_and_punctuation(const cv::Mat& crop, const detail::CtcResult& readin
 }
 
 // Share of a crop's width that holds ink the reading does not account for: stretches between
-// its words that are wider than a few line heights and inked in most of their columns. A recognizer without a line's script can read a few marks of it confidently (a Korean
-// address as one Han character and its house number); a detected line has no such white gaps,
-// so ink there was not read. Ink is the minority side of Otsu's threshold.
+// its words that are at least a few line heights wide and inked in most of their columns. A
+// recognizer without a line's script can read a few marks of it confidently (a Korean address as
+// one Han character and its house number); a detected line has no such white gaps, so ink there
+// was not read. Ink is the minority side of Otsu's threshold.
 double unread_share(const cv::Mat& crop, const detail::CtcResult& reading) {
-  if (reading.words.empty() || crop.empty()) return 0;
+  if (reading.words.size() < 2 || crop.empty()) return 0;
   constexpr double kUnreadHeights = 4, kInkedColumns = 0.5;
   const double width = crop.cols, min_stretch = kUnreadHeights * crop.rows / width;
-  if (min_stretch >= 1) return 0;
-  cv::Mat gray, ink;
-  if (crop.channels() == 3)
-    cv::cvtColor(crop, gray, cv::COLOR_BGR2GRAY);
-  else
-    gray = crop;
-  cv::threshold(gray, ink, 0, 1, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+  std::vector<std::pair<double, double>> stretches;  // fractions of the width
+  double read_to = reading.words.front().end;
+  for (const auto& word : reading.words) {
+    if (word.begin - read_to >= min_stretch) stretches.emplace_back(read_to, word.begin);
+    read_to = std::max(read_to, static_cast<double>(word.end));
+  }
+  if (stretches.empty()) return 0;
+  cv::Mat ink;
+  cv::threshold(to_gray(crop), ink, 0, 1, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
   if (cv::countNonZero(ink) * 2 > static_cast<int>(ink.total())) ink = 1 - ink;  // light text on dark
   cv::Mat column_ink;
   cv::reduce(ink, column_ink, 0, cv::REDUCE_SUM, CV_32S);
-  const auto inked_share = [&](int x0, int x1) {
+  double unread = 0;
+  for (const auto& [from, to] : stretches) {
+    const int x0 = static_cast<int>(from * width), x1 = std::min(static_cast<int>(to * width), column_ink.cols);
     int inked = 0;
     for (int x = x0; x < x1; ++x) inked += column_ink.at<int>(0, x) >= 2;
-    return x1 > x0 ? static_cast<double>(inked) / (x1 - x0) : 0.0;
-  };
-  double unread = 0, read_to = reading.words.front().end;
-  for (const auto& word : reading.words) {
-    if (word.begin - read_to >= min_stretch &&
-        inked_share(static_cast<int>(read_to * width), static_cast<int>(word.begin * width)) > kInkedColumns)
-      unread += word.begin - read_to;
-    read_to = std::max(read_to, static_cast<double>(word.end));
+    if (x1 > x0 && inked > kInkedColumns * (x1 - x0)) unread += to - from;
   }
   return std::min(unread, 1.0);
 }
@@ -287,11 +289,7 @@ TesseractLines::DetectedScript TesseractLines::detect_script(const std::vector<c
   int width = 0, height = kGap;
   for (const cv::Mat& crop : crops) {
     if (crop.empty()) continue;
-    cv::Mat gray;
-    if (crop.channels() == 3)
-      cv::cvtColor(crop, gray, cv::COLOR_BGR2GRAY);
-    else
-      gray = crop;
+    cv::Mat gray = to_gray(crop);
     const double scale = static_cast<double>(kLineHeight) / gray.rows;
     const int w = std::clamp(static_cast<int>(gray.cols * scale), 1, kMaxWidth);
     cv::resize(gray, gray, cv::Size(w, kLineHeight), 0, 0, cv::INTER_AREA);
