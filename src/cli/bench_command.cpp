@@ -38,6 +38,8 @@ struct BenchOptions {
   int repeat = 3;
   std::string model_path;  // empty: ocr::locate_model_dir searches
   std::string models = ocr::cli_detail::default_model_set();
+  std::string precision = ocr::cli_detail::default_precision();
+  std::string calibrate_dir;  // set: write int8 tables from one float pass instead of timing
 };
 
 double percentile(std::vector<double> v, double q) {
@@ -95,14 +97,68 @@ cv::Mat det_blob(const cv::Mat& bgr) {
   return cv::dnn::blobFromImage(as_float);  // NCHW, no scaling, no channel swap
 }
 
+// One float32 pass over the images recording every int8-capable convolution's input range, then
+// the set's int8 tables written under `out_dir` in the models folder's layout.
+int calibrate(ocr::PipelineOptions options, const std::vector<std::vector<uint8_t>>& files, const fs::path& out_dir) {
+  options.record_int8_ranges = true;
+  ocr::Pipeline pipeline(options);
+  for (const auto& bytes : files) (void)pipeline.run(bytes);
+  for (const auto& table : pipeline.save_int8_tables(out_dir))
+    std::printf("edgeocr bench: int8 table %s (calibrated on %zu images)\n", table.c_str(), files.size());
+  return 0;
+}
+
+// Recognizer forward in float32 and in int8, alternated on the same input (a batch of 8 rows cut
+// from the first image), so the two medians share the machine's load.
+void compare_recognizer_precisions(const ocr::ModelSet& set, const cv::Mat& bgr, const BenchOptions& o) {
+  const int h = set.rec_height, w = set.rec_min_width, batch = 8;
+  cv::Mat row, as_float;
+  cv::resize(bgr(cv::Rect(0, 0, bgr.cols, std::min(bgr.rows, bgr.cols * h / w))), row, cv::Size(w, h));
+  row.convertTo(as_float, CV_32FC3, 2.0 / 255.0, -1.0);  // PP-OCR recognizer normalisation
+  const cv::Mat blob = cv::dnn::blobFromImage(as_float);
+  std::vector<float> data;
+  for (int b = 0; b < batch; ++b) data.insert(data.end(), blob.ptr<float>(), blob.ptr<float>() + blob.total());
+  const std::vector<runtime::Tensor> inputs{runtime::Tensor({batch, 3, h, w}, data)};
+  runtime::Session fp32(runtime::Model::load(set.rec, {o.threads}));
+  const runtime::Model int8_model = runtime::Model::load(set.rec, {o.threads, set.rec_int8});
+  if (int8_model.int8_convolutions() == 0) {
+    std::printf("rec forward: int8 table present, but no convolution runs in int8 here (a CPU without VNNI)\n");
+    return;
+  }
+  runtime::Session int8(int8_model);
+  std::vector<double> fp32_ms, int8_ms;
+  double max_diff = 0;
+  const int runs = std::max(10, 4 * o.repeat);
+  for (int r = 0; r <= runs; ++r) {
+    auto s = Clock::now();
+    const auto a = fp32.run(inputs);
+    const double t_fp32 = std::chrono::duration<double, std::milli>(Clock::now() - s).count();
+    s = Clock::now();
+    const auto b = int8.run(inputs);
+    const double t_int8 = std::chrono::duration<double, std::milli>(Clock::now() - s).count();
+    if (r == 0) {  // first run: shapes prepared
+      for (size_t i = 0; i < a.at(0).data.size(); ++i)
+        max_diff = std::max(max_diff, static_cast<double>(std::abs(a[0].data[i] - b.at(0).data[i])));
+      continue;
+    }
+    fp32_ms.push_back(t_fp32), int8_ms.push_back(t_int8);
+  }
+  const double f = percentile(fp32_ms, 0.5), q = percentile(int8_ms, 0.5);
+  std::printf("rec forward %dx%dx%d (ms, median of %d, alternated): float32 %.1f  int8 %.1f (%d convolutions) -> %.2fx "
+              "(max |diff| of the outputs %.2g)\n",
+              batch, h, w, runs, f, q, int8_model.int8_convolutions(), f / q, max_diff);
+}
+
 int run_bench(const BenchOptions& o) {
   const auto images = collect_images(o);
   ocr::PipelineOptions options;
   options.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_path));
   options.models = o.models;
   options.threads = o.threads;
+  options.precision = ocr::parse_precision(o.precision);
   std::vector<std::vector<uint8_t>> files;
   for (const auto& path : images) files.push_back(ocr::cli_detail::read_file_bytes(path, options.limits.max_bytes));
+  if (!o.calibrate_dir.empty()) return calibrate(options, files, o.calibrate_dir);
 
   const auto load_start = Clock::now();
   ocr::Pipeline pipeline(options);
@@ -132,11 +188,14 @@ int run_bench(const BenchOptions& o) {
   std::printf("throughput: %.2f images/s\n", static_cast<double>(total.size()) / elapsed_s);
   std::printf("peak RSS: %.1f MB\n", rss_mb);
 
-  // Detector forward only: our runtime vs OpenCV DNN, same model, same input (first image).
   const cv::Mat first = ocr::decode_image(files.front(), options.limits);
+  const ocr::ModelSet set = ocr::load_model_set(options.model_dir, o.models);
+  if (!set.rec_int8.empty()) compare_recognizer_precisions(set, first, o);
+
+  // Detector forward only: our runtime vs OpenCV DNN, same model, same input (first image).
   const cv::Mat blob = det_blob(first);
   const int h = blob.size[2], w = blob.size[3];
-  const auto det_path = ocr::load_model_set(options.model_dir, o.models).det;
+  const auto det_path = set.det;
   runtime::Session model(runtime::Model::load(det_path, {o.threads}));
   const runtime::Tensor input({1, 3, h, w}, std::vector<float>(blob.ptr<float>(), blob.ptr<float>() + blob.total()));
   const std::vector<runtime::Tensor> inputs{input};
@@ -194,6 +253,13 @@ void register_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--models", options->models, ocr::cli_detail::model_set_help())
       ->check(CLI::IsMember(ocr::model_set_names()))
       ->capture_default_str();
+  cmd->add_option("--precision", options->precision, ocr::cli_detail::precision_help())
+      ->check(CLI::IsMember(ocr::precision_names()))
+      ->capture_default_str();
+  cmd->add_option("--calibrate", options->calibrate_dir,
+                  "instead of timing: write the model set's int8 tables (MODEL.int8) into DIR, in the models "
+                  "folder's layout, from one float32 pass over the images")
+      ->type_name("DIR");
   cmd->callback([options, &exit_code] {
     if (options->inputs.empty())
       throw CLI::ValidationError("images", "none given: name image files or folders, e.g. "

@@ -49,6 +49,7 @@ struct OcrCommandOptions {
   std::string lang{ocr::kDefaultLanguages};
   std::string model_path;  // empty: ocr::locate_model_dir searches
   std::string models = ocr::cli_detail::default_model_set();
+  std::string precision = ocr::cli_detail::default_precision();
   int threads = 2;
   extract::ExtractRequest extraction;  // [extraction] empty unless --schema/--instruction/--fields
 };
@@ -208,6 +209,7 @@ int run_ocr(const OcrCommandOptions& o) {
   try {
     options.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_path));
     options.models = o.models;
+    options.precision = ocr::parse_precision(o.precision);
     options.threads = std::max(1, o.threads / jobs);
     options.languages = o.lang;
     for (int j = 0; j < jobs; ++j) pipelines.emplace_back(options);
@@ -426,6 +428,9 @@ void register_ocr_command(CLI::App& app, int& exit_code) {
                   "/usr/share/edgeocr/models, ../share/edgeocr/models beside the binary)");
   cmd->add_option("--models", options->models, ocr::cli_detail::model_set_help())
       ->check(CLI::IsMember(ocr::model_set_names()))
+      ->capture_default_str();
+  cmd->add_option("--precision", options->precision, ocr::cli_detail::precision_help())
+      ->check(CLI::IsMember(ocr::precision_names()))
       ->capture_default_str();
   cmd->add_option("--threads", options->threads, "CPU threads for inference (all jobs together)")
       ->check(CLI::Range(1, 256))

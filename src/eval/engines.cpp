@@ -163,6 +163,7 @@ class NativeEngine : public Engine {
     ocr::PipelineOptions p;
     p.model_dir = ocr::locate_model_dir(ocr::named_model_dir(o.model_dir.string()));
     if (!models.empty()) p.models = models;
+    p.precision = ocr::parse_precision(o.precision);
     p.threads = o.threads;
     p.det_threshold = o.det_threshold;
     p.det_box_threshold = o.det_box_threshold;

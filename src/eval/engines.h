@@ -9,6 +9,7 @@
 #include <string>
 
 #include "eval/dataset.h"
+#include "ocr/model_set.h"
 #include "ocr/types.h"
 
 namespace edgeocr::eval {
@@ -23,6 +24,7 @@ class Engine {
 struct EngineOptions {
   std::filesystem::path model_dir;  // empty: ocr::locate_model_dir searches
   std::string models;  // model set of "native" ("" = the default set); "native:SET" names its own
+  std::string precision{ocr::kDefaultPrecision};  // native engine: int8 | fp32 (ocr/model_set.h)
   int threads = 2;
   std::string languages = "chi_sim+eng";  // native engine: -l/--lang of `edgeocr ocr` (ocr/languages.h)
   std::string tesseract_languages = "chi_sim+eng";

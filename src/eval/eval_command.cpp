@@ -63,6 +63,10 @@ void register_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--models", *models,
                   ocr::cli_detail::model_set_help() + "; several comma-separated (or all) are scored side by side")
       ->capture_default_str();
+  options->engine.precision = ocr::cli_detail::default_precision();
+  cmd->add_option("--precision", options->engine.precision, ocr::cli_detail::precision_help())
+      ->check(CLI::IsMember(ocr::precision_names()))
+      ->capture_default_str();
   cmd->add_option("--only", options->only_prefix, "Only images whose name starts with this (e.g. a language: ja_)");
   cmd->add_option("--threads", options->engine.threads, "Threads for the native engine")
       ->check(CLI::Range(1, 256));

@@ -23,6 +23,16 @@ inline std::string model_set_help() {
   return "model set: " + model_set_names_joined(", ") + " (env EDGEOCR_MODELS)";
 }
 
+// --precision default: $EDGEOCR_PRECISION, else int8 (where the set ships int8 tables).
+inline std::string default_precision() {
+  const char* env = std::getenv("EDGEOCR_PRECISION");
+  return env && *env ? env : std::string(kDefaultPrecision);
+}
+inline std::string precision_help() {
+  return "int8: models with an int8 table beside them (MODEL.int8) run in int8 on CPUs with VNNI; fp32: "
+         "everything in float32 (env EDGEOCR_PRECISION)";
+}
+
 // Whole file into memory; refuses files over `max_bytes` without reading them. Throws
 // std::runtime_error with a short reason.
 inline std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path, int64_t max_bytes) {

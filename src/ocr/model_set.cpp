@@ -156,6 +156,17 @@ std::string model_set_names_joined(std::string_view separator) {
   return r;
 }
 
+const std::vector<std::string>& precision_names() {
+  static const std::vector<std::string> names{"int8", "fp32"};
+  return names;
+}
+
+Precision parse_precision(std::string_view name) {
+  if (name == "int8") return Precision::int8;
+  if (name == "fp32") return Precision::fp32;
+  throw ModelSetError("unknown precision '" + std::string(name) + "' (choose int8 or fp32)");
+}
+
 ModelSet load_model_set(const fs::path& root, std::string_view name) {
   const SetFiles* files = nullptr;
   for (const auto& s : kSets)
@@ -172,6 +183,8 @@ ModelSet load_model_set(const fs::path& root, std::string_view name) {
   for (const fs::path* p : {&set.det, &set.rec, &set.cls})
     if (!fs::exists(*p))
       throw ModelSetError("model set " + set.name + ": " + p->string() + " is missing (run scripts/fetch-models.sh)");
+  for (auto [graph, table] : {std::pair{&set.det, &set.det_int8}, {&set.rec, &set.rec_int8}, {&set.cls, &set.cls_int8}})
+    if (fs::path t = fs::path(*graph) += ".int8"; fs::exists(t)) *table = t;
   if (*files->det_config) read_det_config(root / files->det_config, set);
   if (!set.rec_config.empty()) read_rec_config(set.rec_config, set);
   return set;

@@ -17,6 +17,14 @@ namespace edgeocr::ocr {
 // The set used when none is named (chosen by the side-by-side table in README).
 inline constexpr std::string_view kDefaultModelSet = "v4";
 
+// Arithmetic of the models' convolutions: `int8` runs a model in int8 where the set ships an
+// int8 table beside it (FILE.int8, see runtime::ModelOptions) and the CPU has VNNI, float32
+// elsewhere; `fp32` runs everything in float32.
+enum class Precision { int8, fp32 };
+inline constexpr std::string_view kDefaultPrecision = "int8";
+const std::vector<std::string>& precision_names();  // "int8", "fp32"
+Precision parse_precision(std::string_view name);    // throws ModelSetError for another name
+
 // Unknown set name, or a set's files missing or unreadable. what() is one clear line.
 class ModelSetError : public std::runtime_error {
  public:
@@ -28,6 +36,8 @@ struct ModelSet {
   std::filesystem::path det, rec, cls;      // ONNX graphs
   std::filesystem::path rec_config;         // inference.yml of the recognizer (may not exist)
   std::filesystem::path dictionary;         // dictionary text file (may not exist)
+  // Int8 tables beside the graphs (FILE.int8); empty where the set has none.
+  std::filesystem::path det_int8, rec_int8, cls_int8;
   // Detector post-processing (DB) and normalisation.
   float det_threshold = 0.3f;
   float det_box_threshold = 0.6f;

@@ -71,6 +71,14 @@ float quad_height(const Quad& q) { return std::hypot(q[3].x - q[0].x, q[3].y - q
 
 }  // namespace
 
+namespace {
+// The int8 table a model is loaded with: none for fp32, nor while calibrating (which measures
+// the float model).
+std::filesystem::path int8_table(const PipelineOptions& o, const std::filesystem::path& table) {
+  return o.precision == Precision::int8 && !o.record_int8_ranges ? table : std::filesystem::path{};
+}
+}  // namespace
+
 // The loaded models of one set: read-only after loading, shared by every Pipeline (and thread)
 // that runs them.
 struct LoadedModels {
@@ -84,9 +92,9 @@ struct LoadedModels {
 
   explicit LoadedModels(const PipelineOptions& o)
       : set(load_model_set(o.model_dir, o.models)),
-        det(runtime::Model::load(set.det, {o.threads})),
-        cls(runtime::Model::load(set.cls, {o.threads})),
-        rec(runtime::Model::load(set.rec, {o.threads})),
+        det(runtime::Model::load(set.det, {o.threads, int8_table(o, set.det_int8)})),
+        cls(runtime::Model::load(set.cls, {o.threads, int8_table(o, set.cls_int8)})),
+        rec(runtime::Model::load(set.rec, {o.threads, int8_table(o, set.rec_int8)})),
         labels(ctc_labels(model_set_characters(set, rec.metadata()))) {}
 };
 
@@ -111,7 +119,7 @@ std::shared_ptr<const LoadedModels> load_models(const PipelineOptions& options) 
 std::shared_ptr<const LoadedModels> ModelLibrary::get(const PipelineOptions& options) {
   // Held while loading: a second worker asking for the same set waits and then shares it.
   std::lock_guard lock(mutex_);
-  auto& models = sets_[options.models];
+  auto& models = sets_[options.models + (options.precision == Precision::int8 ? "/int8" : "/fp32")];
   if (!models) models = load_models(options);
   return models;
 }
@@ -135,9 +143,9 @@ struct Pipeline::Impl {
         models(std::move(loaded)),
         set(models->set),
         labels(models->labels),
-        det(models->det, {.retain_buffers = false}),
-        cls(models->cls),
-        rec(models->rec, {.retain_buffers = false}),
+        det(models->det, {.retain_buffers = false, .record_int8_ranges = o.record_int8_ranges}),
+        cls(models->cls, {.retain_buffers = true, .record_int8_ranges = o.record_int8_ranges}),
+        rec(models->rec, {.retain_buffers = false, .record_int8_ranges = o.record_int8_ranges}),
         det_normaliser(set.det_mean, set.det_std),
         rec_height(set.rec_height),
         rec_min_width(set.rec_min_width),
@@ -481,6 +489,22 @@ Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
 Pipeline::~Pipeline() = default;
 
 const PipelineOptions& Pipeline::options() const { return impl_->options; }
+
+std::vector<std::filesystem::path> Pipeline::save_int8_tables(const std::filesystem::path& out_dir) const {
+  const Impl& p = *impl_;
+  std::vector<std::filesystem::path> written;
+  for (const runtime::Session* session : {&p.det, &p.cls, &p.rec}) {
+    if (session->int8_ranges().empty()) continue;
+    const ModelSet& set = p.set;
+    const std::filesystem::path& graph = session == &p.det ? set.det : session == &p.cls ? set.cls : set.rec;
+    std::filesystem::path table = out_dir / std::filesystem::relative(graph, p.options.model_dir);
+    table += ".int8";
+    std::filesystem::create_directories(table.parent_path());
+    runtime::save_int8_table(graph, session->int8_ranges(), table);
+    written.push_back(table);
+  }
+  return written;
+}
 
 OcrResult Pipeline::run(std::span<const uint8_t> encoded_image) { return run(encoded_image, impl_->languages); }
 OcrResult Pipeline::run(const cv::Mat& bgr_image) { return run(bgr_image, impl_->languages); }

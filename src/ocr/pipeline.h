@@ -13,6 +13,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -48,6 +49,9 @@ cv::Mat decode_image(std::span<const uint8_t> bytes, const DecodeLimits& limits 
 struct PipelineOptions {
   std::filesystem::path model_dir = "models";  // the models root (see scripts/fetch-models.sh)
   std::string models{kDefaultModelSet};         // model set: v4, v5, v6-small, v6-tiny, v6-small-v4det
+  Precision precision = parse_precision(kDefaultPrecision);
+  // Record the input ranges an int8 table needs (edgeocr calibrate), see save_int8_tables().
+  bool record_int8_ranges = false;
   int threads = 2;
   DecodeLimits limits;
   int det_max_side = 960;
@@ -130,6 +134,11 @@ class Pipeline {
   void prepare_languages(const LanguageSpec& languages);
 
   const PipelineOptions& options() const;
+
+  // With options.record_int8_ranges: writes the int8 table of each of the set's models from
+  // what this pipeline's runs recorded, as `out_dir`/<the model's path under model_dir>.int8.
+  // Returns the files written.
+  std::vector<std::filesystem::path> save_int8_tables(const std::filesystem::path& out_dir) const;
 
  private:
   struct Impl;

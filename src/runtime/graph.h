@@ -42,9 +42,11 @@ struct Graph {
   std::map<std::string, std::string> metadata;
   std::vector<std::vector<int64_t>> input_dims;  // -1 = dynamic
   std::vector<Step> steps;
+  int int8_convolutions = 0;
 
-  // Parses, folds and fuses the file; throws ModelError.
-  void load(const std::filesystem::path& file);
+  // Parses, folds and fuses the file, with the convolutions an int8 table lists in int8 (no
+  // table: none); throws ModelError.
+  void load(const std::filesystem::path& file, const std::filesystem::path& int8_table = {});
 
  private:
   // Only while loading (cleared at the end of load()).

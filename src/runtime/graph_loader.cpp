@@ -1,10 +1,14 @@
 // Model loading: ONNX protobuf to constants and kernel steps, identity bypass, constant folding.
+#include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "common/sha256.h"
 #include "runtime/graph.h"
+#include "runtime/int8_table.h"
 #include "runtime/runtime.h"
 
 namespace edgeocr::runtime::detail {
@@ -81,10 +85,23 @@ NodeInfo Graph::info_for(const PendingNode& n) const {
   return info;
 }
 
-void Graph::load(const std::filesystem::path& file) {
-  std::ifstream stream(file, std::ios::binary);
-  if (!stream) throw ModelError("cannot open model file " + file.string());
-  if (!proto.ParseFromIstream(&stream)) throw ModelError(file.string() + " is not a valid ONNX model");
+void Graph::load(const std::filesystem::path& file, const std::filesystem::path& int8_table) {
+  std::string bytes;
+  {
+    std::ifstream stream(file, std::ios::binary);
+    if (!stream) throw ModelError("cannot open model file " + file.string());
+    std::ostringstream all;
+    all << stream.rdbuf();
+    bytes = std::move(all).str();
+  }
+  if (!proto.ParseFromString(bytes)) throw ModelError(file.string() + " is not a valid ONNX model");
+  std::optional<Int8Table> table;
+  if (!int8_table.empty() && cpu_has_int8_dot_product()) {
+    table = read_int8_table(int8_table);
+    if (table->model_sha256 != common::sha256_hex(bytes))
+      throw ModelError(int8_table.string() + " was calibrated for another model file than " + file.string());
+  }
+  bytes = {};
   for (const auto& o : proto.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
   for (const auto& p : proto.metadata_props()) metadata[p.key()] = p.value();
@@ -134,6 +151,12 @@ void Graph::load(const std::filesystem::path& file) {
     Step step;
     step.name = n.proto->op_type() + " '" + n.proto->name() + "'";
     NodeInfo info = info_for(n);
+    if (n.conv && table && n.conv->group == 1) {
+      auto range = table->ranges.find(value_names[n.in[0]]);
+      const auto& pads = n.conv->pads;
+      const bool padded = std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; });
+      if (range != table->ranges.end() && (n.conv->int8 = int8_input_for(range->second, padded))) ++int8_convolutions;
+    }
     step.kernel = n.conv ? make_conv_kernel(std::move(*n.conv)) : make_kernel(info);
     // A fused convolution owns its weights: it reads only the activation input, so the
     // weight constants are not kept alive for it.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ class Kernel {
   // True if the kernel can consume an NHWC 4-D input directly (otherwise the executor
   // converts it to NCHW first).
   virtual bool accepts_nhwc() const { return false; }
+  // True if an int8 table may list this kernel's first input (a dense convolution with enough
+  // input channels to gain from it): calibration records that input's range.
+  virtual bool int8_capable() const { return false; }
 };
 
 // What the loader knows about a node when building its kernel.
@@ -75,6 +79,15 @@ struct ConvSpec {
   // >1 for a stride-s ConvTranspose with kernel s rewritten as a 1x1 convolution to
   // s*s*Co channels followed by a pixel shuffle (channel k -> sub-pixel k / Co, channel k % Co).
   int64_t shuffle = 1;
+  // Set from an int8 table: the convolution runs on 8-bit weights (scaled per output channel)
+  // and an 8-bit input quantised with a fixed scale and zero point, q = round(x * scale) + zero_point
+  // (unsigned), or symmetric q = round(x * scale) (signed).
+  struct Int8Input {
+    float scale = 0;
+    bool is_unsigned = false;
+    int zero_point = 0;  // unsigned only
+  };
+  std::optional<Int8Input> int8;
 };
 
 std::unique_ptr<Kernel> make_conv_kernel(ConvSpec spec);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <optional>
 #include <cstring>
 #include <unordered_map>
 
@@ -21,7 +23,14 @@ struct PreparedConvolution {
 };
 
 // ---------------------------------------------------------------------------------------
-// oneDNN convolution (NHWC activations, weights reordered once per chosen layout)
+// oneDNN convolution (NHWC activations, weights reordered once per chosen layout). With an
+// int8 input scale the weights are 8-bit per output channel and each input is quantised by a
+// reorder with that fixed scale; the output stays float, so post-ops and the next layer are
+// unchanged.
+
+// Below this many input channels (an image's first convolution) int8 saves too little to pay
+// for quantising the input.
+constexpr int64_t kInt8MinInputChannels = 16;
 
 class ConvKernel : public Kernel {
  public:
@@ -40,10 +49,12 @@ class ConvKernel : public Kernel {
                                    cpu_engine(), const_cast<float*>(p.channel.data()));
       }
     }
+    if (spec_.int8) quantise_weights();
     user_bias_ = dnnl::memory({{co_}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::x}, cpu_engine(),
                               spec_.bias.data());
   }
   bool accepts_nhwc() const override { return true; }
+  bool int8_capable() const override { return spec_.group == 1 && ci_ >= kInt8MinInputChannels; }
 
   void run(ExecContext& ctx, const std::vector<const Value*>& in, std::vector<Value*>& out) const override {
     const Value* x = in[0];
@@ -71,16 +82,24 @@ class ConvKernel : public Kernel {
     } else {
       alloc_float(y, {n, co_, ho, wo}, ctx, true);
     }
-    dnnl::memory src(p.src_md, cpu_engine(), const_cast<float*>(x->f.data()));
-    dnnl::memory dst(p.dst_md, cpu_engine(), s > 1 ? conv_out.data() : y.f.data());
-    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.weights},
+    dnnl::memory src(p.float_src_md, cpu_engine(), const_cast<float*>(x->f.data()));
+    Buffer quantised;
+    if (p.quantise) {
+      quantised = ctx.acquire((p.conv.src_md.get_size() + sizeof(float) - 1) / sizeof(float));
+      dnnl::memory q(p.conv.src_md, cpu_engine(), quantised.data());
+      p.quantise->execute(cpu_stream(), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, q},
+                                         {DNNL_ARG_SCRATCHPAD, scratchpad_for(p.quantise_scratchpad_md)}});
+      src = q;
+    }
+    dnnl::memory dst(p.conv.dst_md, cpu_engine(), s > 1 ? conv_out.data() : y.f.data());
+    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.conv.weights},
                                                {DNNL_ARG_BIAS, user_bias_}, {DNNL_ARG_DST, dst},
-                                               {DNNL_ARG_SCRATCHPAD, scratchpad_for(p.scratchpad_md)}};
+                                               {DNNL_ARG_SCRATCHPAD, scratchpad_for(p.conv.scratchpad_md)}};
     size_t m = 0;
     for (size_t k = 0; k < spec_.post_ops.size(); ++k)
       if (spec_.post_ops[k].kind != PostOp::Kind::Eltwise)
         args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(static_cast<int>(k)) | DNNL_ARG_SRC_1] = channel_mems_[m++];
-    p.primitive.execute(cpu_stream(), args);
+    p.conv.primitive.execute(cpu_stream(), args);
     cpu_stream().wait();
     if (s > 1) {
       // Pixel shuffle: [n,i,j,(a*s+b)*C+c] -> [n, i*s+a, j*s+b, c], C contiguous floats each.
@@ -99,17 +118,55 @@ class ConvKernel : public Kernel {
   }
 
  private:
-  using Prepared = PreparedConvolution<dnnl::convolution_forward>;
+  struct Prepared {
+    PreparedConvolution<dnnl::convolution_forward> conv;
+    dnnl::memory::desc float_src_md;       // the float activation as it arrives
+    std::optional<dnnl::reorder> quantise;  // float -> 8-bit input, int8 only
+    dnnl::memory::desc quantise_scratchpad_md;
+  };
+
+  // Symmetric per-output-channel 8-bit weights. The input's zero point adds zero_point * sum(w)
+  // to every output, taken back out of the bias; oneDNN adds the bias to the integer
+  // accumulator and then applies the output scale, so the bias is stored divided by that scale.
+  void quantise_weights() {
+    const size_t per_channel = spec_.weights.size() / static_cast<size_t>(co_);
+    int8_weights_.resize(spec_.weights.size());
+    output_scales_.resize(static_cast<size_t>(co_));
+    float layer_amax = 0;
+    for (float v : spec_.weights) layer_amax = std::max(layer_amax, std::fabs(v));
+    for (size_t o = 0; o < static_cast<size_t>(co_); ++o) {
+      const float* wo = spec_.weights.data() + o * per_channel;
+      float amax = 0;
+      for (size_t k = 0; k < per_channel; ++k) amax = std::max(amax, std::fabs(wo[k]));
+      // A channel whose weights are negligible next to the layer's (trained models have some at
+      // denormal sizes, whose scale would overflow) is a zero channel: its output is its bias.
+      const bool negligible = !(amax > layer_amax * 1e-6f);
+      const float wscale = negligible ? 0.f : 127.f / amax;
+      int64_t sum = 0;
+      for (size_t k = 0; k < per_channel; ++k) {
+        const auto q = static_cast<int8_t>(std::clamp(std::lround(wo[k] * wscale), -127L, 127L));
+        int8_weights_[o * per_channel + k] = q;
+        sum += q;
+      }
+      output_scales_[o] = negligible ? 1.f : 1.f / (spec_.int8->scale * wscale);
+      spec_.bias[o] = spec_.bias[o] / output_scales_[o] - static_cast<float>(spec_.int8->zero_point * sum);
+    }
+    spec_.weights = {};  // the float weights are no longer needed
+  }
 
   Prepared prepare(int64_t n, int64_t h, int64_t w, int64_t ho, int64_t wo) const {
     using tag = dnnl::memory::format_tag;
     using dt = dnnl::memory::data_type;
-    dnnl::memory::desc src_md({n, ci_, h, w}, dt::f32, tag::nhwc);
+    const bool int8 = spec_.int8.has_value();
+    const dt src_type = !int8 ? dt::f32 : spec_.int8->is_unsigned ? dt::u8 : dt::s8;
+    const dt weight_type = int8 ? dt::s8 : dt::f32;
+    dnnl::memory::desc float_src_md({n, ci_, h, w}, dt::f32, tag::nhwc);
+    dnnl::memory::desc src_md({n, ci_, h, w}, src_type, tag::nhwc);
     dnnl::memory::desc dst_md({n, co_, ho, wo}, dt::f32, tag::nhwc);
     dnnl::memory::dims wdims = spec_.group > 1
                                    ? dnnl::memory::dims{spec_.group, co_ / spec_.group, ci_ / spec_.group, kh_, kw_}
                                    : dnnl::memory::dims{co_, ci_, kh_, kw_};
-    dnnl::memory::desc w_any(wdims, dt::f32, tag::any);
+    dnnl::memory::desc w_any(wdims, weight_type, tag::any);
     dnnl::memory::desc b_md({co_}, dt::f32, tag::x);
     dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md, w_any, b_md, dst_md,
@@ -125,25 +182,43 @@ class ConvKernel : public Kernel {
     }
     dnnl::primitive_attr attr = user_scratchpad_attr();
     attr.set_post_ops(ops);
+    if (int8) attr.set_output_scales(1 << 1, output_scales_);  // per output channel (dimension 1)
     dnnl::convolution_forward::primitive_desc pd(desc, attr, cpu_engine());
-    // Reorder the weights into the kernel's preferred layout once per distinct layout.
-    dnnl::memory weights;
+    Prepared prepared{{dnnl::convolution_forward(pd), src_md, dst_md, weights_for(pd.weights_desc(), wdims), pd.scratchpad_desc()},
+                      float_src_md, std::nullopt, {}};
+    if (int8) {
+      dnnl::primitive_attr quantise_attr = user_scratchpad_attr();
+      quantise_attr.set_output_scales(0, {spec_.int8->scale});
+      if (spec_.int8->zero_point) quantise_attr.set_zero_points(DNNL_ARG_DST, 0, {spec_.int8->zero_point});
+      dnnl::reorder::primitive_desc rpd(cpu_engine(), float_src_md, cpu_engine(), src_md, quantise_attr);
+      prepared.quantise = dnnl::reorder(rpd);
+      prepared.quantise_scratchpad_md = rpd.scratchpad_desc();
+    }
+    return prepared;
+  }
+
+  // The weights in the layout a primitive chose, reordered once per distinct layout.
+  dnnl::memory weights_for(const dnnl::memory::desc& chosen, const dnnl::memory::dims& wdims) const {
+    using tag = dnnl::memory::format_tag;
     std::lock_guard lock(weights_mutex_);
     for (auto& [md, mem] : weight_layouts_)
-      if (md == pd.weights_desc()) weights = mem;
-    if (!weights) {
-      dnnl::memory user(dnnl::memory::desc(wdims, dt::f32, spec_.group > 1 ? tag::goihw : tag::oihw), cpu_engine(),
-                        const_cast<float*>(spec_.weights.data()));
-      weights = dnnl::memory(pd.weights_desc(), cpu_engine());
-      dnnl::reorder(user, weights).execute(cpu_stream(), user, weights);
-      cpu_stream().wait();
-      weight_layouts_.emplace_back(pd.weights_desc(), weights);
-    }
-    return Prepared{dnnl::convolution_forward(pd), src_md, dst_md, weights, pd.scratchpad_desc()};
+      if (md == chosen) return mem;
+    const tag plain = spec_.group > 1 ? tag::goihw : tag::oihw;
+    dnnl::memory user = spec_.int8 ? dnnl::memory(dnnl::memory::desc(wdims, dnnl::memory::data_type::s8, plain), cpu_engine(),
+                                                  const_cast<int8_t*>(int8_weights_.data()))
+                                   : dnnl::memory(dnnl::memory::desc(wdims, dnnl::memory::data_type::f32, plain), cpu_engine(),
+                                                  const_cast<float*>(spec_.weights.data()));
+    dnnl::memory weights(chosen, cpu_engine());
+    dnnl::reorder(user, weights).execute(cpu_stream(), user, weights);
+    cpu_stream().wait();
+    weight_layouts_.emplace_back(chosen, weights);
+    return weights;
   }
 
   ConvSpec spec_;
   int64_t co_, ci_, kh_, kw_;
+  std::vector<int8_t> int8_weights_;  // [Co, Ci, kh, kw], int8 only
+  std::vector<float> output_scales_;  // per output channel, int8 only
   std::vector<dnnl::memory> channel_mems_;
   dnnl::memory user_bias_;
   PrimitiveCache<std::array<int64_t, 3>, Prepared> cache_;

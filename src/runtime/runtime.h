@@ -32,8 +32,33 @@ class ModelError : public std::runtime_error {
 };
 
 struct ModelOptions {
-  int threads = 2;  // fixed intra-op thread count of every Session of the model
+  ModelOptions(int threads_ = 2, std::filesystem::path int8_table_ = {})
+      : threads(threads_), int8_table(std::move(int8_table_)) {}
+
+  int threads;  // fixed intra-op thread count of every Session of the model
+  // An int8 table written by save_int8_table() for this very file (its SHA-256 is checked): the
+  // dense convolutions it lists run on 8-bit weights and inputs, with the input scales it holds.
+  // Ignored on CPUs without 8-bit dot-product instructions (VNNI), where int8 gains nothing.
+  // Empty: everything in float32.
+  std::filesystem::path int8_table;
 };
+
+// The values a tensor took over calibration runs: the extremes, and the mean of each run's
+// extremes (what an int8 table keeps: a rare outlier then saturates instead of costing every
+// other value resolution).
+struct ValueRange {
+  float min = 0, max = 0;
+  double mean_min = 0, mean_max = 0;
+  int runs = 0;
+  bool seen() const { return runs > 0; }
+  void add(float lo, float hi);
+};
+using ValueRanges = std::map<std::string, ValueRange>;  // by tensor name
+
+// Writes the int8 table of `onnx_file`: its SHA-256 and the input range of every convolution in
+// `ranges` (gathered by Sessions with record_int8_ranges).
+void save_int8_table(const std::filesystem::path& onnx_file, const ValueRanges& ranges,
+                     const std::filesystem::path& table_file);
 
 namespace detail {
 struct Graph;
@@ -52,6 +77,8 @@ class Model {
   // The file's metadata_props (a PaddleOCR recognizer may carry its dictionary as "character",
   // one entry per line).
   const std::map<std::string, std::string>& metadata() const;
+  // How many convolutions run in int8 (0 without an int8 table).
+  int int8_convolutions() const;
 
  private:
   friend class Session;
@@ -64,6 +91,9 @@ struct SessionOptions {
   // for a model run once per request with large activations (the detector): its buffers are then
   // returned after each pass instead of adding to the peak while other models run.
   bool retain_buffers = true;
+  // Records the range of every input an int8 table may list (calibration; costs a pass over
+  // each such input).
+  bool record_int8_ranges = false;
 };
 
 // One thread's execution state for a Model (ncnn's Extractor): activations and the buffer pool
@@ -84,6 +114,9 @@ class Session {
   // Returns the intermediate buffers kept for the next run() to the allocator: call it between
   // requests so one model's buffers do not add to another's peak.
   void release_buffers();
+
+  // What record_int8_ranges has seen so far, over every run().
+  const ValueRanges& int8_ranges() const;
 
  private:
   struct State;

@@ -40,7 +40,7 @@ Model Model::load(const std::filesystem::path& onnx_file, const ModelOptions& op
   graph->threads = std::max(1, options.threads);
   set_num_threads(graph->threads);
   try {
-    graph->load(onnx_file);
+    graph->load(onnx_file, options.int8_table);
   } catch (const dnnl::error& e) {
     throw ModelError(onnx_file.string() + ": oneDNN error: " + e.what());
   }
@@ -50,18 +50,22 @@ Model Model::load(const std::filesystem::path& onnx_file, const ModelOptions& op
 const std::vector<std::string>& Model::input_names() const { return graph_->input_names; }
 const std::vector<std::string>& Model::output_names() const { return graph_->output_names; }
 const std::map<std::string, std::string>& Model::metadata() const { return graph_->metadata; }
+int Model::int8_convolutions() const { return graph_->int8_convolutions; }
 
 struct Session::State {
   Model model;
   const detail::Graph& graph;
   bool retain_buffers;
+  bool record_int8_ranges;
+  ValueRanges int8_ranges;
   // Declared before the slots: values return their buffers to the pool when destroyed.
   detail::BufferPool pool;
   detail::ExecContext ctx{pool};
   std::vector<Value> slots;
 
   State(Model m, const detail::Graph& g, const SessionOptions& options)
-      : model(std::move(m)), graph(g), retain_buffers(options.retain_buffers) {
+      : model(std::move(m)), graph(g), retain_buffers(options.retain_buffers),
+        record_int8_ranges(options.record_int8_ranges) {
     slots.resize(graph.value_names.size());
   }
   std::vector<Tensor> run(const std::vector<Tensor>& in);
@@ -76,6 +80,7 @@ Session::~Session() = default;
 const Model& Session::model() const { return state_->model; }
 std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) { return state_->run(inputs); }
 void Session::release_buffers() { state_->pool.end_pass(false); }
+const ValueRanges& Session::int8_ranges() const { return state_->int8_ranges; }
 
 std::vector<Tensor> Session::State::run(const std::vector<Tensor>& in) {
   const auto& inputs = graph.inputs;
@@ -122,6 +127,13 @@ std::vector<Tensor> Session::State::run(const std::vector<Tensor>& in) {
     for (int id : step.outputs) {
       slots[id] = Value{};
       outs.push_back(&slots[id]);
+    }
+    // Inputs of one pixel (squeeze-and-excitation convolutions) are too small to gain from int8.
+    if (record_int8_ranges && step.kernel->int8_capable() && ins[0] && ins[0]->dtype == DType::Float &&
+        ins[0]->rank() == 4 && ins[0]->shape[2] * ins[0]->shape[3] > 1) {
+      const float* x = ins[0]->f.data();
+      const auto [lo, hi] = std::minmax_element(x, x + ins[0]->numel());
+      int8_ranges[graph.value_names[step.inputs[0]]].add(*lo, *hi);
     }
     try {
       step.kernel->run(ctx, ins, outs);

@@ -8,20 +8,14 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include "common/base64.h"
 #include "common/hex.h"
+#include "common/sha256.h"
 #include "settings/settings.h"
 
 namespace edgeocr::serve {
 namespace {
-
-std::string sha256_raw(const std::string& data) {
-  std::string out(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), reinterpret_cast<unsigned char*>(out.data()));
-  return out;
-}
 
 bool equal_constant_time(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
@@ -64,7 +58,7 @@ std::optional<ParsedHash> parse_password_hash(const std::string& encoded) {
 std::string key_hash_from_entry(const std::string& entry, const std::string& where) {
   std::string hex = entry.rfind("sha256:", 0) == 0 ? entry.substr(7) : entry;
   auto raw = common::hex_decode(hex);
-  if (!raw || raw->size() != SHA256_DIGEST_LENGTH)
+  if (!raw || raw->size() != 32)  // a SHA-256 digest
     throw settings::ConfigError(where + ": API key must be stored as sha256:<64 hex digits> (make one with `edgeocr serve --new-api-key`)");
   return *raw;
 }
@@ -90,7 +84,7 @@ std::pair<std::string, std::string> new_api_key() {
   return {key, api_key_entry(key)};
 }
 
-std::string api_key_entry(const std::string& key) { return "sha256:" + common::hex_encode(sha256_raw(key)); }
+std::string api_key_entry(const std::string& key) { return "sha256:" + common::hex_encode(common::sha256_raw(key)); }
 
 Authenticator Authenticator::from_file(const std::filesystem::path& file) {
   std::ifstream in(file);
@@ -165,7 +159,7 @@ Authenticator Authenticator::from_text(const std::string& text, const std::strin
 
 std::optional<Principal> Authenticator::authenticate(const std::string& header) const {
   if (header.rfind("Bearer ", 0) == 0) {
-    const std::string presented = sha256_raw(header.substr(7));
+    const std::string presented = common::sha256_raw(header.substr(7));
     std::optional<Principal> match;
     for (const auto& k : keys_)  // compare against every key: timing does not reveal which matched
       if (equal_constant_time(presented, k.sha256)) match = k.principal;
@@ -177,7 +171,7 @@ std::optional<Principal> Authenticator::authenticate(const std::string& header) 
     const auto colon = decoded->find(':');
     if (colon == std::string::npos) return std::nullopt;
     const std::string name = decoded->substr(0, colon), password = decoded->substr(colon + 1);
-    const std::string fingerprint = sha256_raw(*decoded);
+    const std::string fingerprint = common::sha256_raw(*decoded);
     {
       std::lock_guard lock(cache_->mutex);
       if (auto it = cache_->verified.find(fingerprint); it != cache_->verified.end()) return it->second;

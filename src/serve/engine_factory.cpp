@@ -98,6 +98,11 @@ engine::EngineFactory make_engine_factory(const settings::Settings& settings) {
     ocr::PipelineOptions options;
     options.model_dir = locate_models(settings);
     options.models = settings.get("models");
+    try {
+      options.precision = ocr::parse_precision(settings.get("precision"));
+    } catch (const ocr::ModelSetError& e) {
+      throw settings::ConfigError(std::string("precision: ") + e.what());
+    }
     options.languages = settings.get("lang");
     options.threads = static_cast<int>(settings.get_int("threads"));
     options.limits.max_bytes = static_cast<int64_t>(settings.get_double("limits.max_body_mb") * (1 << 20));

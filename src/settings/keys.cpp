@@ -20,6 +20,8 @@ const std::vector<Spec>& all_specs() {
        "../share/edgeocr/models beside the binary)"},
       {"models", "--models", "EDGEOCR_MODELS", T::String, std::string(ocr::kDefaultModelSet),
        "model set: v4 | v5 | v6-small | v6-tiny | v6-small-v4det (requests may name another with `models`)"},
+      {"precision", "--precision", "EDGEOCR_PRECISION", T::String, std::string(ocr::kDefaultPrecision),
+       "int8: models with an int8 table beside them (MODEL.int8) run in int8 on CPUs with VNNI | fp32: all in float32"},
       {"lang", "--lang", "EDGEOCR_LANG", T::String, std::string(ocr::kDefaultLanguages),
        "languages, Tesseract style: chi_sim+eng (PP-OCR), ara, rus, kor, ... (Tesseract packs), auto; requests may "
        "name others with `lang`"},

@@ -14,10 +14,10 @@
 
 #include <nlohmann/json.hpp>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <sqlite3.h>
 
 #include "common/hex.h"
+#include "common/sha256.h"
 #include "common/uuid.h"
 #include "store/sqlite.h"
 
@@ -156,16 +156,6 @@ std::string csv_field(const std::string& value) {
   return out + "\"";
 }
 
-}  // namespace
-
-std::string sha256_hex(std::span<const uint8_t> bytes) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(bytes.data(), bytes.size(), digest.data());
-  return common::hex_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
-}
-
-namespace {
-
 // ISO 8601 UTC with milliseconds: the one timestamp form of the archive (text-comparable).
 std::string iso8601_utc(std::chrono::system_clock::time_point at) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
@@ -263,7 +253,7 @@ fs::path Archive::image_path(const Record& record) const {
 }
 
 std::string Archive::store_image(std::span<const uint8_t> bytes, const std::string& ext) {
-  const std::string sha = sha256_hex(bytes);
+  const std::string sha = common::sha256_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   Record probe;
   probe.image_sha256 = sha;
   probe.image_ext = ext;

@@ -153,7 +153,6 @@ class Archive {
   std::mutex mutex_;
 };
 
-std::string sha256_hex(std::span<const uint8_t> bytes);
 std::string utc_now_iso8601();
 
 }  // namespace edgeocr::store

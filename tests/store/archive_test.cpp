@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/sha256.h"
+
 namespace fs = std::filesystem;
 using edgeocr::store::Archive;
 using edgeocr::store::ArchiveOptions;
@@ -60,7 +62,7 @@ TEST(Archive, InsertGetAndStoreImageUnderItsHash) {
   const auto rec = archive.insert(record_with(image, "TOTAL 36.80"));
   EXPECT_EQ(rec.id.size(), 36u);
   EXPECT_EQ(rec.id[14], '4');  // UUID v4
-  EXPECT_EQ(rec.image_sha256, edgeocr::store::sha256_hex(image));
+  EXPECT_EQ(rec.image_sha256, edgeocr::common::sha256_hex(std::string_view(reinterpret_cast<const char*>(image.data()), image.size())));
   const fs::path file = archive.image_path(rec);
   EXPECT_EQ(file, dir.path() / "images" / rec.image_sha256.substr(0, 2) / (rec.image_sha256 + ".jpg"));
   std::ifstream in(file, std::ios::binary);
