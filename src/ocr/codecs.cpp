@@ -64,18 +64,18 @@ struct JpegReader {
   jpeg_decompress_struct info{};
   JpegErrorManager error{};
 
-  explicit JpegReader(std::span<const uint8_t> bytes) {
+  JpegReader() {
     info.err = jpeg_std_error(&error.pub);  // warnings go to stderr, as with OpenCV
     error.pub.error_exit = jump_on_error;
-    jpeg_create_decompress(&info);
-    jpeg_mem_src(&info, bytes.data(), static_cast<unsigned long>(bytes.size()));
   }
-  ~JpegReader() { jpeg_destroy_decompress(&info); }
+  ~JpegReader() { jpeg_destroy_decompress(&info); }  // also safe when never created
   JpegReader(const JpegReader&) = delete;
   JpegReader& operator=(const JpegReader&) = delete;
 
-  bool read_header() {
+  bool read_header(std::span<const uint8_t> bytes) {
     if (setjmp(error.jump)) return false;
+    jpeg_create_decompress(&info);
+    jpeg_mem_src(&info, bytes.data(), static_cast<unsigned long>(bytes.size()));  // fails on no bytes
     jpeg_save_markers(&info, JPEG_APP0 + 1, 0xFFFF);  // EXIF
     jpeg_read_header(&info, TRUE);
     return true;
@@ -189,8 +189,8 @@ void apply_exif_orientation(cv::Mat& image, int orientation) {
 }
 
 std::optional<cv::Mat> decode_jpeg_bgr(std::span<const uint8_t> bytes) {
-  JpegReader reader(bytes);
-  if (!reader.read_header()) return cv::Mat();
+  JpegReader reader;
+  if (!reader.read_header(bytes)) return cv::Mat();
   const jpeg_decompress_struct& info = reader.info;
   // CMYK/YCCK, and motion-JPEG frames without Huffman tables (OpenCV supplies the standard ones):
   // OpenCV's own handling.

@@ -184,6 +184,14 @@ TEST(DecodeTest, JpegDecodesPixelForPixelAsOpenCv) {
                         "orientation after an unknown tag");
 }
 
+TEST(DecodeTest, JpegDecoderRefusesDamagedDataWithAnEmptyImage) {
+  EXPECT_TRUE(detail::decode_jpeg_bgr({}).value_or(cv::Mat(1, 1, CV_8UC3)).empty());
+  std::vector<uint8_t> jpeg;
+  cv::imencode(".jpg", asymmetric_image(64, 48), jpeg);
+  const std::vector<uint8_t> header_only(jpeg.begin(), jpeg.begin() + 20);
+  EXPECT_TRUE(detail::decode_jpeg_bgr(header_only).value_or(cv::Mat(1, 1, CV_8UC3)).empty());
+}
+
 TEST(DecodeTest, SroieReceiptsDecodePixelForPixelAsOpenCv) {
   const std::filesystem::path dir = test::shared_dir() / "eval/sroie/img";
   if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << dir << " missing";
