@@ -21,8 +21,9 @@ RUNTIME=(
   libprotobuf32
   libopencv-core406
   libopencv-imgproc406
-  libopencv-imgcodecs406
+  libopencv-imgcodecs406  # opened on first use, not linked (src/ocr/codecs.cpp)
   libopencv-dnn406
+  libjpeg62-turbo
   libcpp-httplib0.11
   libsqlite3-0
   libssl3
@@ -53,6 +54,7 @@ BUILD=(
   libopencv-imgproc-dev
   libopencv-imgcodecs-dev
   libopencv-dnn-dev
+  libjpeg62-turbo-dev
   libcpp-httplib-dev
   libboost-dev
   nlohmann-json3-dev

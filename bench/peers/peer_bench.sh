@@ -63,15 +63,15 @@ for set in "${peer_sets[@]}"; do
 done
 
 # Whole processes on the first K images: what a one-shot `edgeocr ocr FILE` costs.
+# shellcheck source=../cold/time_process.sh
+. "$root/bench/cold/time_process.sh"
 for img in "${images[@]:0:$cold}"; do
   for set in "${sets[@]}"; do
-    /usr/bin/time -f '%e %M' -o "$out/t" "$bin" ocr --threads "$threads" --models "$set" "$img" >/dev/null
-    echo "edgeocr-$set $(cat "$out/t")" >>"$out/cold.txt"
+    time_process "edgeocr-$set" "$out/cold.txt" "$bin" ocr --threads "$threads" --models "$set" "$img"
   done
   for set in "${peer_sets[@]}"; do
-    /usr/bin/time -f '%e %M' -o "$out/t" "$venv/bin/python" "$here/rapidocr_bench.py" --cold \
-      --threads "$threads" --models "$set" --model-dir "$models_dir" "$img" >/dev/null
-    echo "rapidocr-$set $(cat "$out/t")" >>"$out/cold.txt"
+    time_process "rapidocr-$set" "$out/cold.txt" "$venv/bin/python" "$here/rapidocr_bench.py" --cold \
+      --threads "$threads" --models "$set" --model-dir "$models_dir" "$img"
   done
 done
 

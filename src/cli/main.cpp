@@ -1,29 +1,33 @@
 // `edgeocr`: one binary, one subcommand per capability.
-#include <unistd.h>
+#include <dlfcn.h>
 
 #include <cstdlib>
+#include <cstring>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "cli/run.h"
 
-namespace {
-
 // OpenMP worker threads (ours and oneDNN's) spin while they wait for work by default; on a PC
 // shared with other programs that spinning steals the cores the work needs (several times
-// slower under load). libgomp reads OMP_WAIT_POLICY once, when it is loaded, before main(),
-// so when the user has not chosen a policy we set "passive" and start over with it.
-void wait_passively_in_openmp(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  ::setenv("OMP_WAIT_POLICY", "passive", 1);
-  ::execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
+// slower under load), so they wait passively unless the user sets OMP_WAIT_POLICY. libgomp reads
+// it once, in its constructor, before main() and before anything of ours could set it. Every
+// library's getenv() binds to this executable's definition first, so this one answers "passive"
+// for a policy the environment does not name and passes everything else to the C library's. That
+// costs nothing, where re-executing the process with the variable set paid the start-up
+// (≈ 150 shared libraries loaded and relocated) twice.
+extern "C" char* getenv(const char* name) noexcept {
+  using Getenv = char* (*)(const char*);
+  static const Getenv libc_getenv = reinterpret_cast<Getenv>(::dlsym(RTLD_NEXT, "getenv"));
+  static char passive[] = "passive";
+  char* value = libc_getenv(name);
+  if (value == nullptr && std::strcmp(name, "OMP_WAIT_POLICY") == 0) return passive;
+  return value;
 }
 
-}  // namespace
-
 int main(int argc, char** argv) {
-  wait_passively_in_openmp(argv);
+  ::setenv("OMP_WAIT_POLICY", "passive", 0);  // the same policy for the processes this one starts
   CLI::App app{"EdgeOCR: local OCR engine, service and tools"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "edgeocr 0.1.0");

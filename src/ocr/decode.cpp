@@ -8,6 +8,8 @@
 #include <opencv2/imgproc.hpp>
 #include <zlib.h>
 
+#include "ocr/codecs.h"
+
 namespace edgeocr::ocr {
 namespace {
 
@@ -151,10 +153,10 @@ cv::Mat imdecode_guarded(std::span<const uint8_t> bytes, int flags) {
   if (bytes.empty() || (bytes.size() >= kDicomMagicAt + 4 &&
                         std::equal(bytes.begin() + kDicomMagicAt, bytes.begin() + kDicomMagicAt + 4, "DICM")))
     return {};
-  // imdecode needs a Mat header over the bytes; it only reads them.
-  const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<uint8_t*>(bytes.data()));
+  if (flags == cv::IMREAD_COLOR && probe_header(bytes).value_or(HeaderInfo{}).format == "JPEG")
+    if (auto image = detail::decode_jpeg_bgr(bytes)) return std::move(*image);
   try {
-    return cv::imdecode(buffer, flags);
+    return detail::opencv_imdecode(bytes, flags);
   } catch (const cv::Exception&) {
     return {};
   }

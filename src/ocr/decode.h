@@ -25,10 +25,11 @@ inline constexpr std::string_view kReadableFormats = "JPEG, PNG, BMP, TIFF, WebP
 // decoding; nullopt when the bytes are no known image format.
 std::optional<HeaderInfo> probe_header(std::span<const uint8_t> bytes);
 
-// cv::imdecode for every caller of untrusted bytes. OpenCV picks its decoder by signature, not by
-// the probed format, and bytes with DICOM's "DICM" at offset 128 go to GDCM, which aborts the
-// process on malformed data; DICOM is no input here, so those bytes give an empty Mat, as any
-// undecodable input (or an OpenCV exception) does.
+// cv::imdecode for every caller of untrusted bytes (JPEG as IMREAD_COLOR decoded without OpenCV,
+// identically: ocr/codecs.h). OpenCV picks its decoder by signature, not by the probed format,
+// and bytes with DICOM's "DICM" at offset 128 go to GDCM, which aborts the process on malformed
+// data; DICOM is no input here, so those bytes give an empty Mat, as any undecodable input (or
+// an OpenCV exception) does. Throws CodecUnavailable when OpenCV's codecs are needed but missing.
 cv::Mat imdecode_guarded(std::span<const uint8_t> bytes, int flags);
 
 namespace detail {

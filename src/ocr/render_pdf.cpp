@@ -11,6 +11,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "ocr/codecs.h"
 #include "ocr/render_detail.h"
 
 namespace edgeocr::ocr::detail {
@@ -45,7 +46,7 @@ class PdfRenderer : public ResultRenderer {
     const double scale = 72.0 / (p.dpi > 0 ? p.dpi : kDefaultDpi);  // points per pixel
     page.width_pt = page.width_px * scale;
     page.height_pt = page.height_px * scale;
-    if (!cv::imencode(".jpg", *p.image, page.jpeg, {cv::IMWRITE_JPEG_QUALITY, 85}))
+    if (!encode_image(".jpg", *p.image, page.jpeg, {cv::IMWRITE_JPEG_QUALITY, 85}))
       throw std::runtime_error("cannot encode the page image as JPEG");
     // Boxes refer to the result's size; the image may differ only if the caller scaled it.
     const double sx = p.result->width > 0 ? scale * page.width_px / p.result->width : scale;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <span>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -18,6 +19,8 @@
 #include <spdlog/spdlog.h>
 
 #include "common/base64.h"
+#include "ocr/codecs.h"
+#include "ocr/decode.h"
 #include "sync/archive_link.h"
 #include "sync/sender_lock.h"
 
@@ -187,11 +190,11 @@ std::string SyncClient::build_plaintext(const Batch& batch) const {
     if (config_.images != ImageMode::none && !pending.image_path.empty()) {
       std::string bytes = read_file(resolve_image(pending.image_path));
       if (!bytes.empty() && config_.images == ImageMode::thumbnail) {
-        std::vector<unsigned char> encoded(bytes.begin(), bytes.end());
+        const std::span<const uint8_t> encoded(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
         // libjpeg can decode at 1/4 scale directly, which is much cheaper for large photos.
-        cv::Mat image = cv::imdecode(encoded, cv::IMREAD_REDUCED_COLOR_4);
+        cv::Mat image = ocr::imdecode_guarded(encoded, cv::IMREAD_REDUCED_COLOR_4);
         if (image.empty() || std::max(image.cols, image.rows) < kThumbnailMaxSide) {
-          image = cv::imdecode(encoded, cv::IMREAD_COLOR);
+          image = ocr::imdecode_guarded(encoded, cv::IMREAD_COLOR);
         }
         bytes.clear();
         if (!image.empty()) {
@@ -199,7 +202,7 @@ std::string SyncClient::build_plaintext(const Batch& batch) const {
           cv::Mat small;
           cv::resize(image, small, cv::Size(), scale, scale, cv::INTER_AREA);
           std::vector<unsigned char> jpeg;
-          cv::imencode(".jpg", small, jpeg, {cv::IMWRITE_JPEG_QUALITY, 80});
+          ocr::encode_image(".jpg", small, jpeg, {cv::IMWRITE_JPEG_QUALITY, 80});
           bytes.assign(jpeg.begin(), jpeg.end());
         }
       }

@@ -8,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "common/base64.h"
+#include "ocr/codecs.h"
 #include "ocr/decode.h"
 
 namespace edgeocr::vlm {
@@ -47,7 +48,7 @@ PreparedImage prepare_image(const cv::Mat& image, const ImagePrepOptions& option
   out.sent_width = sent.cols;
   out.sent_height = sent.rows;
   const std::vector<int> params{cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
-  if (!cv::imencode(".jpg", sent, out.jpeg, params)) throw std::invalid_argument("VLM: JPEG encoding failed");
+  if (!ocr::encode_image(".jpg", sent, out.jpeg, params)) throw std::invalid_argument("VLM: JPEG encoding failed");
   out.data_url = "data:image/jpeg;base64," + common::base64_encode(out.jpeg);
   return out;
 }

@@ -1,7 +1,11 @@
 // decode_image: formats, EXIF orientation, the downscale cap, and every kind of bad input.
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -10,6 +14,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "ocr/codecs.h"
 #include "ocr/decode.h"
 #include "ocr/pages.h"
 #include "ocr/pipeline.h"
@@ -100,6 +105,116 @@ TEST(DecodeTest, AppliesExifOrientation) {
   ASSERT_EQ(decoded.rows, 80);
   EXPECT_LT(decoded.at<cv::Vec3b>(10, 20)[1], 40);   // top: was the left (black) half
   EXPECT_GT(decoded.at<cv::Vec3b>(70, 20)[1], 215);  // bottom: was the right (white) half
+}
+
+// A JPEG of `image` with an APP1 "Exif" block whose TIFF structure is `tiff`, right after SOI.
+std::vector<uint8_t> jpeg_with_exif(const cv::Mat& image, const std::vector<uint8_t>& tiff,
+                                    const std::vector<int>& params = {}) {
+  std::vector<uint8_t> jpeg;
+  cv::imencode(".jpg", image, jpeg, params);
+  std::vector<uint8_t> app1 = {0xFF, 0xE1, 0, 0, 'E', 'x', 'i', 'f', 0, 0};
+  app1.insert(app1.end(), tiff.begin(), tiff.end());
+  const size_t length = app1.size() - 2;
+  app1[2] = static_cast<uint8_t>(length >> 8), app1[3] = static_cast<uint8_t>(length & 0xFF);
+  jpeg.insert(jpeg.begin() + 2, app1.begin(), app1.end());
+  return jpeg;
+}
+
+// An IFD0 of the given 12-byte entries, little-endian ("II") or big-endian ("MM").
+std::vector<uint8_t> tiff_ifd(bool little, const std::vector<std::array<uint32_t, 4>>& entries) {
+  std::vector<uint8_t> t = {little ? uint8_t{'I'} : uint8_t{'M'}, little ? uint8_t{'I'} : uint8_t{'M'}};
+  const auto put = [&](uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) t.push_back(static_cast<uint8_t>(v >> (8 * (little ? i : bytes - 1 - i))));
+  };
+  put(42, 2), put(8, 4), put(static_cast<uint32_t>(entries.size()), 2);
+  for (const auto& [tag, type, count, value] : entries) {
+    put(tag, 2), put(type, 2), put(count, 4);
+    if (type == 3) put(value, 2), put(0, 2);  // a SHORT sits in the first two bytes of the field
+    else put(value, 4);
+  }
+  put(0, 4);
+  return t;
+}
+
+cv::Mat asymmetric_image(int w, int h) {  // every orientation gives a different picture
+  cv::Mat m(h, w, CV_8UC3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) m.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uint8_t>(3 * x), static_cast<uint8_t>(5 * y), static_cast<uint8_t>(x * y));
+  cv::putText(m, "F7", {4, h - 8}, cv::FONT_HERSHEY_SIMPLEX, 1.0, cv::Scalar(255, 255, 255), 2);
+  return m;
+}
+
+void expect_same_as_opencv(const std::vector<uint8_t>& jpeg, const std::string& what) {
+  const cv::Mat expected = cv::imdecode(jpeg, cv::IMREAD_COLOR);
+  ASSERT_FALSE(expected.empty()) << what;
+  const auto native = detail::decode_jpeg_bgr(jpeg);
+  ASSERT_TRUE(native.has_value()) << what << ": left to OpenCV";
+  ASSERT_EQ(native->size(), expected.size()) << what;
+  ASSERT_EQ(native->type(), expected.type()) << what;
+  EXPECT_EQ(cv::norm(*native, expected, cv::NORM_INF), 0) << what;
+  EXPECT_EQ(cv::norm(imdecode_guarded(jpeg, cv::IMREAD_COLOR), expected, cv::NORM_INF), 0) << what;
+}
+
+// JPEG is decoded without OpenCV (start-up cost); it must give OpenCV's pixels exactly.
+TEST(DecodeTest, JpegDecodesPixelForPixelAsOpenCv) {
+  const cv::Mat image = asymmetric_image(97, 61);  // odd sizes: partial MCUs
+  cv::Mat grey;
+  cv::cvtColor(image, grey, cv::COLOR_BGR2GRAY);
+  const auto encode = [](const cv::Mat& m, const std::vector<int>& params) {
+    std::vector<uint8_t> out;
+    cv::imencode(".jpg", m, out, params);
+    return out;
+  };
+  expect_same_as_opencv(encode(image, {}), "baseline 4:2:0");
+  expect_same_as_opencv(encode(image, {cv::IMWRITE_JPEG_PROGRESSIVE, 1}), "progressive");
+  expect_same_as_opencv(encode(image, {cv::IMWRITE_JPEG_RST_INTERVAL, 2, cv::IMWRITE_JPEG_QUALITY, 40}), "restarts");
+  // Luma and chroma qualities that differ make OpenCV write 4:4:4.
+  expect_same_as_opencv(encode(image, {cv::IMWRITE_JPEG_LUMA_QUALITY, 90, cv::IMWRITE_JPEG_CHROMA_QUALITY, 70}), "4:4:4");
+  expect_same_as_opencv(encode(grey, {}), "greyscale");
+  for (const bool little : {true, false})
+    for (uint32_t orientation = 0; orientation <= 9; ++orientation)
+      expect_same_as_opencv(jpeg_with_exif(image, tiff_ifd(little, {{0x0112, 3, 1, orientation}})),
+                            "orientation " + std::to_string(orientation) + (little ? " II" : " MM"));
+  // OpenCV keeps the first orientation, and reads none past an entry whose value lies outside
+  // the block (here a 40-byte Make string at offset 4000).
+  expect_same_as_opencv(jpeg_with_exif(image, tiff_ifd(true, {{0x0112, 3, 1, 6}, {0x0112, 3, 1, 8}})), "two orientations");
+  expect_same_as_opencv(jpeg_with_exif(image, tiff_ifd(true, {{0x010F, 2, 40, 4000}, {0x0112, 3, 1, 6}})),
+                        "orientation after a broken string");
+  expect_same_as_opencv(jpeg_with_exif(image, tiff_ifd(false, {{0x9999, 4, 1, 7}, {0x0112, 3, 1, 5}})),
+                        "orientation after an unknown tag");
+}
+
+TEST(DecodeTest, JpegDecoderRefusesDamagedDataWithAnEmptyImage) {
+  EXPECT_TRUE(detail::decode_jpeg_bgr({}).value_or(cv::Mat(1, 1, CV_8UC3)).empty());
+  std::vector<uint8_t> jpeg;
+  cv::imencode(".jpg", asymmetric_image(64, 48), jpeg);
+  const std::vector<uint8_t> header_only(jpeg.begin(), jpeg.begin() + 20);
+  EXPECT_TRUE(detail::decode_jpeg_bgr(header_only).value_or(cv::Mat(1, 1, CV_8UC3)).empty());
+}
+
+TEST(DecodeTest, SroieReceiptsDecodePixelForPixelAsOpenCv) {
+  const std::filesystem::path dir = test::shared_dir() / "eval/sroie/img";
+  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << dir << " missing";
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  files.resize(std::min<size_t>(files.size(), 10));
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    expect_same_as_opencv(bytes, f.filename().string());
+  }
+}
+
+TEST(DecodeTest, ExifOrientationReadsTheFirstIfdAsOpenCvDoes) {
+  EXPECT_EQ(detail::exif_orientation(tiff_ifd(true, {{0x0112, 3, 1, 6}})), 6);
+  EXPECT_EQ(detail::exif_orientation(tiff_ifd(false, {{0x0112, 3, 1, 3}})), 3);
+  EXPECT_EQ(detail::exif_orientation(tiff_ifd(true, {{0x0110, 2, 3, 0}})), 1);  // none
+  EXPECT_EQ(detail::exif_orientation(tiff_ifd(true, {{0x011A, 5, 1, 9000}, {0x0112, 3, 1, 6}})), 1);  // broken rational first
+  std::vector<uint8_t> truncated = tiff_ifd(true, {{0x0112, 3, 1, 6}});
+  truncated.resize(16);  // the entry's value field cut off
+  EXPECT_EQ(detail::exif_orientation(truncated), 1);
+  EXPECT_EQ(detail::exif_orientation({}), 1);
 }
 
 TEST(DecodeTest, RejectsEmpty) { EXPECT_NE(error_of({}).find("empty"), std::string::npos); }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Set-up by role: the runtime role is exactly the libraries the binary links (no -dev, no test
-# tool), build + runtime (what setup-and-run installs) carries no test tool, and the project
-# configures without the test role's packages (the product alone).
+# Set-up by role: the runtime role is exactly the libraries the binary links or opens with
+# dlopen (no -dev, no test tool), build + runtime (what setup-and-run installs) carries no test
+# tool, and the project configures without the test role's packages (the product alone).
 # Usage: roles_test.sh SOURCE_DIR EDGEOCR_BINARY
 set -uo pipefail
 src=$1 binary=$2
@@ -19,8 +19,10 @@ check "the runtime role has no -dev package" "! grep -q -- '-dev\$' <<< \"\$runt
 # runtimes are in every Debian system.
 needed=$(readelf -d "$binary" | sed -nE 's/.*\(NEEDED\).*\[(.+)\]/\1/p')
 [ -n "$needed" ] || { echo "FAIL: no NEEDED entries in $binary"; exit 1; }
-providers=$(for so in $needed; do
-  path=$(ldd "$binary" | awk -v so="$so" '$1 == so {print $3}')
+# Libraries it opens itself on first use (dlopen) are named among its strings.
+opened=$(strings "$binary" | grep -E '^lib[A-Za-z0-9_+.-]+\.so(\.[0-9]+)+$' | sort -u | comm -23 - <(tr ' ' '\n' <<< "$needed" | sort -u))
+providers=$(for so in $needed $opened; do
+  path=$({ ldd "$binary"; ldconfig -p | awk '{print $1, "=>", $NF}'; } | awk -v so="$so" '$1 == so {print $3; exit}')
   [ -n "$path" ] || { echo "FAIL: $so does not resolve" >&2; continue; }
   # ldd may name the file by either side of the /usr merge; dpkg knows one.
   { dpkg -S "$path" || dpkg -S "${path#/usr}" || dpkg -S "/usr$path"; } 2>/dev/null | sed -E 's/^([^:,]+).*/\1/' | head -1
