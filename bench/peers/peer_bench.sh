@@ -5,8 +5,8 @@
 #   (det F1, case-folded CER, exact lines) scored by `edgeocr eval` for all three.
 # RapidOCR lives in a throwaway virtualenv (pins in requirements.txt beside this script).
 #
-# Both run once per model set named with --models (default: the default set v4, and the most
-# accurate, v6-small-v4det): RapidOCR reads v4's files from EdgeOCR's models folder and v6-small's from its own wheel,
+# Both run once per model set named with --models (default: v4, and the default set
+# v6-small-v4det, whose recognizer EdgeOCR runs in int8): RapidOCR reads v4's files from EdgeOCR's models folder and v6-small's from its own wheel,
 # so each EdgeOCR row has a RapidOCR row with the same models.
 #
 # usage: bench/peers/peer_bench.sh [--dataset DIR] [--count N] [--threads T] [--cold K] [--rounds R]

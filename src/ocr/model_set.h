@@ -15,7 +15,7 @@
 namespace edgeocr::ocr {
 
 // The set used when none is named (chosen by the side-by-side table in README).
-inline constexpr std::string_view kDefaultModelSet = "v4";
+inline constexpr std::string_view kDefaultModelSet = "v6-small-v4det";
 
 // Arithmetic of the models' convolutions: `int8` runs a model in int8 where the set ships an
 // int8 table beside it (FILE.int8, see runtime::ModelOptions) and the CPU has VNNI, float32
