@@ -267,14 +267,13 @@ void span_features(const Page& page, size_t s, size_t e, int variant, const std:
 }
 
 // Names and addresses: consecutive lines, repaired, joined by one space, punctuation spaced as
-// key fields write it.
-// With `comma_joins`, a line that ends in a letter or digit gets a comma before the next (the
-// detector often leaves a line's last comma outside its box).
+// key fields write it. With `comma_joins`, a line that ends in a letter or digit gets a comma
+// before the next (the detector often leaves a line's last comma outside its box).
 std::string joined(const Page& page, size_t s, size_t e, const std::string& last_line, bool comma_joins = false) {
   std::string out;
   for (size_t p = s; p <= e; ++p) {
     if (!out.empty()) {
-      if (comma_joins && (std::isalnum(static_cast<unsigned char>(out.back())))) out += ',';
+      if (comma_joins && std::isalnum(static_cast<unsigned char>(out.back()))) out += ',';
       out += ' ';
     }
     out += p == e ? last_line : page.repaired[p];
@@ -323,10 +322,13 @@ std::vector<Candidate> address_candidates(const Page& page) {
           break;
         }
       }
-      // Lines that end without punctuation inside the span, as read.
-      float bare_ends = 0;
+      // Lines that end without punctuation inside the span, and commas with and without a space
+      // after them, as read.
+      float bare_ends = 0, spaced_commas = 0, tight_commas = 0;
       for (size_t p = s; p < e; ++p)
         bare_ends += !page.repaired[p].empty() && std::isalnum(static_cast<unsigned char>(page.repaired[p].back()));
+      for (size_t i = 0; i + 1 < value.size(); ++i)
+        if (value[i] == ',') (value[i + 1] == ' ' ? spaced_commas : tight_commas) += 1;
       for (int variant = 0; variant < 2; ++variant) {
         if (variant && partial.empty()) continue;
         const std::string last = variant ? trim(page.lexicon.repair(partial)) : page.repaired[e];
@@ -344,11 +346,7 @@ std::vector<Candidate> address_candidates(const Page& page) {
           Candidate c{value_read, {}, {}};
           for (size_t p = s; p <= e; ++p) c.positions.push_back(static_cast<int>(p));
           span_features(page, s, e, variant, value_read, "address", c.features);
-          size_t spaced_commas = 0, tight_commas = 0;
-          for (size_t i = 0; i + 1 < value.size(); ++i)
-            if (value[i] == ',') (value[i + 1] == ' ' ? spaced_commas : tight_commas) += 1;
-          c.features.insert(c.features.end(), {flags[0], flags[1], bare_ends, static_cast<float>(spaced_commas),
-                                               static_cast<float>(tight_commas)});
+          c.features.insert(c.features.end(), {flags[0], flags[1], bare_ends, spaced_commas, tight_commas});
           out.push_back(std::move(c));
         }
       }

@@ -6,7 +6,7 @@
 //
 //   Lexicon words;
 //   words.add("GARDENIA BAKERIES (KL) SDN BHD");          // from labelled field values
-//   words.repair("GARDENIABAKERIES(KL)SDNBHD");            // "GARDENIA BAKERIES(KL) SDN BHD"
+//   words.repair("GARDENIA BAKERIES(KL)SDNBHD");           // "GARDENIA BAKERIES(KL)SDN BHD"
 //   normalize_field_punctuation("BAKERIES(KL) SDN");       // "BAKERIES (KL) SDN"
 #pragma once
 
