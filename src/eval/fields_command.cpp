@@ -166,6 +166,11 @@ extract::FieldTrainReport cross_validate(const std::vector<extract::FieldExample
         auto truth = ex.truth.find(name);
         if (truth == ex.truth.end() || extract::trim(truth->second).empty()) continue;
         ++total.pages[name];
+        const std::string truth_key = extract::field_match_key(truth->second);
+        const auto values = model.candidate_values(layout, rules, name);
+        if (std::any_of(values.begin(), values.end(),
+                        [&](const std::string& v) { return extract::field_match_key(v) == truth_key; }))
+          ++total.reachable[name];
         auto it = predicted.find(name);
         std::string picked = it == predicted.end() ? std::string() : it->second.value;
         if (extract::field_match_key(picked) == extract::field_match_key(truth->second)) ++total.right[name];
