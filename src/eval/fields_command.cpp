@@ -2,6 +2,7 @@
 // layouts `edgeocr eval` reads), from the engine's own OCR of its images.
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
@@ -14,6 +15,7 @@
 #include "cli/commands.h"
 #include "eval/dataset.h"
 #include "eval/engines.h"
+#include "eval/metrics.h"
 #include "eval/ocr_cache.h"
 #include "ocr/json.h"
 #include "extract/learned_fields.h"
@@ -23,7 +25,7 @@ namespace edgeocr::cli {
 namespace {
 
 struct TrainOptions {
-  std::filesystem::path dataset, out, base, ocr_cache;
+  std::filesystem::path dataset, out, base, ocr_cache, misses;
   std::string engine = "native";
   bool with_labels = false;
   bool cached_only = false;
@@ -82,6 +84,7 @@ std::vector<extract::FieldExample> training_examples(const eval::Dataset& datase
     if (sample.fields.empty()) continue;
     extract::FieldExample ex;
     ex.truth = sample.fields;
+    ex.source = sample.id + " " + o.engine;
     std::optional<ocr::OcrResult> cached = cache ? cache->get(sample.id) : std::nullopt;
     if (cached) {
       ex.ocr = std::move(*cached);
@@ -95,7 +98,7 @@ std::vector<extract::FieldExample> training_examples(const eval::Dataset& datase
       if (cache) cache->put(sample.id, ex.ocr);
       out.push_back(std::move(ex));
     }
-    if (o.with_labels && sample.has_lines && o.engine != "labels") out.push_back({labels->run(sample), sample.fields});
+    if (o.with_labels && sample.has_lines && o.engine != "labels") out.push_back({labels->run(sample), sample.fields, sample.id + " labels"});
     if (++done % 50 == 0 || done == dataset.samples.size())
       std::cerr << "fields train: " << done << "/" << dataset.samples.size() << " pages read (" << computed
                 << " by OCR)\n";
@@ -117,27 +120,61 @@ void print_report(const std::string& title, const extract::FieldTrainReport& r, 
   }
 }
 
-// K-fold estimate on the training folder itself (page i is held out in fold i % K): for
-// choosing settings without touching the evaluation sets.
+// The image a training page was made from ("001 labels" -> "001").
+std::string image_of(const extract::FieldExample& ex) { return ex.source.substr(0, ex.source.find(' ')); }
+
+// One held-out page's wrong pick, with the candidate closest to the label: tells reading
+// errors (close but not equal), span and convention errors, and wrong choices apart.
+void write_miss(std::ostream& os, const extract::FieldModel& model, const extract::FieldExample& ex,
+                const extract::Layout& layout,
+                const extract::ReceiptAnalysis& rules, const std::string& name, const std::string& picked) {
+  const std::string truth_key = extract::field_match_key(ex.truth.at(name));
+  const auto truth32 = extract::to_u32(truth_key);
+  std::string closest;
+  size_t best = std::string::npos;
+  for (const auto& value : model.candidate_values(layout, rules, name)) {
+    size_t d = eval::edit_distance(truth32, extract::to_u32(extract::field_match_key(value)));
+    if (d < best) best = d, closest = value;
+  }
+  auto clean = [](std::string v) {
+    std::replace(v.begin(), v.end(), '\t', ' ');
+    return v;
+  };
+  os << ex.source << '\t' << name << '\t' << (best == 0 ? "reachable" : "unreachable") << '\t' << best << '\t'
+     << clean(ex.truth.at(name)) << '\t' << clean(picked) << '\t' << clean(closest) << '\n';
+}
+
+// K-fold estimate on the training folder itself (the pages of every K-th image are held out
+// together, so an image's labelled lines never teach the fold that scores its OCR): for
+// choosing settings without touching the evaluation sets. With `misses`, every wrong pick.
 extract::FieldTrainReport cross_validate(const std::vector<extract::FieldExample>& examples, const TrainOptions& o,
-                                         const extract::FieldModel* base) {
+                                         const extract::FieldModel* base, std::ostream* misses) {
+  std::map<std::string, size_t> ordinal;
+  for (const auto& ex : examples) ordinal.emplace(image_of(ex), ordinal.size());
   extract::FieldTrainReport total;
+  if (misses) *misses << "page\tfield\tlabel_among_candidates\tclosest_distance\tlabel\tpicked\tclosest\n";
   for (int k = 0; k < o.folds; ++k) {
     std::vector<extract::FieldExample> train, held;
-    for (size_t i = 0; i < examples.size(); ++i)
-      (static_cast<int>(i % static_cast<size_t>(o.folds)) == k ? held : train).push_back(examples[i]);
+    for (const auto& ex : examples)
+      (static_cast<int>(ordinal.at(image_of(ex)) % static_cast<size_t>(o.folds)) == k ? held : train).push_back(ex);
     auto model = extract::FieldModel::train(train, o.train, base);
     for (const auto& ex : held) {
       auto layout = extract::build_layout(ex.ocr);
-      auto predicted = model.predict(layout, extract::analyze_receipt(layout));
+      auto rules = extract::analyze_receipt(layout);
+      auto predicted = model.predict(layout, rules);
       for (const auto& name : extract::FieldModel::field_names()) {
         auto truth = ex.truth.find(name);
         if (truth == ex.truth.end() || extract::trim(truth->second).empty()) continue;
         ++total.pages[name];
+        const std::string truth_key = extract::field_match_key(truth->second);
+        const auto values = model.candidate_values(layout, rules, name);
+        if (std::any_of(values.begin(), values.end(),
+                        [&](const std::string& v) { return extract::field_match_key(v) == truth_key; }))
+          ++total.reachable[name];
         auto it = predicted.find(name);
-        if (it != predicted.end() &&
-            extract::field_match_key(it->second.value) == extract::field_match_key(truth->second))
-          ++total.right[name];
+        std::string picked = it == predicted.end() ? std::string() : it->second.value;
+        if (extract::field_match_key(picked) == extract::field_match_key(truth->second)) ++total.right[name];
+        else if (misses) write_miss(*misses, model, ex, layout, rules, name, picked);
       }
     }
     std::cerr << "fields train: fold " << k + 1 << "/" << o.folds << " done\n";
@@ -150,8 +187,16 @@ int run_train(const TrainOptions& o) {
   std::optional<extract::FieldModel> base;
   if (!o.base.empty()) base = extract::FieldModel::load(o.base);
   auto examples = training_examples(dataset, o);
-  if (o.folds >= 2) print_report("cross-validated (" + std::to_string(o.folds) + " folds, right = picked on held-out pages)",
-                                 cross_validate(examples, o, base ? &*base : nullptr), std::cout);
+  if (o.folds >= 2) {
+    std::ofstream misses;
+    if (!o.misses.empty()) {
+      misses.open(o.misses);
+      if (!misses) throw std::runtime_error("cannot write " + o.misses.string());
+    }
+    print_report("cross-validated (" + std::to_string(o.folds) + " folds, right = picked on held-out pages)",
+                 cross_validate(examples, o, base ? &*base : nullptr, o.misses.empty() ? nullptr : &misses),
+                 std::cout);
+  }
   extract::FieldTrainReport report;
   auto model = extract::FieldModel::train(examples, o.train, base ? &*base : nullptr, &report);
   model.save(o.out);
@@ -204,6 +249,8 @@ void register_fields_command(CLI::App& app, int& exit_code) {
                   "with --with-labels)");
   train->add_option("--folds", o->folds, "Also print a K-fold cross-validated estimate (K >= 2)")
       ->check(CLI::Range(0, 50));
+  train->add_option("--misses", o->misses,
+                    "With --folds: write every held-out wrong pick (label, pick, closest candidate) as TSV");
   train->add_option("--rounds", o->train.boosting.rounds, "Boosting rounds per field")
       ->check(CLI::Range(1, 5000))
       ->capture_default_str();

@@ -1,6 +1,8 @@
 #include "extract/learned_fields.h"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <optional>
@@ -8,12 +10,13 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "extract/lexicon.h"
 #include "extract/values.h"
 
 namespace edgeocr::extract {
 namespace {
 
-constexpr std::string_view kFormat = "edgeocr-fields 1";
+constexpr std::string_view kFormat = "edgeocr-fields 2";
 // Spans considered: names start within the first or the last lines of the page (some shops
 // print theirs at the foot); addresses are 1-6 lines near the top.
 constexpr size_t kCompanyStartLines = 16, kCompanyFootLines = 4, kCompanyMaxLines = 3;
@@ -67,7 +70,9 @@ bool has_decimal_money(const std::string& text) {
 struct Page {
   const Layout& layout;
   const ReceiptAnalysis& rules;
+  const Lexicon& lexicon;
   std::vector<std::string> upper;
+  std::vector<std::string> repaired;  // line texts as names and addresses are written
   std::vector<LineCues> cues;
   std::vector<bool> date, money;
   std::vector<std::vector<float>> line;  // per line features
@@ -76,7 +81,7 @@ struct Page {
   std::map<std::string, std::string> rule_keys;              // field -> match key of the rules' value
   std::map<std::string, std::set<int>> rule_positions;       // field -> layout positions
 
-  Page(const Layout& l, const ReceiptAnalysis& r) : layout(l), rules(r) {
+  Page(const Layout& l, const ReceiptAnalysis& r, const Lexicon& words) : layout(l), rules(r), lexicon(words) {
     const auto& lines = layout.lines;
     const size_t n = lines.size();
     if (n) {
@@ -97,6 +102,10 @@ struct Page {
     }
     for (size_t p = 0; p < n; ++p) {
       upper.push_back(to_upper_ascii(lines[p].text));
+      // Only the lines names and addresses are taken from (repairing costs lookups).
+      const bool span_line = p < std::max(kCompanyStartLines + kCompanyMaxLines, kAddressStartLines + kAddressMaxLines) ||
+                             p + kCompanyFootLines >= n;
+      repaired.push_back(trim(span_line ? lexicon.repair(lines[p].text) : lines[p].text));
       cues.push_back(line_cues(upper.back()));
       date.push_back(find_date(lines[p].text).has_value());
       money.push_back(has_decimal_money(lines[p].text));
@@ -212,7 +221,6 @@ bool has_postcode(const std::string& text) {
   return false;
 }
 
-// Names and addresses: consecutive lines joined by one space.
 void span_features(const Page& page, size_t s, size_t e, int variant, const std::string& value, const char* field,
                    std::vector<float>& f) {
   f.push_back(static_cast<float>(e - s + 1));
@@ -258,14 +266,21 @@ void span_features(const Page& page, size_t s, size_t e, int variant, const std:
   page.add_rule_relation(field, value, positions, f);
 }
 
-std::string joined(const Page& page, size_t s, size_t e) {
+// Names and addresses: consecutive lines, repaired, joined by one space, punctuation spaced as
+// key fields write it. With `comma_joins`, a line that ends in a letter or digit gets a comma
+// before the next (the detector often leaves a line's last comma outside its box).
+std::string joined(const Page& page, size_t s, size_t e, const std::string& last_line, bool comma_joins = false) {
   std::string out;
   for (size_t p = s; p <= e; ++p) {
-    if (!out.empty()) out += ' ';
-    out += trim(page.layout.lines[p].text);
+    if (!out.empty()) {
+      if (comma_joins && std::isalnum(static_cast<unsigned char>(out.back()))) out += ',';
+      out += ' ';
+    }
+    out += p == e ? last_line : page.repaired[p];
   }
-  return out;
+  return normalize_field_punctuation(out);
 }
+std::string joined(const Page& page, size_t s, size_t e) { return joined(page, s, e, page.repaired[e]); }
 
 std::vector<Candidate> company_candidates(const Page& page) {
   std::vector<Candidate> out;
@@ -307,16 +322,33 @@ std::vector<Candidate> address_candidates(const Page& page) {
           break;
         }
       }
+      // Lines that end without punctuation inside the span, and commas with and without a space
+      // after them, as read.
+      float bare_ends = 0, spaced_commas = 0, tight_commas = 0;
+      for (size_t p = s; p < e; ++p)
+        bare_ends += !page.repaired[p].empty() && std::isalnum(static_cast<unsigned char>(page.repaired[p].back()));
+      for (size_t i = 0; i + 1 < value.size(); ++i)
+        if (value[i] == ',') (value[i + 1] == ' ' ? spaced_commas : tight_commas) += 1;
       for (int variant = 0; variant < 2; ++variant) {
-        std::string v = value;
-        if (variant) {
-          if (partial.empty()) continue;
-          v = (e > s ? joined(page, s, e - 1) + " " : std::string()) + partial;
+        if (variant && partial.empty()) continue;
+        const std::string last = variant ? trim(page.lexicon.repair(partial)) : page.repaired[e];
+        // Readings of one span: lines joined as read or with a comma where a line ends bare, and
+        // commas as read or all spaced where some are; the learner weighs them.
+        std::vector<std::pair<std::string, std::array<float, 2>>> readings;
+        for (bool comma_joins : {false, true}) {
+          if (comma_joins && bare_ends == 0) continue;
+          std::string v = joined(page, s, e, last, comma_joins);
+          std::string spaced = space_commas(v);
+          if (spaced != v) readings.push_back({spaced, {comma_joins ? 1.f : 0.f, 1.f}});
+          readings.push_back({std::move(v), {comma_joins ? 1.f : 0.f, 0.f}});
         }
-        Candidate c{v, {}, {}};
-        for (size_t p = s; p <= e; ++p) c.positions.push_back(static_cast<int>(p));
-        span_features(page, s, e, variant, v, "address", c.features);
-        out.push_back(std::move(c));
+        for (auto& [value_read, flags] : readings) {
+          Candidate c{value_read, {}, {}};
+          for (size_t p = s; p <= e; ++p) c.positions.push_back(static_cast<int>(p));
+          span_features(page, s, e, variant, value_read, "address", c.features);
+          c.features.insert(c.features.end(), {flags[0], flags[1], bare_ends, spaced_commas, tight_commas});
+          out.push_back(std::move(c));
+        }
       }
       if (page.date[e]) break;
     }
@@ -478,10 +510,18 @@ FieldModel FieldModel::train(const std::vector<FieldExample>& examples, const Fi
   std::map<std::string, std::vector<int>> labels;
   std::map<std::string, std::vector<std::pair<size_t, size_t>>> groups;  // row ranges per page
   FieldTrainReport local;
+  FieldModel model;
+  if (base) model = *base;
+  // The words of the labelled names and addresses, so that candidates are read as they write.
+  Lexicon words;
+  for (const auto& example : examples)
+    for (const char* name : {"company", "address"})
+      if (auto it = example.truth.find(name); it != example.truth.end()) words.add(it->second);
+  model.lexicon_.merge(words);
   for (const auto& example : examples) {
     Layout layout = build_layout(example.ocr);
     ReceiptAnalysis rules = analyze_receipt(layout);
-    Page page(layout, rules);
+    Page page(layout, rules, model.lexicon_);
     for (const auto& name : field_names()) {
       auto truth = example.truth.find(name);
       if (truth == example.truth.end() || trim(truth->second).empty()) continue;
@@ -500,8 +540,6 @@ FieldModel FieldModel::train(const std::vector<FieldExample>& examples, const Fi
       local.reachable[name] += any ? 1 : 0;
     }
   }
-  FieldModel model;
-  if (base) model = *base;
   for (const auto& name : field_names()) {
     auto& r = rows[name];
     // A field no page can teach (unlabelled, or never read as labelled) keeps the base model's
@@ -526,7 +564,7 @@ FieldModel FieldModel::train(const std::vector<FieldExample>& examples, const Fi
 std::map<std::string, Field> FieldModel::predict(const Layout& layout, const ReceiptAnalysis& rules) const {
   std::map<std::string, Field> out;
   if (layout.lines.empty()) return out;
-  Page page(layout, rules);
+  Page page(layout, rules, lexicon_);
   for (const auto& [name, trees] : trees_) {
     auto cands = candidates(page, name);
     const Candidate* best = nullptr;
@@ -555,9 +593,19 @@ std::map<std::string, Field> FieldModel::predict(const Layout& layout, const Rec
   return out;
 }
 
+std::vector<std::string> FieldModel::candidate_values(const Layout& layout, const ReceiptAnalysis& rules,
+                                                     const std::string& field) const {
+  std::vector<std::string> out;
+  if (layout.lines.empty()) return out;
+  Page page(layout, rules, lexicon_);
+  for (auto& c : candidates(page, field)) out.push_back(std::move(c.value));
+  return out;
+}
+
 void FieldModel::save(const std::filesystem::path& path) const {
   std::ostringstream out;
   out << kFormat << "\n";
+  lexicon_.write(out);
   for (const auto& [name, trees] : trees_) {
     out << "field " << name << "\n";
     trees.write(out);
@@ -574,10 +622,11 @@ FieldModel FieldModel::load(const std::filesystem::path& path) {
   std::getline(in, header);
   if (header != kFormat)
     throw std::runtime_error(path.string() + " is not an EdgeOCR fields model (expected \"" + std::string(kFormat) +
-                             "\" on its first line)");
+                             "\" on its first line; a model of an older format must be trained again)");
   FieldModel model;
   std::string word;
   try {
+    model.lexicon_ = Lexicon::read(in);
     while (in >> word && word != "end") {
       std::string name;
       if (word != "field" || !(in >> name)) throw std::runtime_error("expected 'field NAME'");

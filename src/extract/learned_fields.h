@@ -19,6 +19,7 @@
 #include "extract/boosted_trees.h"
 #include "extract/extract.h"
 #include "extract/layout.h"
+#include "extract/lexicon.h"
 #include "extract/receipt.h"
 
 namespace edgeocr::extract {
@@ -27,6 +28,7 @@ namespace edgeocr::extract {
 struct FieldExample {
   ocr::OcrResult ocr;
   std::map<std::string, std::string> truth;
+  std::string source;  // where the page came from, for reports ("001 ocr", "001 labels")
 };
 
 struct FieldTrainOptions {
@@ -53,11 +55,16 @@ class FieldModel {
   // The best candidate per field (absent when a field has no candidate on the page).
   std::map<std::string, Field> predict(const Layout& layout, const ReceiptAnalysis& rules) const;
 
+  // Every value the model chooses among for `field` on a page (for error analysis).
+  std::vector<std::string> candidate_values(const Layout& layout, const ReceiptAnalysis& rules,
+                                            const std::string& field) const;
+
   void save(const std::filesystem::path& path) const;
   static FieldModel load(const std::filesystem::path& path);  // throws std::runtime_error
 
  private:
   std::map<std::string, BoostedTrees> trees_;
+  Lexicon lexicon_;  // words of the training labels: repairs how names and addresses were read
 };
 
 // Values compare equal for training and scoring when they match case-folded after trimming and

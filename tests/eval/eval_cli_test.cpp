@@ -93,6 +93,39 @@ TEST_F(EvalCli, FieldsModelScoredBesideTheRules) {
   EXPECT_NE(bad.output.find("/nonexistent"), std::string::npos) << bad.output;
 }
 
+// `fields train --folds K --misses FILE`: every held-out wrong pick, with its label and the
+// candidate closest to it, one TSV row each.
+TEST_F(EvalCli, FieldsTrainWritesHeldOutMisses) {
+  const std::string stem = (fs::temp_directory_path() / ("edgeocr_fields_" + std::to_string(::getpid()))).string();
+  auto r = run("fields train --dataset " + sroie().string() + " --engine labels --limit 12 --rounds 20 --folds 3 --misses " +
+               stem + ".tsv --out " + stem + ".model");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("cross-validated (3 folds"), std::string::npos) << r.output;
+  std::ifstream in(stem + ".tsv");
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line, "page\tfield\tlabel_among_candidates\tclosest_distance\tlabel\tpicked\tclosest");
+  int rows = 0;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, '\t');) cells.push_back(cell);
+    ASSERT_GE(cells.size(), 5u) << line;
+    EXPECT_NE(cells[0].find(" labels"), std::string::npos) << line;
+    EXPECT_TRUE(cells[2] == "reachable" || cells[2] == "unreachable") << line;
+    // A label among the candidates is at distance 0 from the closest one, and the pick is wrong.
+    EXPECT_EQ(cells[2] == "reachable", cells[3] == "0") << line;
+    EXPECT_NE(cells[4], cells.size() > 5 ? cells[5] : "") << line;
+    ++rows;
+  }
+  // Twelve receipts of four fields held out once each: some are missed, most are not.
+  EXPECT_GT(rows, 0);
+  EXPECT_LT(rows, 24);
+  fs::remove(stem + ".tsv");
+  fs::remove(stem + ".model");
+  fs::remove(stem + ".model.json");
+}
+
 TEST_F(EvalCli, NativeEngineAboveFloors) {
   auto e = run_report("native", 8);
   ASSERT_TRUE(e.is_object());

@@ -29,7 +29,8 @@ std::string money(int cents) {
   return buf;
 }
 
-Receipt shop_receipt(std::mt19937& rng) {
+// `name`: index of the shop's name, or -1 for a random one.
+Receipt shop_receipt(std::mt19937& rng, int name_index = -1) {
   static const std::vector<std::string> kNames = {"KEDAI RUNCIT AH HOCK", "PASAR MINI SRI JAYA", "RESTORAN NASI KUKUS",
                                                   "KEDAI BUKU CAHAYA", "GERAI MAKAN PAK ALI", "KEDAI KOPI LIM",
                                                   "DOBI BERSIH MAJU", "KEDAI BASIKAL TAN", "FARMASI SIHAT BAIK",
@@ -38,7 +39,8 @@ Receipt shop_receipt(std::mt19937& rng) {
                                                   "KUIH", "KOPI O", "MILO AIS"};
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
   Receipt r;
-  const std::string name = kNames[static_cast<size_t>(pick(static_cast<int>(kNames.size())))];
+  const int drawn = pick(static_cast<int>(kNames.size()));
+  const std::string name = kNames[static_cast<size_t>(name_index < 0 ? drawn : name_index % static_cast<int>(kNames.size()))];
   int day = 1 + pick(28), month = 1 + pick(12);
   char date[16];
   std::snprintf(date, sizeof date, "%02d/%02d/2019", day, month);
@@ -79,7 +81,7 @@ class LearnedFields : public ::testing::Test {
   static void SetUpTestSuite() { renderer_ = std::make_unique<test::TextRenderer>(); }
   static void TearDownTestSuite() { renderer_.reset(); }
   static FieldExample render(const Receipt& receipt) {
-    return {drawn_lines(test::compose_receipt(*renderer_, receipt.rows, 24, 640)), receipt.truth};
+    return {drawn_lines(test::compose_receipt(*renderer_, receipt.rows, 24, 640)), receipt.truth, "rendered"};
   }
   static std::unique_ptr<test::TextRenderer> renderer_;
 };
@@ -129,6 +131,33 @@ TEST_F(LearnedFields, LearnsALayoutTheRulesDoNotKnow) {
   auto j = to_json(extract(chinese.ocr, instruction));
   EXPECT_EQ(j["fields"]["total_amount"], "¥36.80");
   EXPECT_EQ(j["fields"]["date"], "2026年1月15日");
+}
+
+// The OCR glues words of a name together ("KEDAIRUNCIT AH HOCK"); the model reads the name as
+// its labels write it, from the words of the names it was trained on.
+TEST_F(LearnedFields, ReadsGluedWordsAsTheLabelsWriteThem) {
+  std::mt19937 rng(5);
+  std::vector<FieldExample> train;
+  for (int i = 0; i < 12; ++i) train.push_back(render(shop_receipt(rng, i)));
+  FieldTrainOptions options;
+  options.boosting.rounds = 40;
+  options.boosting.min_child_hessian = 0.1;
+  auto model = FieldModel::train(train, options, nullptr);
+  int glued = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto ex = render(shop_receipt(rng));
+    const std::string name = ex.truth.at("company");
+    for (auto& line : ex.ocr.lines)
+      if (line.text == name) {
+        line.text.erase(line.text.find(' '), 1);
+        ++glued;
+      }
+    auto layout = build_layout(ex.ocr);
+    auto fields = model.predict(layout, analyze_receipt(layout));
+    ASSERT_TRUE(fields.count("company"));
+    EXPECT_EQ(field_match_key(fields.at("company").value), name) << ex.ocr.text;
+  }
+  EXPECT_EQ(glued, 6);
 }
 
 TEST_F(LearnedFields, SavedModelReadsTheSameAndBaseTrainingContinues) {
