@@ -35,9 +35,6 @@ constexpr size_t kRecBatch = 4;
 constexpr int kRecBatchPixels = 4 * 640;
 constexpr int kRecWidthStep = 64;        // recognizer rows are padded to a multiple of this
 constexpr size_t kClsBatch = 16;
-// Overlap of neighbouring detector tiles, map pixels: each tile's output is used from 48 px
-// inside its edges, where the detector still sees enough of the text around.
-constexpr int kDetTileOverlap = 96;
 
 // Per-channel lookup tables: uint8 -> normalised float, in the image's BGR plane order
 // (PaddleOCR feeds cv2's BGR images to all three models with the mean/std listed in RGB terms).
@@ -159,14 +156,10 @@ struct Pipeline::Impl {
   // max_side (sides rounded to multiples of 32), run in tiles of at most det_max_side² pixels:
   // a finer scale costs more passes, never larger activations.
   cv::Mat probability_map(const cv::Mat& image, int max_side) {
-    const int longest = std::max(image.cols, image.rows);
-    const double ratio = longest > max_side ? static_cast<double>(max_side) / longest : 1.0;
-    const int h = std::max(32, static_cast<int>(std::lround(image.rows * ratio / 32.0)) * 32);
-    const int w = std::max(32, static_cast<int>(std::lround(image.cols * ratio / 32.0)) * 32);
     cv::Mat resized;
-    cv::resize(image, resized, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+    cv::resize(image, resized, detail::detector_map_size(image.size(), max_side), 0, 0, cv::INTER_LINEAR);
     const int64_t max_tile_area = static_cast<int64_t>(options.det_max_side) * options.det_max_side;
-    return detail::tiled_probability(resized, max_tile_area, kDetTileOverlap, [this](const cv::Mat& tile) {
+    return detail::tiled_probability(resized, max_tile_area, detail::kDetTileOverlap, [this](const cv::Mat& tile) {
       runtime::Tensor& input = det_input[0];
       input.shape = {1, 3, tile.rows, tile.cols};
       input.data.resize(static_cast<size_t>(3) * tile.rows * tile.cols);

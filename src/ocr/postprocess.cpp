@@ -146,6 +146,13 @@ bool text_too_small(const DbStats& stats) {
   return stats.too_thin >= kMinSpecks && stats.too_thin * 5 >= stats.boxes * 3;
 }
 
+cv::Size detector_map_size(cv::Size image, int max_side) {
+  const int longest = std::max(image.width, image.height);
+  const double ratio = longest > max_side ? static_cast<double>(max_side) / longest : 1.0;
+  const auto side = [ratio](int length) { return std::max(32, static_cast<int>(std::lround(length * ratio / 32.0)) * 32); };
+  return {side(image.width), side(image.height)};
+}
+
 namespace {
 
 // Length of each of `count` tiles covering `length` with neighbours overlapping by at least

@@ -39,6 +39,14 @@ std::vector<Quad> db_boxes(const cv::Mat& probability, const DbParams& params, f
 // boxes it found), so that a pass at a finer scale would find more.
 bool text_too_small(const DbStats& stats);
 
+// Size of the detector's input map for an image: scaled down (never up) so that its longest
+// side is at most max_side, then each side rounded to the nearest multiple of 32 (at least 32).
+cv::Size detector_map_size(cv::Size image, int max_side);
+
+// Overlap of neighbouring detector tiles, map pixels: each tile's output is used from 48 px
+// inside its edges, where the detector still sees enough of the text around.
+inline constexpr int kDetTileOverlap = 96;
+
 // One detector tile: the part of the map it is run on, and the part of the map its output fills.
 struct DetTile {
   cv::Rect area, owned;
