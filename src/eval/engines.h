@@ -37,7 +37,7 @@ struct EngineOptions {
   std::filesystem::path ocr_cache;
   // Detector post-processing overrides of the native engine (unset: the model set's own values).
   std::optional<float> det_threshold, det_box_threshold, det_unclip_ratio;
-  std::optional<int> det_max_side;
+  std::optional<int> det_max_side, det_fine_max_side;
 };
 
 // "native", "native:SET" (a model set, e.g. native:v5), "tesseract", "labels" or

@@ -78,6 +78,10 @@ void register_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--det-max-side", options->engine.det_max_side,
                   "Detector: longest image side fed to the detector, in pixels (default 960)")
       ->check(CLI::Range(320, 4096));
+  cmd->add_option("--det-fine-max-side", options->engine.det_fine_max_side,
+                  "Detector: longest side of the second, tiled pass on pages whose text is too small at "
+                  "--det-max-side (default 1600; 0 = no second pass)")
+      ->check(CLI::Range(0, 4096));
   cmd->add_option("--lang", options->engine.languages,
                   "Languages of the native engine, as `edgeocr ocr -l`: chi_sim+eng, ara, auto, ...")
       ->capture_default_str();

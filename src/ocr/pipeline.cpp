@@ -160,30 +160,54 @@ struct Pipeline::Impl {
     if (const std::string set = tesseract_languages(spec); !set.empty()) tesseract.prepare(set);
   }
 
-  std::vector<Quad> detect(const cv::Mat& image) {
-    const int longest = std::max(image.cols, image.rows);
-    const double ratio = longest > options.det_max_side ? static_cast<double>(options.det_max_side) / longest : 1.0;
-    const int h = std::max(32, static_cast<int>(std::lround(image.rows * ratio / 32.0)) * 32);
-    const int w = std::max(32, static_cast<int>(std::lround(image.cols * ratio / 32.0)) * 32);
+  // The detector's probability map of the image scaled so that its longest side is at most
+  // max_side (sides rounded to multiples of 32), run in tiles of at most det_max_side² pixels:
+  // a finer scale costs more passes, never larger activations.
+  cv::Mat probability_map(const cv::Mat& image, int max_side) {
     cv::Mat resized;
-    cv::resize(image, resized, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
-    runtime::Tensor& input = det_input[0];
-    input.shape = {1, 3, h, w};
-    input.data.resize(static_cast<size_t>(3) * h * w);
-    det_normaliser.write(resized, input.data.data(), static_cast<size_t>(w), static_cast<size_t>(h) * w);
-    std::unique_lock turn(models->detector_turn);
-    auto outputs = det.run(det_input);
-    turn.unlock();
-    runtime::Tensor& out = outputs.at(0);
-    if (out.shape.size() != 4 || out.shape[2] != h || out.shape[3] != w)
-      throw runtime::ModelError("detector output shape does not match its input");
-    const cv::Mat probability(h, w, CV_32F, out.data.data());
+    cv::resize(image, resized, detail::detector_map_size(image.size(), max_side), 0, 0, cv::INTER_LINEAR);
+    const int64_t max_tile_area = static_cast<int64_t>(options.det_max_side) * options.det_max_side;
+    return detail::tiled_probability(resized, max_tile_area, detail::kDetTileOverlap, [this](const cv::Mat& tile) {
+      runtime::Tensor& input = det_input[0];
+      input.shape = {1, 3, tile.rows, tile.cols};
+      input.data.resize(static_cast<size_t>(3) * tile.rows * tile.cols);
+      det_normaliser.write(tile, input.data.data(), static_cast<size_t>(tile.cols),
+                           static_cast<size_t>(tile.rows) * tile.cols);
+      std::unique_lock turn(models->detector_turn);
+      auto outputs = det.run(det_input);
+      turn.unlock();
+      runtime::Tensor& out = outputs.at(0);
+      if (out.shape.size() != 4 || out.shape[2] != tile.rows || out.shape[3] != tile.cols)
+        throw runtime::ModelError("detector output shape does not match its input");
+      return cv::Mat(tile.rows, tile.cols, CV_32F, out.data.data()).clone();
+    });
+  }
+
+  // Line boxes at det_max_side; a page shrunk so far that its text comes out as specks is
+  // detected again at det_fine_max_side, in tiles.
+  std::vector<Quad> detect(const cv::Mat& image) {
     detail::DbParams params;
     params.threshold = options.det_threshold.value_or(set.det_threshold);
     params.box_threshold = options.det_box_threshold.value_or(set.det_box_threshold);
     params.unclip_ratio = options.det_unclip_ratio.value_or(set.det_unclip_ratio);
-    return detail::db_boxes(probability, params, static_cast<float>(image.cols) / w,
-                            static_cast<float>(image.rows) / h, image.cols, image.rows);
+    const auto boxes_from = [&](const cv::Mat& probability, detail::DbStats* stats) {
+      // The candidate cap is meant for a det_max_side map: a finer map of the same page has
+      // proportionally more lines.
+      detail::DbParams scaled = params;
+      const double area_ratio = static_cast<double>(probability.total()) / (static_cast<double>(options.det_max_side) * options.det_max_side);
+      scaled.max_candidates = static_cast<int>(params.max_candidates * std::max(1.0, area_ratio));
+      return detail::db_boxes(probability, scaled, static_cast<float>(image.cols) / probability.cols,
+                              static_cast<float>(image.rows) / probability.rows, image.cols, image.rows, stats);
+    };
+    const int longest = std::max(image.cols, image.rows);
+    const int coarse_side = std::min(longest, options.det_max_side);
+    const int fine_side = std::min(longest, options.det_fine_max_side);
+    detail::DbStats stats;
+    std::vector<Quad> boxes = boxes_from(probability_map(image, options.det_max_side), &stats);
+    // A finer pass pays off only with clearly more pixels per character.
+    if (fine_side * 4 >= coarse_side * 5 && detail::text_too_small(stats))
+      boxes = boxes_from(probability_map(image, fine_side), nullptr);
+    return boxes;
   }
 
   // Probability that each crop is upside down.

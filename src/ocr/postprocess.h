@@ -2,7 +2,9 @@
 // offset (unclip), corner ordering, crop warping, greedy CTC decoding, reading order.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,10 +22,47 @@ struct DbParams {
   float min_size = 3;          // shorter side of a candidate box, map pixels
 };
 
+// What a DB pass saw besides its boxes.
+struct DbStats {
+  int boxes = 0;
+  // Candidate text regions thinner than min_size: text too small for the map's scale leaves
+  // such specks instead of lines.
+  int too_thin = 0;
+};
+
 // Text boxes from a DB probability map (CV_32F, values 0..1). Boxes are scaled by
 // (scale_x, scale_y) into output coordinates and clipped to [0,out_w]x[0,out_h]; corners TL,TR,BR,BL.
 std::vector<Quad> db_boxes(const cv::Mat& probability, const DbParams& params, float scale_x, float scale_y,
-                           int out_w, int out_h);
+                           int out_w, int out_h, DbStats* stats = nullptr);
+
+// Whether a DB pass lost text for being too small at its scale (many thin specks beside the
+// boxes it found), so that a pass at a finer scale would find more.
+bool text_too_small(const DbStats& stats);
+
+// Size of the detector's input map for an image: scaled down (never up) so that its longest
+// side is at most max_side, then each side rounded to the nearest multiple of 32 (at least 32).
+cv::Size detector_map_size(cv::Size image, int max_side);
+
+// Overlap of neighbouring detector tiles, map pixels: each tile's output is used from 48 px
+// inside its edges, where the detector still sees enough of the text around.
+inline constexpr int kDetTileOverlap = 96;
+
+// One detector tile: the part of the map it is run on, and the part of the map its output fills.
+struct DetTile {
+  cv::Rect area, owned;
+};
+// Tiles covering a map of `size` (both sides multiples of 32): each tile's sides are multiples of
+// 32 and its area at most max_area pixels (where the map allows: a map narrower than 32 * n is
+// never cut finer), neighbours overlap by at least `overlap`, and the owned parts split the map
+// between them with the seams in the middle of the overlaps, away from the tile edges where the
+// detector lacks context. Among the plans that fit, the one with the fewest pixels to run.
+std::vector<DetTile> plan_tiles(cv::Size size, int64_t max_area, int overlap);
+
+// The probability map of `image` (sides multiples of 32) put together from `detect_tile` run on
+// each tile of plan_tiles(image.size(), max_area, overlap); detect_tile returns a CV_32F map of
+// its tile's size.
+cv::Mat tiled_probability(const cv::Mat& image, int64_t max_area, int overlap,
+                          const std::function<cv::Mat(const cv::Mat& tile)>& detect_tile);
 
 // Offsets a convex polygon outward by `distance` (each edge moved along its outer normal,
 // neighbouring edges intersected).

@@ -44,7 +44,10 @@ TEST(DbBoxesTest, DropsLowScoreAndTinyRegions) {
   cv::Mat prob = cv::Mat::zeros(100, 200, CV_32F);
   prob(cv::Rect(20, 10, 100, 20)).setTo(0.5f);  // above the pixel threshold, below the box threshold
   prob(cv::Rect(150, 80, 2, 2)).setTo(0.99f);   // too small
-  EXPECT_TRUE(db_boxes(prob, DbParams{}, 1, 1, 200, 100).empty());
+  DbStats stats;
+  EXPECT_TRUE(db_boxes(prob, DbParams{}, 1, 1, 200, 100, &stats).empty());
+  EXPECT_EQ(stats.boxes, 0);
+  EXPECT_EQ(stats.too_thin, 1);
   DbParams lenient;
   lenient.box_threshold = 0.4f;
   EXPECT_EQ(db_boxes(prob, lenient, 1, 1, 200, 100).size(), 1u);
@@ -65,6 +68,127 @@ TEST(DbBoxesTest, FollowsRotatedText) {
   const float d = 180 * 20 * 1.5f / 400;
   EXPECT_NEAR(width_of(boxes[0]), 180 + 2 * d, 4);
   EXPECT_NEAR(height_of(boxes[0]), 20 + 2 * d, 4);
+}
+
+TEST(DbBoxesTest, TextTooSmallWhenThinSpecksOutnumberLines) {
+  // A newspaper page at 960 px: most of its text only specks.
+  EXPECT_TRUE(text_too_small({.boxes = 51, .too_thin = 175}));
+  EXPECT_TRUE(text_too_small({.boxes = 66, .too_thin = 47}));
+  // Receipts and pages of readable-sized text: a few specks per ten lines.
+  EXPECT_FALSE(text_too_small({.boxes = 60, .too_thin = 18}));
+  EXPECT_FALSE(text_too_small({.boxes = 131, .too_thin = 58}));
+  // Too few specks to say anything (a small image).
+  EXPECT_FALSE(text_too_small({.boxes = 2, .too_thin = 10}));
+}
+
+TEST(DetectorMapTest, ScalesDownToTheLongestSideInMultiplesOf32) {
+  EXPECT_EQ(detector_map_size({2227, 3514}, 960), cv::Size(608, 960));
+  EXPECT_EQ(detector_map_size({2048, 1448}, 1600), cv::Size(1600, 1120));
+  EXPECT_EQ(detector_map_size({400, 300}, 960), cv::Size(416, 288));  // scale 1, sides rounded
+  EXPECT_EQ(detector_map_size({3000, 10}, 960), cv::Size(960, 32));
+}
+
+// Every plan: tiles inside the map, sides multiples of 32, area within the limit, owned parts
+// splitting the map exactly, each owned part at least half the overlap away from its tile's
+// inner edges (so neighbours overlap by at least the overlap, the seam in the middle).
+void expect_valid_plan(cv::Size map, int64_t max_area, int overlap) {
+  SCOPED_TRACE(std::to_string(map.width) + "x" + std::to_string(map.height));
+  const std::vector<DetTile> tiles = plan_tiles(map, max_area, overlap);
+  ASSERT_FALSE(tiles.empty());
+  cv::Mat owners = cv::Mat::zeros(map, CV_32S);
+  for (const DetTile& t : tiles) {
+    EXPECT_EQ(t.area & cv::Rect({0, 0}, map), t.area);
+    EXPECT_EQ(t.area.width % 32, 0);
+    EXPECT_EQ(t.area.height % 32, 0);
+    EXPECT_LE(static_cast<int64_t>(t.area.area()), max_area);
+    EXPECT_EQ(t.owned & t.area, t.owned);
+    if (t.owned.x > 0) {
+      EXPECT_GE(t.owned.x - t.area.x, overlap / 2);
+    }
+    if (t.owned.y > 0) {
+      EXPECT_GE(t.owned.y - t.area.y, overlap / 2);
+    }
+    if (t.owned.br().x < map.width) {
+      EXPECT_GE(t.area.br().x - t.owned.br().x, overlap / 2);
+    }
+    if (t.owned.br().y < map.height) {
+      EXPECT_GE(t.area.br().y - t.owned.br().y, overlap / 2);
+    }
+    owners(t.owned) += 1;
+  }
+  double min_owners = 0, max_owners = 0;
+  cv::minMaxLoc(owners, &min_owners, &max_owners);
+  EXPECT_EQ(min_owners, 1);
+  EXPECT_EQ(max_owners, 1);
+}
+
+TEST(PlanTilesTest, CoversTheMapWithOverlappingTilesWithinTheArea) {
+  const int64_t area = 960 * 960;
+  for (const cv::Size map : {cv::Size(1600, 1120), cv::Size(1120, 1600), cv::Size(1600, 1600), cv::Size(1024, 1024),
+                             cv::Size(4096, 2048), cv::Size(320, 4096), cv::Size(64, 32)})
+    expect_valid_plan(map, area, kDetTileOverlap);
+  expect_valid_plan({640, 480}, 128 * 128, 32);
+}
+
+TEST(PlanTilesTest, AMapThatFitsIsOneTile) {
+  const auto tiles = plan_tiles({960, 672}, 960 * 960, kDetTileOverlap);
+  ASSERT_EQ(tiles.size(), 1u);
+  EXPECT_EQ(tiles[0].area, cv::Rect(0, 0, 960, 672));
+  EXPECT_EQ(tiles[0].owned, tiles[0].area);
+}
+
+TEST(PlanTilesTest, FewestPixelsToRun) {
+  // 1600 x 1120 in tiles of at most 960²: three 608 x 1120 tiles (2.04 Mpx) beat four 864 x 608
+  // ones (2.10 Mpx).
+  const auto tiles = plan_tiles({1600, 1120}, 960 * 960, kDetTileOverlap);
+  ASSERT_EQ(tiles.size(), 3u);
+  for (const auto& t : tiles) EXPECT_EQ(t.area.size(), cv::Size(608, 1120));
+}
+
+// A stand-in detector that, like the real one, cannot see text near its input's edges: dark
+// pixels are text except within 24 px of the tile's border.
+cv::Mat detector_blind_at_edges(const cv::Mat& tile) {
+  cv::Mat grey, probability;
+  cv::cvtColor(tile, grey, cv::COLOR_BGR2GRAY);
+  cv::Mat(grey < 128).convertTo(probability, CV_32F, 0.95 / 255);
+  constexpr int kBlind = 24;
+  probability.rowRange(0, kBlind).setTo(0.0f);
+  probability.rowRange(tile.rows - kBlind, tile.rows).setTo(0.0f);
+  probability.colRange(0, kBlind).setTo(0.0f);
+  probability.colRange(tile.cols - kBlind, tile.cols).setTo(0.0f);
+  return probability;
+}
+
+TEST(TiledProbabilityTest, LineAcrossSeamsIsOneBox) {
+  // 1600 x 1120 in at most 608 x 1120 tiles: seams at x = 552 and 1048.
+  cv::Mat image(1120, 1600, CV_8UC3, cv::Scalar::all(255));
+  image(cv::Rect(300, 500, 1000, 16)).setTo(cv::Scalar::all(0));    // crosses both seams
+  image(cv::Rect(100, 800, 1400, 16)).setTo(cv::Scalar::all(0));    // and another
+  int calls = 0;
+  const cv::Mat probability = tiled_probability(image, 960 * 960, kDetTileOverlap, [&](const cv::Mat& tile) {
+    ++calls;
+    return detector_blind_at_edges(tile);
+  });
+  EXPECT_EQ(calls, 3);
+  ASSERT_EQ(probability.size(), image.size());
+  DbStats stats;
+  const auto boxes = db_boxes(probability, DbParams{}, 1, 1, image.cols, image.rows, &stats);
+  ASSERT_EQ(boxes.size(), 2u);
+  EXPECT_EQ(stats.too_thin, 0);
+  for (const Quad& box : boxes) {
+    const bool upper = box[0].y < 650;
+    EXPECT_NEAR(box[0].x, upper ? 300 : 100, 16);
+    EXPECT_NEAR(box[1].x, upper ? 1300 : 1500, 16);
+  }
+  // The whole map came from the tiles' insides: no blind band is left in the line.
+  EXPECT_GT(probability.at<float>(508, 552), 0.9f);
+  EXPECT_GT(probability.at<float>(508, 1048), 0.9f);
+}
+
+TEST(TiledProbabilityTest, RejectsAMapOfTheWrongSize) {
+  const cv::Mat image(64, 64, CV_8UC3, cv::Scalar::all(255));
+  EXPECT_THROW(tiled_probability(image, 64 * 64, 32, [](const cv::Mat&) { return cv::Mat(32, 32, CV_32F); }),
+               std::invalid_argument);
 }
 
 TEST(UnclipTest, OffsetsEveryEdgeByTheDistance) {
