@@ -372,7 +372,9 @@ struct Pipeline::Impl {
   static float reading_score(const detail::CtcResult& r) { return r.text.empty() ? 0.0f : r.confidence; }
 
   // The classifier alone never turns a page: the longest lines (they carry the most evidence)
-  // are read both ways, and the page is turned only when the turned reading is clearly better.
+  // are read both ways, and the page is turned only when the turned reading is clearly better
+  // and is a reading the recognizer would keep. On a script the recognizer does not know, both
+  // ways are noise (an Arabic page: 0.10 turned against 0.00 as it is), and noise turns nothing.
   bool upside_down_reads_better(const std::vector<cv::Mat>& crops, const std::vector<Quad>& boxes) {
     constexpr size_t kSample = 6;
     constexpr float kMargin = 0.05f;  // mean-confidence lead the turned reading needs
@@ -393,7 +395,8 @@ struct Pipeline::Impl {
       for (const auto& r : readings) sum += reading_score(r);
       return sum / static_cast<float>(readings.size());
     };
-    return mean_score(recognize(turned)) > mean_score(recognize(as_is)) + kMargin;
+    const float turned_score = mean_score(recognize(turned));
+    return turned_score >= options.rec_min_confidence && turned_score > mean_score(recognize(as_is)) + kMargin;
   }
 
   OcrResult run_upright(const cv::Mat& input, double scale_back, int out_w, int out_h, const LanguageSpec& spec) {

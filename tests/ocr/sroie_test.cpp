@@ -1,4 +1,4 @@
-// Real scanned receipts (../shared/eval/sroie, first 10): line-level CER over labelled lines
+// Real scanned documents from ../shared/eval: SROIE receipts (first 10) for line-level CER over labelled lines
 // matched one-to-one to detected lines by box IoU >= 0.5, and detection recall. The bounds are
 // set a little below what the pipeline measured (see the printed numbers), to catch regressions.
 #include <algorithm>
@@ -100,6 +100,17 @@ TEST(SroieTest, LineCerAndRecallOnTenReceipts) {
               recall, cer);
   EXPECT_GE(recall, kMinRecall);
   EXPECT_LE(cer, kMaxCer);
+}
+
+// A page in a script the recognizer cannot read (an Arabic newspaper page) reads as noise both
+// ways up; noise must not turn the page, or every line would then be read upside down.
+TEST(SharedPages, APageInAScriptThePpRecognizerDoesNotKnowIsNotTurned) {
+  const fs::path image = test::shared_dir() / "eval" / "mdpbench_pages" / "img" / "ar_newspaper_21.jpeg";
+  if (!fs::exists(image)) GTEST_SKIP() << "no eval data at " << image;
+  std::ifstream in(image, std::ios::binary);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const OcrResult result = testing::shared_pipeline().run(bytes);
+  EXPECT_EQ(result.page_rotation, 0);
 }
 
 }  // namespace
