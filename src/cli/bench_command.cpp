@@ -97,8 +97,8 @@ cv::Mat det_blob(const cv::Mat& bgr) {
   return cv::dnn::blobFromImage(as_float);  // NCHW, no scaling, no channel swap
 }
 
-// One float32 pass over the images recording every int8-capable convolution's input range, then
-// the set's int8 tables written under `out_dir` in the models folder's layout.
+// One float32 pass over the images recording the input range of every int8-capable convolution
+// of the recognizer, then its int8 table written under `out_dir` in the models folder's layout.
 int calibrate(ocr::PipelineOptions options, const std::vector<std::vector<uint8_t>>& files, const fs::path& out_dir) {
   options.record_int8_ranges = true;
   ocr::Pipeline pipeline(options);
@@ -263,8 +263,8 @@ void register_bench_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember(ocr::precision_names()))
       ->capture_default_str();
   cmd->add_option("--calibrate", options->calibrate_dir,
-                  "instead of timing: write the model set's int8 tables (MODEL.int8) into DIR, in the models "
-                  "folder's layout, from one float32 pass over the images")
+                  "instead of timing: write the int8 table of the set's recognizer (MODEL.int8) into DIR, in the "
+                  "models folder's layout, from one float32 pass over the images")
       ->type_name("DIR");
   cmd->callback([options, &exit_code] {
     if (options->inputs.empty())

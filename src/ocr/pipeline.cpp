@@ -143,8 +143,10 @@ struct Pipeline::Impl {
         models(std::move(loaded)),
         set(models->set),
         labels(models->labels),
-        det(models->det, {.retain_buffers = false, .record_int8_ranges = o.record_int8_ranges}),
-        cls(models->cls, {.retain_buffers = true, .record_int8_ranges = o.record_int8_ranges}),
+        // Calibration covers the recognizer only: it is the one whose int8 reading was checked
+        // against the evaluation sets, and most of the time goes there.
+        det(models->det, {.retain_buffers = false}),
+        cls(models->cls),
         rec(models->rec, {.retain_buffers = false, .record_int8_ranges = o.record_int8_ranges}),
         det_normaliser(set.det_mean, set.det_std),
         rec_height(set.rec_height),

@@ -50,7 +50,8 @@ struct PipelineOptions {
   std::filesystem::path model_dir = "models";  // the models root (see scripts/fetch-models.sh)
   std::string models{kDefaultModelSet};         // model set: v4, v5, v6-small, v6-tiny, v6-small-v4det
   Precision precision = parse_precision(kDefaultPrecision);
-  // Record the input ranges an int8 table needs (edgeocr calibrate), see save_int8_tables().
+  // Record the recognizer's input ranges an int8 table needs (edgeocr bench --calibrate), see
+  // save_int8_tables().
   bool record_int8_ranges = false;
   int threads = 2;
   DecodeLimits limits;
@@ -140,9 +141,9 @@ class Pipeline {
 
   const PipelineOptions& options() const;
 
-  // With options.record_int8_ranges: writes the int8 table of each of the set's models from
-  // what this pipeline's runs recorded, as `out_dir`/<the model's path under model_dir>.int8.
-  // Returns the files written.
+  // With options.record_int8_ranges: writes the int8 table of the set's recognizer from what
+  // this pipeline's runs recorded, as `out_dir`/<the model's path under model_dir>.int8.
+  // Returns the files written (none before any run).
   std::vector<std::filesystem::path> save_int8_tables(const std::filesystem::path& out_dir) const;
 
  private:
