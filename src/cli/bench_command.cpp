@@ -121,7 +121,7 @@ void compare_recognizer_precisions(const ocr::ModelSet& set, const cv::Mat& bgr,
   const std::vector<runtime::Tensor> inputs{runtime::Tensor({batch, 3, h, w}, data)};
   runtime::Session fp32(runtime::Model::load(set.rec, {o.threads}));
   const runtime::Model int8_model = runtime::Model::load(set.rec, {o.threads, set.rec_int8});
-  if (int8_model.int8_convolutions() == 0) {
+  if (int8_model.int8_layers() == 0) {
     std::printf("rec forward: int8 table present, but no convolution runs in int8 here (a CPU without VNNI)\n");
     return;
   }
@@ -144,9 +144,9 @@ void compare_recognizer_precisions(const ocr::ModelSet& set, const cv::Mat& bgr,
     fp32_ms.push_back(t_fp32), int8_ms.push_back(t_int8);
   }
   const double f = percentile(fp32_ms, 0.5), q = percentile(int8_ms, 0.5);
-  std::printf("rec forward %dx%dx%d (ms, median of %d, alternated): float32 %.1f  int8 %.1f (%d convolutions) -> %.2fx "
+  std::printf("rec forward %dx%dx%d (ms, median of %d, alternated): float32 %.1f  int8 %.1f (%d layers) -> %.2fx "
               "(max |diff| of the outputs %.2g)\n",
-              batch, h, w, runs, f, q, int8_model.int8_convolutions(), f / q, max_diff);
+              batch, h, w, runs, f, q, int8_model.int8_layers(), f / q, max_diff);
 }
 
 int run_bench(const BenchOptions& o) {

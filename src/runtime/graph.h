@@ -30,6 +30,7 @@ struct PendingNode {
   std::vector<int> in, out;
   bool removed = false;
   std::optional<ConvSpec> conv;
+  std::optional<LinearSpec> linear;
 };
 
 struct Graph {
@@ -42,7 +43,7 @@ struct Graph {
   std::map<std::string, std::string> metadata;
   std::vector<std::vector<int64_t>> input_dims;  // -1 = dynamic
   std::vector<Step> steps;
-  int int8_convolutions = 0;
+  int int8_layers = 0;
 
   // Parses, folds and fuses the file, with the convolutions an int8 table lists in int8 (no
   // table: none); throws ModelError.
@@ -60,6 +61,7 @@ struct Graph {
   // graph_fusion.cpp
   void fuse_gelu(std::vector<PendingNode>& nodes);
   void fuse_convolutions(std::vector<PendingNode>& nodes);
+  void fuse_linear_layers(std::vector<PendingNode>& nodes);
 };
 
 }  // namespace edgeocr::runtime::detail

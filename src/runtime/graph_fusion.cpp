@@ -304,4 +304,41 @@ void Graph::fuse_convolutions(std::vector<PendingNode>& nodes) {
   }
 }
 
+// A MatMul by a constant [K, N] matrix becomes a linear layer that owns its weights, with a
+// following Add of a constant [N] bias folded in: the bias pass over the (for a recognizer's
+// classifier, [rows, thousands of classes]) output disappears.
+void Graph::fuse_linear_layers(std::vector<PendingNode>& nodes) {
+  std::vector<std::vector<int>> consumers(value_names.size());
+  for (size_t k = 0; k < nodes.size(); ++k)
+    if (!nodes[k].removed)
+      for (int id : nodes[k].in)
+        if (id >= 0) consumers[id].push_back(static_cast<int>(k));
+  std::vector<bool> is_output(value_names.size(), false);
+  for (int id : outputs) is_output[id] = true;
+  for (auto& node : nodes) {
+    if (node.removed || node.proto->op_type() != "MatMul" || node.in.size() != 2 || node.in[1] < 0) continue;
+    const auto& w = constants[node.in[1]];
+    if (!w || w->dtype != DType::Float || w->rank() != 2) continue;
+    LinearSpec spec;
+    spec.name = "MatMul '" + node.proto->name() + "'";
+    spec.k = w->shape[0];
+    spec.n = w->shape[1];
+    spec.weights.assign(w->f.begin(), w->f.begin() + w->numel());
+    const int y = node.out[0];
+    if (!is_output[y] && consumers[y].size() == 1) {
+      PendingNode& add = nodes[consumers[y][0]];
+      const int other = add.in.size() == 2 ? (add.in[0] == y ? add.in[1] : add.in[1] == y ? add.in[0] : -1) : -1;
+      const Value* b = other >= 0 && constants[other] ? &*constants[other] : nullptr;
+      const bool bias_shaped = b && b->dtype == DType::Float && b->numel() == spec.n && b->rank() >= 1 && b->rank() <= 2 &&
+                               b->shape.back() == spec.n && add.proto->attribute_size() == 0;
+      if (!add.removed && add.proto->op_type() == "Add" && bias_shaped) {
+        spec.bias.assign(b->f.begin(), b->f.begin() + spec.n);
+        add.removed = true;
+        node.out[0] = add.out[0];
+      }
+    }
+    node.linear = std::move(spec);
+  }
+}
+
 }  // namespace edgeocr::runtime::detail

@@ -120,7 +120,7 @@ void Graph::load(const std::filesystem::path& file, const std::filesystem::path&
   }
   std::vector<PendingNode> nodes;
   for (const auto& node : g.node()) {
-    PendingNode p{&node, {}, {}, false, std::nullopt};
+    PendingNode p{&node, {}, {}, false, std::nullopt, std::nullopt};
     for (const auto& name : node.input()) p.in.push_back(name.empty() ? -1 : id_of(name, ids));
     for (const auto& name : node.output()) p.out.push_back(id_of(name, ids));
     if (node.op_type() == "Constant") {
@@ -141,6 +141,7 @@ void Graph::load(const std::filesystem::path& file, const std::filesystem::path&
   fold_constants(nodes);
   fuse_gelu(nodes);
   fuse_convolutions(nodes);
+  fuse_linear_layers(nodes);
 
   // Kernels for what is left, in graph order, with each value released after its last use.
   std::vector<int> last_use(value_names.size(), -1);
@@ -155,12 +156,18 @@ void Graph::load(const std::filesystem::path& file, const std::filesystem::path&
       auto range = table->ranges.find(value_names[n.in[0]]);
       const auto& pads = n.conv->pads;
       const bool padded = std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; });
-      if (range != table->ranges.end() && (n.conv->int8 = int8_input_for(range->second, padded))) ++int8_convolutions;
+      if (range != table->ranges.end() && (n.conv->int8 = int8_input_for(range->second, padded))) ++int8_layers;
     }
-    step.kernel = n.conv ? make_conv_kernel(std::move(*n.conv)) : make_kernel(info);
-    // A fused convolution owns its weights: it reads only the activation input, so the
-    // weight constants are not kept alive for it.
-    step.inputs = n.conv ? std::vector<int>{n.in[0]} : n.in;
+    if (n.linear && table) {
+      auto range = table->ranges.find(value_names[n.in[0]]);
+      if (range != table->ranges.end() && (n.linear->int8 = int8_input_for(range->second, false))) ++int8_layers;
+    }
+    step.kernel = n.conv     ? make_conv_kernel(std::move(*n.conv))
+                  : n.linear ? make_linear_kernel(std::move(*n.linear))
+                             : make_kernel(info);
+    // A fused convolution or linear layer owns its weights: it reads only the activation
+    // input, so the weight constants are not kept alive for it.
+    step.inputs = n.conv || n.linear ? std::vector<int>{n.in[0]} : n.in;
     step.outputs = n.out;
     for (int id : step.inputs)
       if (id >= 0 && !constants[id]) last_use[id] = static_cast<int>(steps.size());

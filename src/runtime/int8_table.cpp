@@ -73,13 +73,13 @@ Int8Table read_int8_table(const std::filesystem::path& file) {
   return table;
 }
 
-std::optional<ConvSpec::Int8Input> int8_input_for(const ValueRange& range, bool padded) {
+std::optional<Int8Input> int8_input_for(const ValueRange& range, bool padded) {
   const float amax = std::max(std::fabs(range.min), std::fabs(range.max));
   if (!range.seen() || !(amax > 0)) return std::nullopt;
-  if (range.min >= 0) return ConvSpec::Int8Input{255.f / range.max, true, 0};
-  if (padded) return ConvSpec::Int8Input{127.f / amax, false, 0};
+  if (range.min >= 0) return Int8Input{255.f / range.max, true, 0};
+  if (padded) return Int8Input{127.f / amax, false, 0};
   const float hi = std::max(range.max, 0.f), scale = 255.f / (hi - range.min);
-  return ConvSpec::Int8Input{scale, true, static_cast<int>(std::clamp(std::lround(-range.min * scale), 0L, 255L))};
+  return Int8Input{scale, true, static_cast<int>(std::clamp(std::lround(-range.min * scale), 0L, 255L))};
 }
 
 bool cpu_has_int8_dot_product() {

@@ -23,7 +23,7 @@ Int8Table read_int8_table(const std::filesystem::path& file);
 // false) unsigned with a zero point over [min, max]; a padded convolution with negative inputs
 // gets a symmetric signed scale, since its zero padding must stay zero. nullopt for a range that
 // is all zeros (nothing to scale).
-std::optional<ConvSpec::Int8Input> int8_input_for(const ValueRange& range, bool padded);
+std::optional<Int8Input> int8_input_for(const ValueRange& range, bool padded);
 
 // True when the CPU has 8-bit dot-product instructions (AVX-512 VNNI or AVX-VNNI).
 bool cpu_has_int8_dot_product();

@@ -67,6 +67,15 @@ struct PostOp {
   std::vector<float> channel;  // per-output-channel factors for ChannelMul/ChannelAdd
 };
 
+// How a layer that runs in int8 quantises its float input with the fixed scale and zero point
+// of an int8 table: q = round(x * scale) + zero_point (unsigned), or symmetric q = round(x * scale)
+// (signed).
+struct Int8Input {
+  float scale = 0;
+  bool is_unsigned = false;
+  int zero_point = 0;  // unsigned only
+};
+
 // A convolution whose weights/bias may have been rewritten by the optimizer.
 struct ConvSpec {
   std::string name;
@@ -79,18 +88,24 @@ struct ConvSpec {
   // >1 for a stride-s ConvTranspose with kernel s rewritten as a 1x1 convolution to
   // s*s*Co channels followed by a pixel shuffle (channel k -> sub-pixel k / Co, channel k % Co).
   int64_t shuffle = 1;
-  // Set from an int8 table: the convolution runs on 8-bit weights (scaled per output channel)
-  // and an 8-bit input quantised with a fixed scale and zero point, q = round(x * scale) + zero_point
-  // (unsigned), or symmetric q = round(x * scale) (signed).
-  struct Int8Input {
-    float scale = 0;
-    bool is_unsigned = false;
-    int zero_point = 0;  // unsigned only
-  };
+  // Set from an int8 table: 8-bit weights scaled per output channel, 8-bit input.
   std::optional<Int8Input> int8;
 };
 
 std::unique_ptr<Kernel> make_conv_kernel(ConvSpec spec);
+
+// A MatMul whose right operand is a constant [K, N] matrix (a linear layer), with the bias Add
+// that followed it folded in.
+struct LinearSpec {
+  std::string name;
+  std::vector<float> weights;  // [K, N], row-major
+  int64_t k = 0, n = 0;
+  std::vector<float> bias;     // [N] (zeros if absent)
+  // Set from an int8 table: 8-bit weights scaled per output column, 8-bit input.
+  std::optional<Int8Input> int8;
+};
+
+std::unique_ptr<Kernel> make_linear_kernel(LinearSpec spec);
 // Parses a Conv node (attributes validated) with constant weights/bias into a ConvSpec.
 ConvSpec conv_spec_from_node(const NodeInfo& node);
 // The same for a ConvTranspose that can be rewritten (kernel == stride, no padding, group 1);

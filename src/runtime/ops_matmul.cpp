@@ -1,8 +1,11 @@
-// MatMul through oneDNN: the attention and projection layers of the recognizers.
+// MatMul through oneDNN: the attention and projection layers of the recognizers, and linear
+// layers (constant weights, fused bias, int8 where an int8 table lists them).
 #include "runtime/kernel_support.h"
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <mutex>
 
 namespace edgeocr::runtime::detail {
 namespace {
@@ -56,6 +59,138 @@ class MatMulKernel : public Kernel {
   PrimitiveCache<std::array<int64_t, 4>, std::pair<dnnl::matmul, dnnl::memory::desc>> cache_;
 };
 
+// Below this many outputs a linear layer (an attention projection) gains too little from int8
+// to pay for quantising its input; a classifier over thousands of classes gains most.
+constexpr int64_t kInt8MinOutputs = 1024;
+
+// x[..., K] times constant weights [K, N] plus bias, as one oneDNN matmul over all rows.
+class LinearKernel : public Kernel {
+ public:
+  explicit LinearKernel(LinearSpec spec) : spec_(std::move(spec)) {
+    if (spec_.bias.empty()) spec_.bias.assign(static_cast<size_t>(spec_.n), 0.f);
+    if (spec_.int8) quantise_weights();
+    user_bias_ = dnnl::memory({{1, spec_.n}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::ab}, cpu_engine(),
+                              spec_.bias.data());
+  }
+  bool int8_capable() const override { return spec_.n >= kInt8MinOutputs; }
+
+  void run(ExecContext& ctx, const std::vector<const Value*>& in, std::vector<Value*>& out) const override {
+    const Value& x = *in[0];
+    if (x.rank() < 1 || x.shape.back() != spec_.k)
+      fail(spec_.name + ": MatMul input " + shape_str(x.shape) + " does not end in the weights' " + std::to_string(spec_.k));
+    const int64_t rows = x.numel() / spec_.k;
+    std::vector<int64_t> out_shape = x.shape;
+    out_shape.back() = spec_.n;
+    alloc_float(*out[0], out_shape, ctx);
+    const auto prepared = cache_.get(rows, [&] { return prepare(rows); });
+    const Prepared& p = *prepared;
+    dnnl::memory src(p.float_src_md, cpu_engine(), const_cast<float*>(x.f.data()));
+    Buffer quantised;
+    if (p.quantise) {
+      quantised = ctx.acquire((p.src_md.get_size() + sizeof(float) - 1) / sizeof(float));
+      dnnl::memory q(p.src_md, cpu_engine(), quantised.data());
+      p.quantise->execute(cpu_stream(), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, q},
+                                         {DNNL_ARG_SCRATCHPAD, scratchpad_for(p.quantise_scratchpad_md)}});
+      src = q;
+    }
+    dnnl::memory dst(p.dst_md, cpu_engine(), out[0]->f.data());
+    p.matmul.execute(cpu_stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_BIAS, user_bias_},
+                                    {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scratchpad_for(p.scratchpad_md)}});
+    cpu_stream().wait();
+  }
+
+ private:
+  struct Prepared {
+    dnnl::matmul matmul;
+    dnnl::memory::desc float_src_md, src_md, dst_md, scratchpad_md;
+    dnnl::memory weights;
+    std::optional<dnnl::reorder> quantise;  // float -> 8-bit input, int8 only
+    dnnl::memory::desc quantise_scratchpad_md;
+  };
+
+  // Symmetric 8-bit weights per output column; the bias absorbs the input's zero point and is
+  // stored divided by the output scale, as for int8 convolutions (oneDNN adds it to the
+  // integer accumulator before scaling).
+  void quantise_weights() {
+    const int64_t k = spec_.k, n = spec_.n;
+    std::vector<float> amax(static_cast<size_t>(n), 0.f);
+    float layer_amax = 0;
+    for (int64_t r = 0; r < k; ++r)
+      for (int64_t c = 0; c < n; ++c) amax[c] = std::max(amax[c], std::fabs(spec_.weights[r * n + c]));
+    for (float a : amax) layer_amax = std::max(layer_amax, a);
+    std::vector<float> wscale(static_cast<size_t>(n));
+    output_scales_.resize(static_cast<size_t>(n));
+    for (int64_t c = 0; c < n; ++c) {
+      // A column negligible next to the layer's is a zero column (see the convolutions).
+      const bool negligible = !(amax[c] > layer_amax * 1e-6f);
+      wscale[c] = negligible ? 0.f : 127.f / amax[c];
+      output_scales_[c] = negligible ? 1.f : 1.f / (spec_.int8->scale * wscale[c]);
+    }
+    int8_weights_.resize(spec_.weights.size());
+    std::vector<int64_t> sums(static_cast<size_t>(n), 0);
+    for (int64_t r = 0; r < k; ++r)
+      for (int64_t c = 0; c < n; ++c) {
+        const auto q = static_cast<int8_t>(std::clamp(std::lround(spec_.weights[r * n + c] * wscale[c]), -127L, 127L));
+        int8_weights_[r * n + c] = q;
+        sums[c] += q;
+      }
+    for (int64_t c = 0; c < n; ++c)
+      spec_.bias[c] = spec_.bias[c] / output_scales_[c] - static_cast<float>(spec_.int8->zero_point * sums[c]);
+    spec_.weights = {};
+  }
+
+  Prepared prepare(int64_t rows) const {
+    using dt = dnnl::memory::data_type;
+    using tag = dnnl::memory::format_tag;
+    const bool int8 = spec_.int8.has_value();
+    const dt src_type = !int8 ? dt::f32 : spec_.int8->is_unsigned ? dt::u8 : dt::s8;
+    dnnl::memory::desc float_src_md({rows, spec_.k}, dt::f32, tag::ab);
+    dnnl::memory::desc src_md({rows, spec_.k}, src_type, tag::ab);
+    dnnl::memory::desc w_any({spec_.k, spec_.n}, int8 ? dt::s8 : dt::f32, tag::any);
+    dnnl::memory::desc b_md({1, spec_.n}, dt::f32, tag::ab);
+    dnnl::memory::desc dst_md({rows, spec_.n}, dt::f32, tag::ab);
+    dnnl::primitive_attr attr = user_scratchpad_attr();
+    if (int8) attr.set_output_scales(1 << 1, output_scales_);  // per output column (dimension 1)
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, w_any, b_md, dst_md), attr, cpu_engine());
+    Prepared p{dnnl::matmul(pd), float_src_md, src_md, dst_md, pd.scratchpad_desc(), weights_for(pd.weights_desc()),
+               std::nullopt, {}};
+    if (int8) {
+      dnnl::primitive_attr quantise_attr = user_scratchpad_attr();
+      quantise_attr.set_output_scales(0, {spec_.int8->scale});
+      if (spec_.int8->zero_point) quantise_attr.set_zero_points(DNNL_ARG_DST, 0, {spec_.int8->zero_point});
+      dnnl::reorder::primitive_desc rpd(cpu_engine(), float_src_md, cpu_engine(), src_md, quantise_attr);
+      p.quantise = dnnl::reorder(rpd);
+      p.quantise_scratchpad_md = rpd.scratchpad_desc();
+    }
+    return p;
+  }
+
+  // The weights in the layout a primitive chose, reordered once per distinct layout.
+  dnnl::memory weights_for(const dnnl::memory::desc& chosen) const {
+    std::lock_guard lock(weights_mutex_);
+    for (auto& [md, mem] : weight_layouts_)
+      if (md == chosen) return mem;
+    const dnnl::memory::dims dims{spec_.k, spec_.n};
+    dnnl::memory user = spec_.int8 ? dnnl::memory({dims, dnnl::memory::data_type::s8, dnnl::memory::format_tag::ab},
+                                                  cpu_engine(), const_cast<int8_t*>(int8_weights_.data()))
+                                   : dnnl::memory({dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::ab},
+                                                  cpu_engine(), const_cast<float*>(spec_.weights.data()));
+    dnnl::memory weights(chosen, cpu_engine());
+    dnnl::reorder(user, weights).execute(cpu_stream(), user, weights);
+    cpu_stream().wait();
+    weight_layouts_.emplace_back(chosen, weights);
+    return weights;
+  }
+
+  LinearSpec spec_;
+  std::vector<int8_t> int8_weights_;  // [K, N], int8 only
+  std::vector<float> output_scales_;  // per output column, int8 only
+  dnnl::memory user_bias_;
+  PrimitiveCache<int64_t, Prepared> cache_;
+  mutable std::mutex weights_mutex_;  // guards weight_layouts_
+  mutable std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> weight_layouts_;
+};
+
 std::unique_ptr<Kernel> make_matmul(const NodeInfo& n) {
   Attrs a(n, {});
   return std::make_unique<MatMulKernel>();
@@ -66,5 +201,7 @@ constexpr OpEntry kOps[] = {{"MatMul", make_matmul}};
 }  // namespace
 
 std::span<const OpEntry> matmul_ops() { return kOps; }
+
+std::unique_ptr<Kernel> make_linear_kernel(LinearSpec spec) { return std::make_unique<LinearKernel>(std::move(spec)); }
 
 }  // namespace edgeocr::runtime::detail

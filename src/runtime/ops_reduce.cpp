@@ -11,26 +11,6 @@ namespace {
 // ---------------------------------------------------------------------------------------
 // Reductions and normalisation
 
-void softmax_row(const float* s, float* d, int64_t len) {
-  // Blocked max/sum: independent partial results let the loops vectorize without -ffast-math.
-  constexpr int kLanes = 16;
-  std::array<float, kLanes> mx;
-  mx.fill(-INFINITY);
-  int64_t k = 0;
-  for (; k + kLanes <= len; k += kLanes)
-    for (int l = 0; l < kLanes; ++l) mx[l] = s[k + l] > mx[l] ? s[k + l] : mx[l];
-  float m = *std::max_element(mx.begin(), mx.end());
-  for (; k < len; ++k) m = std::max(m, s[k]);
-  for (k = 0; k < len; ++k) d[k] = fast_exp(s[k] - m);
-  std::array<float, kLanes> sums{};
-  for (k = 0; k + kLanes <= len; k += kLanes)
-    for (int l = 0; l < kLanes; ++l) sums[l] += d[k + l];
-  float sum = std::accumulate(sums.begin(), sums.end(), 0.0f);
-  for (; k < len; ++k) sum += d[k];
-  const float inv = 1.f / sum;
-  for (k = 0; k < len; ++k) d[k] *= inv;
-}
-
 class SoftmaxKernel : public Kernel {
  public:
   SoftmaxKernel(int64_t axis, bool coerce_2d) : axis_(axis), coerce_2d_(coerce_2d) {}
@@ -48,15 +28,28 @@ class SoftmaxKernel : public Kernel {
     alloc_float(*out[0], x.shape, ctx);
     const float* s = x.f.data();
     float* d = out[0]->f.data();
+    if (inner == 1) {
+      // Contiguous rows (attention weights, the recognizer's class scores): oneDNN's JIT softmax
+      // uses the widest vectors the CPU has, where this file is compiled for the baseline ISA.
+      const auto prepared = cache_.get({outer, len}, [&] {
+        const dnnl::memory::desc md({outer, len}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::ab);
+        dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference, md, 1);
+        dnnl::softmax_forward::primitive_desc pd(desc, user_scratchpad_attr(), cpu_engine());
+        return std::make_pair(dnnl::softmax_forward(pd), pd.scratchpad_desc());
+      });
+      const dnnl::memory::desc md({outer, len}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::ab);
+      dnnl::memory src(md, cpu_engine(), const_cast<float*>(s));
+      dnnl::memory dst(md, cpu_engine(), d);
+      prepared->first.execute(cpu_stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst},
+                                             {DNNL_ARG_SCRATCHPAD, scratchpad_for(prepared->second)}});
+      cpu_stream().wait();
+      return;
+    }
 #pragma omp parallel for if (outer * len > kParallelThreshold)
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t i = 0; i < inner; ++i) {
         const float* ps = s + o * len * inner + i;
         float* pd = d + o * len * inner + i;
-        if (inner == 1) {  // the common, contiguous case: loops the compiler vectorizes
-          softmax_row(ps, pd, len);
-          continue;
-        }
         float mx = -INFINITY;
         for (int64_t k = 0; k < len; ++k) mx = std::max(mx, ps[k * inner]);
         float sum = 0;
@@ -72,13 +65,25 @@ class SoftmaxKernel : public Kernel {
  private:
   int64_t axis_;
   bool coerce_2d_;
+  PrimitiveCache<std::array<int64_t, 2>, std::pair<dnnl::softmax_forward, dnnl::memory::desc>> cache_;
 };
 
 class ReduceMeanKernel : public Kernel {
  public:
   ReduceMeanKernel(std::vector<int64_t> axes, bool keepdims) : axes_(std::move(axes)), keepdims_(keepdims) {}
+  // The spatial mean of squeeze-and-excitation blocks reads the convolutions' NHWC output as is:
+  // converting it to NCHW first would cost two transposes of the whole tensor.
+  bool accepts_nhwc() const override { return true; }
   void run(ExecContext& ctx, const std::vector<const Value*>& in, std::vector<Value*>& out) const override {
-    const Value& x = *in[0];
+    const Value* xp = in[0];
+    Value nchw;
+    if (xp->nhwc) {
+      if (spatial_mean_of_nhwc(*xp, ctx, *out[0])) return;
+      nchw = *xp;
+      to_nchw(nchw, ctx);
+      xp = &nchw;
+    }
+    const Value& x = *xp;
     std::vector<int64_t> axes = axes_;
     if (axes.empty()) {
       axes.resize(x.rank());
@@ -112,6 +117,31 @@ class ReduceMeanKernel : public Kernel {
   }
 
  private:
+  // Mean over H and W of an NHWC tensor, keeping dims: [N,C,1,1] is laid out the same in both
+  // layouts. False when the reduction is another one.
+  bool spatial_mean_of_nhwc(const Value& x, ExecContext& ctx, Value& y) const {
+    if (x.rank() != 4 || !keepdims_ || axes_.size() != 2) return false;
+    std::vector<int64_t> axes = axes_;
+    for (auto& a : axes) a = normalize_axis(a, 4, "ReduceMean");
+    std::sort(axes.begin(), axes.end());
+    if (axes[0] != 2 || axes[1] != 3) return false;
+    const int64_t n = x.shape[0], c = x.shape[1], pixels = x.shape[2] * x.shape[3];
+    alloc_float(y, {n, c, 1, 1}, ctx);
+    const float* s = x.f.data();
+    float* d = y.f.data();
+    const float inv = 1.f / static_cast<float>(pixels);
+#pragma omp parallel for if (n * pixels * c > kParallelThreshold)
+    for (int64_t b = 0; b < n; ++b) {
+      float* acc = d + b * c;
+      std::fill(acc, acc + c, 0.f);
+      const float* ps = s + b * pixels * c;
+      for (int64_t p = 0; p < pixels; ++p)
+        for (int64_t ch = 0; ch < c; ++ch) acc[ch] += ps[p * c + ch];
+      for (int64_t ch = 0; ch < c; ++ch) acc[ch] *= inv;
+    }
+    return true;
+  }
+
   std::vector<int64_t> axes_;
   bool keepdims_;
 };

@@ -77,8 +77,8 @@ class Model {
   // The file's metadata_props (a PaddleOCR recognizer may carry its dictionary as "character",
   // one entry per line).
   const std::map<std::string, std::string>& metadata() const;
-  // How many convolutions run in int8 (0 without an int8 table).
-  int int8_convolutions() const;
+  // How many layers (convolutions, linear layers) run in int8 (0 without an int8 table).
+  int int8_layers() const;
 
  private:
   friend class Session;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -50,7 +51,7 @@ Model Model::load(const std::filesystem::path& onnx_file, const ModelOptions& op
 const std::vector<std::string>& Model::input_names() const { return graph_->input_names; }
 const std::vector<std::string>& Model::output_names() const { return graph_->output_names; }
 const std::map<std::string, std::string>& Model::metadata() const { return graph_->metadata; }
-int Model::int8_convolutions() const { return graph_->int8_convolutions; }
+int Model::int8_layers() const { return graph_->int8_layers; }
 
 struct Session::State {
   Model model;
@@ -110,8 +111,11 @@ std::vector<Tensor> Session::State::run(const std::vector<Tensor>& in) {
   }
   std::vector<const Value*> ins;
   std::vector<Value*> outs;
-  // EDGEOCR_RUNTIME_PROFILE=1 prints where a forward pass spends its time, per op type.
-  static const bool profile = std::getenv("EDGEOCR_RUNTIME_PROFILE") != nullptr;
+  // EDGEOCR_RUNTIME_PROFILE=1 prints where a forward pass spends its time, per op type;
+  // =steps also prints every step with its output shape.
+  static const char* profile_env = std::getenv("EDGEOCR_RUNTIME_PROFILE");
+  static const bool profile = profile_env != nullptr;
+  static const bool profile_steps = profile && std::string_view(profile_env) == "steps";
   std::map<std::string, std::pair<double, int>> op_ms;
   for (const auto& step : graph.steps) {
     const auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
@@ -128,9 +132,9 @@ std::vector<Tensor> Session::State::run(const std::vector<Tensor>& in) {
       slots[id] = Value{};
       outs.push_back(&slots[id]);
     }
-    // Inputs of one pixel (squeeze-and-excitation convolutions) are too small to gain from int8.
+    // Images of one pixel (squeeze-and-excitation convolutions) are too small to gain from int8.
     if (record_int8_ranges && step.kernel->int8_capable() && ins[0] && ins[0]->dtype == DType::Float &&
-        ins[0]->rank() == 4 && ins[0]->shape[2] * ins[0]->shape[3] > 1) {
+        (ins[0]->rank() != 4 || ins[0]->shape[2] * ins[0]->shape[3] > 1)) {
       const float* x = ins[0]->f.data();
       const auto [lo, hi] = std::minmax_element(x, x + ins[0]->numel());
       int8_ranges[graph.value_names[step.inputs[0]]].add(*lo, *hi);
@@ -145,8 +149,12 @@ std::vector<Tensor> Session::State::run(const std::vector<Tensor>& in) {
     for (int id : step.release) slots[id] = Value{};
     if (profile) {
       auto& e = op_ms[step.name.substr(0, step.name.find(' '))];
-      e.first += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      e.first += ms;
       e.second++;
+      if (profile_steps)
+        std::fprintf(stderr, "runtime step: %8.3f ms %-60s %s\n", ms, step.name.c_str(),
+                     outs.empty() ? "" : detail::shape_str(outs[0]->shape).c_str());
     }
   }
   if (profile)

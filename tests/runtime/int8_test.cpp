@@ -1,5 +1,5 @@
-// Int8 convolutions against the naive float reference at random shapes, and the int8 table's
-// checks (the model's hash, malformed lines). On a CPU without VNNI the runtime keeps float32,
+// Int8 convolutions and linear layers against the naive float reference at random shapes, and
+// the int8 table's checks (the model's hash, malformed lines). On a CPU without VNNI the runtime keeps float32,
 // which the tests check instead.
 #include <gtest/gtest.h>
 
@@ -89,8 +89,8 @@ TEST(RuntimeInt8, DenseConvolutionsMatchTheFloatReferenceWithinQuantisationError
     const TempFile table = calibrate(model_file.path, calibration);
     const Model int8 = Model::load(model_file.path, {2, table.path});
     SCOPED_TRACE("trial " + std::to_string(t) + ": " + std::to_string(c) + "->" + std::to_string(co) + " k" + std::to_string(k));
-    if (int8.int8_convolutions() == 0) GTEST_SKIP() << "this CPU has no VNNI: int8 tables are ignored";
-    ASSERT_EQ(int8.int8_convolutions(), 1);
+    if (int8.int8_layers() == 0) GTEST_SKIP() << "this CPU has no VNNI: int8 tables are ignored";
+    ASSERT_EQ(int8.int8_layers(), 1);
     const auto x = random_values(rng, static_cast<size_t>(batch * c) * h * w, lo, hi);
     const auto got = Session(int8).run({Tensor({batch, c, h, w}, x)})[0].data;
     const auto fp32 = Session(Model::load(model_file.path, {2})).run({Tensor({batch, c, h, w}, x)})[0].data;
@@ -122,6 +122,54 @@ TEST(RuntimeInt8, DenseConvolutionsMatchTheFloatReferenceWithinQuantisationError
     }
     EXPECT_LE(worst, bound);
     EXPECT_LT(worst, 0.05f * (1.f + largest));
+    EXPECT_GT(differs, 0) << "the int8 model gave float32's exact results: int8 did not run";
+  }
+}
+
+TEST(RuntimeInt8, ClassifierLinearLayersMatchTheFloatReferenceWithinQuantisationError) {
+  std::mt19937 rng(8);
+  for (int t = 0; t < 3; ++t) {
+    // A recognizer's classifier: [batch, frames, K] features times [K, classes] plus a bias.
+    const int batch = pick(rng, 1, 3), frames = pick(rng, 5, 40), k = pick(rng, 32, 130), n = pick(rng, 1024, 3000);
+    auto wt = random_values(rng, static_cast<size_t>(k) * n, -0.5f, 0.5f);
+    for (int r = 0; r < k; ++r) wt[static_cast<size_t>(r) * n + 3] *= 1e-38f;  // a denormal column
+    const auto bias = random_values(rng, n, -1.f, 1.f);
+    OnnxBuilder b;
+    b.input("x", {-1, -1, k}).constant("w", {k, n}, wt).constant("b", {n}, bias);
+    b.node("MatMul", {"x", "w"}, {"y"});
+    b.node("Add", {"b", "y"}, {"out"});  // the bias as the first operand: still folded in
+    b.output("out");
+    const TempFile model_file(b.save());
+    const float lo = -3.f, hi = 2.f;  // signed: quantised with a zero point
+    std::vector<Tensor> calibration;
+    for (int s = 0; s < 3; ++s)
+      calibration.emplace_back(std::vector<int64_t>{batch, frames, k}, random_values(rng, static_cast<size_t>(batch * frames * k), lo, hi));
+    const TempFile table = calibrate(model_file.path, calibration);
+    const Model int8 = Model::load(model_file.path, {2, table.path});
+    SCOPED_TRACE("trial " + std::to_string(t) + ": " + std::to_string(k) + "x" + std::to_string(n));
+    if (int8.int8_layers() == 0) GTEST_SKIP() << "this CPU has no VNNI: int8 tables are ignored";
+    ASSERT_EQ(int8.int8_layers(), 1);
+    const auto x = random_values(rng, static_cast<size_t>(batch * frames * k), lo, hi);
+    const Tensor input({batch, frames, k}, x);
+    const auto got = Session(int8).run({input})[0];
+    const auto fp32 = Session(Model::load(model_file.path, {2})).run({input})[0];
+    ASSERT_EQ(got.shape, (std::vector<int64_t>{batch, frames, n}));
+    const float x_step = (hi - lo) / 255.f;
+    const float bound = 0.5f * x_step * 0.5f * k + 0.5f * (0.5f / 127.f) * 3.f * k;
+    float worst = 0, worst_fp32 = 0;
+    int differs = 0;
+    for (int r = 0; r < batch * frames; ++r)
+      for (int c = 0; c < n; ++c) {
+        double want = bias[c];
+        for (int q = 0; q < k; ++q) want += static_cast<double>(x[static_cast<size_t>(r) * k + q]) * wt[static_cast<size_t>(q) * n + c];
+        const size_t i = static_cast<size_t>(r) * n + c;
+        ASSERT_TRUE(std::isfinite(got.data[i])) << "at " << i;
+        worst = std::max(worst, static_cast<float>(std::fabs(got.data[i] - want)));
+        worst_fp32 = std::max(worst_fp32, static_cast<float>(std::fabs(fp32.data[i] - want)));
+        differs += got.data[i] != fp32.data[i];
+      }
+    EXPECT_LE(worst, bound);
+    EXPECT_LT(worst_fp32, 1e-3f) << "the float32 linear layer with its folded bias";
     EXPECT_GT(differs, 0) << "the int8 model gave float32's exact results: int8 did not run";
   }
 }
@@ -170,7 +218,7 @@ TEST(RuntimeInt8, ATableCalibratedForAnotherModelFileIsRefused) {
   try {
     Model::load(second.path, {1, table.path});
     // Without VNNI the table is not read at all.
-    EXPECT_EQ(Model::load(first.path, {1, table.path}).int8_convolutions(), 0);
+    EXPECT_EQ(Model::load(first.path, {1, table.path}).int8_layers(), 0);
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("calibrated for another model file"), std::string::npos) << e.what();
   }
@@ -186,7 +234,7 @@ TEST(RuntimeInt8, AMalformedTableIsAnErrorNamingItsLine) {
   std::ofstream(table.path) << "# table\nmodel-sha256\t" << std::string(64, 'a') << "\nx\t1\tnot-a-number\n";
   try {
     const Model m = Model::load(model_file.path, {1, table.path});
-    EXPECT_EQ(m.int8_convolutions(), 0);  // no VNNI: the table is never read
+    EXPECT_EQ(m.int8_layers(), 0);  // no VNNI: the table is never read
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("line 3"), std::string::npos) << e.what();
   }

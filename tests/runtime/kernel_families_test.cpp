@@ -203,6 +203,83 @@ TEST(RuntimeKernelFamilies, SoftmaxAndReduceMeanOnRandomShapes) {
   }
 }
 
+TEST(RuntimeKernelFamilies, SpatialMeanOfConvolutionOutputsOnRandomShapes) {
+  // Squeeze-and-excitation: the mean over H and W of a convolution's (NHWC) output, then the
+  // output scaled by it.
+  std::mt19937 rng(16);
+  for (int t = 0; t < kTrials; ++t) {
+    const int n = pick(rng, 1, 3), c = pick(rng, 1, 40), h = pick(rng, 1, 9), w = pick(rng, 1, 30);
+    const auto x = random_values(rng, static_cast<size_t>(n * c * h * w));
+    const auto wt = random_values(rng, static_cast<size_t>(c * c));
+    OnnxBuilder g(13);
+    g.input("x", {n, c, h, w}).constant("w", {c, c, 1, 1}, wt);
+    g.node("Conv", {"x", "w"}, {"y"});
+    auto& r = g.node("ReduceMean", {"y"}, {"m"});
+    OnnxBuilder::attr(r, "axes", t % 2 ? std::vector<int64_t>{-1, -2} : std::vector<int64_t>{2, 3});
+    g.node("Mul", {"y", "m"}, {"z"});
+    g.output("m").output("z");
+    const auto out = run(g, {Tensor({n, c, h, w}, x)});
+    std::vector<float> mean, scaled;
+    const size_t image = static_cast<size_t>(c) * h * w;
+    for (int b = 0; b < n; ++b) {
+      const auto y = ref_conv(std::vector<float>(x.begin() + b * image, x.begin() + (b + 1) * image), c, h, w, wt, c, 1, 0, 1,
+                              1, std::vector<float>(c, 0.f));
+      for (int ch = 0; ch < c; ++ch) {
+        double sum = 0;
+        for (int p = 0; p < h * w; ++p) sum += y[static_cast<size_t>(ch) * h * w + p];
+        mean.push_back(static_cast<float>(sum / (h * w)));
+      }
+      for (int ch = 0; ch < c; ++ch)
+        for (int p = 0; p < h * w; ++p) scaled.push_back(y[static_cast<size_t>(ch) * h * w + p] * mean[b * c + ch]);
+    }
+    SCOPED_TRACE("trial " + std::to_string(t));
+    ASSERT_EQ(out[0].shape, (std::vector<int64_t>{n, c, 1, 1}));
+    expect_near(out[0].data, mean, 1e-4f * c);
+    expect_near(out[1].data, scaled, 1e-3f * c);
+  }
+}
+
+TEST(RuntimeKernelFamilies, LinearLayersWithAndWithoutAFoldableBiasOnRandomShapes) {
+  std::mt19937 rng(17);
+  for (int t = 0; t < kTrials; ++t) {
+    // 0: bias [N]; 1: bias [1, N] added first; 2: a [M, N] addend (not a bias); 3: the product
+    // also read by another node; 4: 2-D input; 5: 1-D input.
+    const int variant = t;
+    const int batch = variant >= 4 ? 1 : pick(rng, 1, 3), m = variant == 5 ? 1 : pick(rng, 1, 17);
+    const int k = pick(rng, 1, 33), n = pick(rng, 1, 40);
+    const auto a = random_values(rng, static_cast<size_t>(batch * m * k));
+    const auto wv = random_values(rng, static_cast<size_t>(k * n));
+    const auto bias = random_values(rng, static_cast<size_t>(variant == 2 ? m * n : n));
+    std::vector<int64_t> ashape = variant == 5 ? std::vector<int64_t>{k}
+                                  : variant == 4 ? std::vector<int64_t>{m, k}
+                                                 : std::vector<int64_t>{batch, m, k};
+    OnnxBuilder g;
+    g.input("a", ashape).constant("w", {k, n}, wv);
+    g.constant("b", variant == 1 ? std::vector<int64_t>{1, n} : variant == 2 ? std::vector<int64_t>{m, n} : std::vector<int64_t>{n}, bias);
+    g.node("MatMul", {"a", "w"}, {"y"});
+    if (variant == 1) g.node("Add", {"b", "y"}, {"out"});
+    else g.node("Add", {"y", "b"}, {"out"});
+    g.output("out");
+    if (variant == 3) g.output("y");
+    const auto out = run(g, {Tensor(ashape, a)});
+    std::vector<float> product(static_cast<size_t>(batch * m * n)), want(product.size());
+    for (int r = 0; r < batch * m; ++r)
+      for (int j = 0; j < n; ++j) {
+        double acc = 0;
+        for (int q = 0; q < k; ++q) acc += static_cast<double>(a[r * k + q]) * wv[q * n + j];
+        product[r * n + j] = static_cast<float>(acc);
+        want[r * n + j] = static_cast<float>(acc + bias[variant == 2 ? (r % m) * n + j : j]);
+      }
+    SCOPED_TRACE("trial " + std::to_string(t));
+    auto wshape = ashape;
+    wshape.back() = n;
+    if (variant == 2 && ashape.size() == 3) wshape = {batch, m, n};
+    ASSERT_EQ(out[0].shape, wshape);
+    expect_near(out[0].data, want, 1e-4f * k);
+    if (variant == 3) expect_near(out[1].data, product, 1e-4f * k);
+  }
+}
+
 TEST(RuntimeKernelFamilies, MatMulOnRandomShapes) {
   std::mt19937 rng(15);
   for (int t = 0; t < kTrials; ++t) {
