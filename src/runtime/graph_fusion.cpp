@@ -1,8 +1,10 @@
 // Graph rewrites that remove work: the exported erf formula becomes one Gelu; BatchNorm,
 // per-channel scale/shift and activation chains fold into convolutions.
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -315,6 +317,24 @@ void Graph::fuse_linear_layers(std::vector<PendingNode>& nodes) {
         if (id >= 0) consumers[id].push_back(static_cast<int>(k));
   std::vector<bool> is_output(value_names.size(), false);
   for (int id : outputs) is_output[id] = true;
+  // Ranks the file states (shapes of inputs, outputs, value_info) or a Transpose's perm implies:
+  // a Softmax given a positive axis folds in only when that is the last one.
+  std::unordered_map<std::string, int> stated_rank;
+  const auto note_rank = [&](const onnx::ValueInfoProto& v) {
+    if (v.type().has_tensor_type() && v.type().tensor_type().has_shape())
+      stated_rank[v.name()] = v.type().tensor_type().shape().dim_size();
+  };
+  for (const auto& v : proto.graph().input()) note_rank(v);
+  for (const auto& v : proto.graph().output()) note_rank(v);
+  for (const auto& v : proto.graph().value_info()) note_rank(v);
+  for (const auto& n : nodes)
+    if (!n.removed && n.proto->op_type() == "Transpose" && n.out.size() == 1)
+      for (const auto& a : n.proto->attribute())
+        if (a.name() == "perm") stated_rank[value_names[n.out[0]]] = a.ints_size();
+  const auto rank_of = [&](int id) {
+    auto it = stated_rank.find(value_names[id]);
+    return it == stated_rank.end() ? -1 : it->second;
+  };
   for (auto& node : nodes) {
     if (node.removed || node.proto->op_type() != "MatMul" || node.in.size() != 2 || node.in[1] < 0) continue;
     const auto& w = constants[node.in[1]];
@@ -335,6 +355,23 @@ void Graph::fuse_linear_layers(std::vector<PendingNode>& nodes) {
         spec.bias.assign(b->f.begin(), b->f.begin() + spec.n);
         add.removed = true;
         node.out[0] = add.out[0];
+      }
+    }
+    // A classifier's Softmax over its outputs: computed block by block right after the product,
+    // while the block is still in cache, instead of another pass over [rows, classes] in memory.
+    const int z = node.out[0];
+    if (!is_output[z] && consumers[z].size() == 1) {
+      PendingNode& soft = nodes[consumers[z][0]];
+      int64_t axis = opset >= 13 ? -1 : 1;
+      for (const auto& a : soft.proto->attribute())
+        if (a.name() == "axis") axis = a.i();
+      const int rank = std::max({rank_of(node.in[0]), rank_of(z), soft.out.empty() ? -1 : rank_of(soft.out[0])});
+      const bool last_axis = axis == -1 || (rank > 0 && axis == rank - 1);
+      if (!soft.removed && soft.proto->op_type() == "Softmax" && soft.in.size() == 1 && soft.in[0] == z && last_axis &&
+          soft.proto->attribute_size() <= 1) {
+        spec.softmax = true;
+        soft.removed = true;
+        node.out[0] = soft.out[0];
       }
     }
     node.linear = std::move(spec);

@@ -95,12 +95,13 @@ struct ConvSpec {
 std::unique_ptr<Kernel> make_conv_kernel(ConvSpec spec);
 
 // A MatMul whose right operand is a constant [K, N] matrix (a linear layer), with the bias Add
-// that followed it folded in.
+// and the Softmax that followed it folded in.
 struct LinearSpec {
   std::string name;
   std::vector<float> weights;  // [K, N], row-major
   int64_t k = 0, n = 0;
   std::vector<float> bias;     // [N] (zeros if absent)
+  bool softmax = false;        // a Softmax over the N outputs followed, folded in
   // Set from an int8 table: 8-bit weights scaled per output column, 8-bit input.
   std::optional<Int8Input> int8;
 };

@@ -82,30 +82,46 @@ class LinearKernel : public Kernel {
     std::vector<int64_t> out_shape = x.shape;
     out_shape.back() = spec_.n;
     alloc_float(*out[0], out_shape, ctx);
-    const auto prepared = cache_.get(rows, [&] { return prepare(rows); });
-    const Prepared& p = *prepared;
-    dnnl::memory src(p.float_src_md, cpu_engine(), const_cast<float*>(x.f.data()));
+    // With a folded softmax the rows go in blocks small enough for the block's scores to stay
+    // in cache between the product and the softmax.
+    const int64_t block = spec_.softmax ? std::min(rows, kSoftmaxBlockRows) : rows;
+    const auto full = cache_.get(block, [&] { return prepare(block); });
+    const auto last = rows % block ? cache_.get(rows % block, [&] { return prepare(rows % block); }) : full;
+    const float* src_floats = x.f.data();
     Buffer quantised;
-    if (p.quantise) {
-      quantised = ctx.acquire((p.src_md.get_size() + sizeof(float) - 1) / sizeof(float));
-      dnnl::memory q(p.src_md, cpu_engine(), quantised.data());
-      p.quantise->execute(cpu_stream(), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, q},
-                                         {DNNL_ARG_SCRATCHPAD, scratchpad_for(p.quantise_scratchpad_md)}});
-      src = q;
+    if (spec_.int8) {  // the whole input at once: it is small ([rows, K])
+      quantised = ctx.acquire((static_cast<size_t>(rows * spec_.k) + sizeof(float) - 1) / sizeof(float));
+      const auto q = quantiser_.get(rows, [&] { return prepare_quantiser(rows); });
+      dnnl::memory from(float_rows(rows), cpu_engine(), const_cast<float*>(src_floats));
+      dnnl::memory to(quantised_rows(rows), cpu_engine(), quantised.data());
+      q->first.execute(cpu_stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, scratchpad_for(q->second)}});
     }
-    dnnl::memory dst(p.dst_md, cpu_engine(), out[0]->f.data());
-    p.matmul.execute(cpu_stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_BIAS, user_bias_},
-                                    {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scratchpad_for(p.scratchpad_md)}});
+    const auto* src_bytes = spec_.int8 ? reinterpret_cast<const uint8_t*>(quantised.data())
+                                       : reinterpret_cast<const uint8_t*>(src_floats);
+    const size_t src_row_bytes = static_cast<size_t>(spec_.k) * (spec_.int8 ? 1 : sizeof(float));
+    for (int64_t r0 = 0; r0 < rows; r0 += block) {
+      const Prepared& p = r0 + block <= rows ? *full : *last;
+      dnnl::memory src(p.src_md, cpu_engine(), const_cast<uint8_t*>(src_bytes + r0 * src_row_bytes));
+      dnnl::memory dst(p.dst_md, cpu_engine(), out[0]->f.data() + r0 * spec_.n);
+      p.matmul.execute(cpu_stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_BIAS, user_bias_},
+                                      {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scratchpad_for(p.scratchpad_md)}});
+      if (p.softmax)
+        p.softmax->execute(cpu_stream(), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst},
+                                          {DNNL_ARG_SCRATCHPAD, scratchpad_for(p.softmax_scratchpad_md)}});
+    }
     cpu_stream().wait();
   }
 
  private:
+  // 32 rows of a 18,710-class recognizer's scores: 2.4 MB.
+  static constexpr int64_t kSoftmaxBlockRows = 32;
+
   struct Prepared {
     dnnl::matmul matmul;
-    dnnl::memory::desc float_src_md, src_md, dst_md, scratchpad_md;
+    dnnl::memory::desc src_md, dst_md, scratchpad_md;
     dnnl::memory weights;
-    std::optional<dnnl::reorder> quantise;  // float -> 8-bit input, int8 only
-    dnnl::memory::desc quantise_scratchpad_md;
+    std::optional<dnnl::softmax_forward> softmax;  // in place on the block's scores
+    dnnl::memory::desc softmax_scratchpad_md;
   };
 
   // Symmetric 8-bit weights per output column; the bias absorbs the input's zero point and is
@@ -144,7 +160,6 @@ class LinearKernel : public Kernel {
     using tag = dnnl::memory::format_tag;
     const bool int8 = spec_.int8.has_value();
     const dt src_type = !int8 ? dt::f32 : spec_.int8->is_unsigned ? dt::u8 : dt::s8;
-    dnnl::memory::desc float_src_md({rows, spec_.k}, dt::f32, tag::ab);
     dnnl::memory::desc src_md({rows, spec_.k}, src_type, tag::ab);
     dnnl::memory::desc w_any({spec_.k, spec_.n}, int8 ? dt::s8 : dt::f32, tag::any);
     dnnl::memory::desc b_md({1, spec_.n}, dt::f32, tag::ab);
@@ -152,17 +167,30 @@ class LinearKernel : public Kernel {
     dnnl::primitive_attr attr = user_scratchpad_attr();
     if (int8) attr.set_output_scales(1 << 1, output_scales_);  // per output column (dimension 1)
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, w_any, b_md, dst_md), attr, cpu_engine());
-    Prepared p{dnnl::matmul(pd), float_src_md, src_md, dst_md, pd.scratchpad_desc(), weights_for(pd.weights_desc()),
-               std::nullopt, {}};
-    if (int8) {
-      dnnl::primitive_attr quantise_attr = user_scratchpad_attr();
-      quantise_attr.set_output_scales(0, {spec_.int8->scale});
-      if (spec_.int8->zero_point) quantise_attr.set_zero_points(DNNL_ARG_DST, 0, {spec_.int8->zero_point});
-      dnnl::reorder::primitive_desc rpd(cpu_engine(), float_src_md, cpu_engine(), src_md, quantise_attr);
-      p.quantise = dnnl::reorder(rpd);
-      p.quantise_scratchpad_md = rpd.scratchpad_desc();
+    Prepared p{dnnl::matmul(pd), src_md, dst_md, pd.scratchpad_desc(), weights_for(pd.weights_desc()), std::nullopt, {}};
+    if (spec_.softmax) {
+      dnnl::softmax_forward::primitive_desc spd(dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, dst_md, 1),
+                                                user_scratchpad_attr(), cpu_engine());
+      p.softmax = dnnl::softmax_forward(spd);
+      p.softmax_scratchpad_md = spd.scratchpad_desc();
     }
     return p;
+  }
+
+  // float -> 8-bit input with the table's fixed scale and zero point.
+  std::pair<dnnl::reorder, dnnl::memory::desc> prepare_quantiser(int64_t rows) const {
+    dnnl::primitive_attr attr = user_scratchpad_attr();
+    attr.set_output_scales(0, {spec_.int8->scale});
+    if (spec_.int8->zero_point) attr.set_zero_points(DNNL_ARG_DST, 0, {spec_.int8->zero_point});
+    dnnl::reorder::primitive_desc rpd(cpu_engine(), float_rows(rows), cpu_engine(), quantised_rows(rows), attr);
+    return {dnnl::reorder(rpd), rpd.scratchpad_desc()};
+  }
+  dnnl::memory::desc float_rows(int64_t rows) const {
+    return {{rows, spec_.k}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::ab};
+  }
+  dnnl::memory::desc quantised_rows(int64_t rows) const {
+    return {{rows, spec_.k}, spec_.int8->is_unsigned ? dnnl::memory::data_type::u8 : dnnl::memory::data_type::s8,
+            dnnl::memory::format_tag::ab};
   }
 
   // The weights in the layout a primitive chose, reordered once per distinct layout.
@@ -187,6 +215,7 @@ class LinearKernel : public Kernel {
   std::vector<float> output_scales_;  // per output column, int8 only
   dnnl::memory user_bias_;
   PrimitiveCache<int64_t, Prepared> cache_;
+  PrimitiveCache<int64_t, std::pair<dnnl::reorder, dnnl::memory::desc>> quantiser_;
   mutable std::mutex weights_mutex_;  // guards weight_layouts_
   mutable std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> weight_layouts_;
 };

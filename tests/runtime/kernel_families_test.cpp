@@ -241,11 +241,14 @@ TEST(RuntimeKernelFamilies, SpatialMeanOfConvolutionOutputsOnRandomShapes) {
 
 TEST(RuntimeKernelFamilies, LinearLayersWithAndWithoutAFoldableBiasOnRandomShapes) {
   std::mt19937 rng(17);
-  for (int t = 0; t < kTrials; ++t) {
+  for (int t = 0; t < 8; ++t) {
     // 0: bias [N]; 1: bias [1, N] added first; 2: a [M, N] addend (not a bias); 3: the product
-    // also read by another node; 4: 2-D input; 5: 1-D input.
+    // also read by another node; 4: 2-D input; 5: 1-D input; 6: a softmax over the classes
+    // after the bias (a classifier; more rows than one block); 7: a softmax over another axis.
     const int variant = t;
-    const int batch = variant >= 4 ? 1 : pick(rng, 1, 3), m = variant == 5 ? 1 : pick(rng, 1, 17);
+    const bool softmax = variant >= 6;
+    const int batch = variant == 4 || variant == 5 ? 1 : softmax ? 3 : pick(rng, 1, 3);
+    const int m = variant == 5 ? 1 : softmax ? pick(rng, 15, 30) : pick(rng, 1, 17);
     const int k = pick(rng, 1, 33), n = pick(rng, 1, 40);
     const auto a = random_values(rng, static_cast<size_t>(batch * m * k));
     const auto wv = random_values(rng, static_cast<size_t>(k * n));
@@ -258,7 +261,8 @@ TEST(RuntimeKernelFamilies, LinearLayersWithAndWithoutAFoldableBiasOnRandomShape
     g.constant("b", variant == 1 ? std::vector<int64_t>{1, n} : variant == 2 ? std::vector<int64_t>{m, n} : std::vector<int64_t>{n}, bias);
     g.node("MatMul", {"a", "w"}, {"y"});
     if (variant == 1) g.node("Add", {"b", "y"}, {"out"});
-    else g.node("Add", {"y", "b"}, {"out"});
+    else g.node("Add", {"y", "b"}, {softmax ? "scores" : "out"});
+    if (softmax) OnnxBuilder::attr(g.node("Softmax", {"scores"}, {"out"}), "axis", int64_t{variant == 6 ? 2 : 1});
     g.output("out");
     if (variant == 3) g.output("y");
     const auto out = run(g, {Tensor(ashape, a)});
@@ -270,12 +274,23 @@ TEST(RuntimeKernelFamilies, LinearLayersWithAndWithoutAFoldableBiasOnRandomShape
         product[r * n + j] = static_cast<float>(acc);
         want[r * n + j] = static_cast<float>(acc + bias[variant == 2 ? (r % m) * n + j : j]);
       }
+    // Softmax over the classes (last axis) or over the rows of one batch item (axis 1).
+    const int groups = variant == 6 ? batch * m : batch * n, len = variant == 6 ? n : m;
+    for (int gi = 0; softmax && gi < groups; ++gi) {
+      auto at = [&](int e) -> float& {
+        return variant == 6 ? want[gi * n + e] : want[(gi / n * m + e) * n + gi % n];
+      };
+      double mx = -INFINITY, sum = 0;
+      for (int e = 0; e < len; ++e) mx = std::max<double>(mx, at(e));
+      for (int e = 0; e < len; ++e) sum += std::exp(at(e) - mx);
+      for (int e = 0; e < len; ++e) at(e) = static_cast<float>(std::exp(at(e) - mx) / sum);
+    }
     SCOPED_TRACE("trial " + std::to_string(t));
     auto wshape = ashape;
     wshape.back() = n;
     if (variant == 2 && ashape.size() == 3) wshape = {batch, m, n};
     ASSERT_EQ(out[0].shape, wshape);
-    expect_near(out[0].data, want, 1e-4f * k);
+    expect_near(out[0].data, want, softmax ? 1e-5f : 1e-4f * k);
     if (variant == 3) expect_near(out[1].data, product, 1e-4f * k);
   }
 }
