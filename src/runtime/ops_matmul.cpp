@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 
 namespace edgeocr::runtime::detail {
@@ -69,6 +70,7 @@ class LinearKernel : public Kernel {
   explicit LinearKernel(LinearSpec spec) : spec_(std::move(spec)) {
     if (spec_.bias.empty()) spec_.bias.assign(static_cast<size_t>(spec_.n), 0.f);
     if (spec_.int8) quantise_weights();
+    keep_plain_weights();
     user_bias_ = dnnl::memory({{1, spec_.n}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::ab}, cpu_engine(),
                               spec_.bias.data());
   }
@@ -152,7 +154,6 @@ class LinearKernel : public Kernel {
       }
     for (int64_t c = 0; c < n; ++c)
       spec_.bias[c] = spec_.bias[c] / output_scales_[c] - static_cast<float>(spec_.int8->zero_point * sums[c]);
-    spec_.weights = {};
   }
 
   Prepared prepare(int64_t rows) const {
@@ -193,31 +194,48 @@ class LinearKernel : public Kernel {
             dnnl::memory::format_tag::ab};
   }
 
-  // The weights in the layout a primitive chose, reordered once per distinct layout.
+  // The weights in the layout a primitive chose, reordered once per distinct layout. Only one
+  // copy is kept where one layout serves every shape: the plain weights go once the first
+  // layout exists (later layouts are reordered from that one).
   dnnl::memory weights_for(const dnnl::memory::desc& chosen) const {
     std::lock_guard lock(weights_mutex_);
     for (auto& [md, mem] : weight_layouts_)
       if (md == chosen) return mem;
-    const dnnl::memory::dims dims{spec_.k, spec_.n};
-    dnnl::memory user = spec_.int8 ? dnnl::memory({dims, dnnl::memory::data_type::s8, dnnl::memory::format_tag::ab},
-                                                  cpu_engine(), const_cast<int8_t*>(int8_weights_.data()))
-                                   : dnnl::memory({dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::ab},
-                                                  cpu_engine(), const_cast<float*>(spec_.weights.data()));
-    dnnl::memory weights(chosen, cpu_engine());
-    dnnl::reorder(user, weights).execute(cpu_stream(), user, weights);
-    cpu_stream().wait();
+    dnnl::memory source = plain_weights_ ? plain_weights_ : weight_layouts_.front().second;
+    dnnl::memory weights = source;
+    if (source.get_desc() != chosen) {
+      weights = dnnl::memory(chosen, cpu_engine());
+      dnnl::reorder(source, weights).execute(cpu_stream(), source, weights);
+      cpu_stream().wait();
+    }
     weight_layouts_.emplace_back(chosen, weights);
+    // A layout with extra data (the compensation of signed 8-bit inputs) cannot be reordered
+    // from; the plain weights then stay.
+    if (chosen.data.extra.flags == 0) plain_weights_ = dnnl::memory();
     return weights;
   }
 
+  // [K, N] row-major weights (8-bit or float) in memory of their own, until the first layout.
+  void keep_plain_weights() {
+    const dnnl::memory::dims dims{spec_.k, spec_.n};
+    const bool int8 = spec_.int8.has_value();
+    plain_weights_ = dnnl::memory({dims, int8 ? dnnl::memory::data_type::s8 : dnnl::memory::data_type::f32,
+                                   dnnl::memory::format_tag::ab}, cpu_engine());
+    if (int8) std::memcpy(plain_weights_.get_data_handle(), int8_weights_.data(), int8_weights_.size());
+    else std::memcpy(plain_weights_.get_data_handle(), spec_.weights.data(), spec_.weights.size() * sizeof(float));
+    int8_weights_ = {};
+    spec_.weights = {};
+  }
+
   LinearSpec spec_;
-  std::vector<int8_t> int8_weights_;  // [K, N], int8 only
+  std::vector<int8_t> int8_weights_;  // [K, N], int8 only, until keep_plain_weights()
   std::vector<float> output_scales_;  // per output column, int8 only
   dnnl::memory user_bias_;
   PrimitiveCache<int64_t, Prepared> cache_;
   PrimitiveCache<int64_t, std::pair<dnnl::reorder, dnnl::memory::desc>> quantiser_;
-  mutable std::mutex weights_mutex_;  // guards weight_layouts_
+  mutable std::mutex weights_mutex_;  // guards weight_layouts_ and plain_weights_
   mutable std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> weight_layouts_;
+  mutable dnnl::memory plain_weights_;
 };
 
 std::unique_ptr<Kernel> make_matmul(const NodeInfo& n) {
