@@ -16,7 +16,7 @@
 namespace edgeocr::extract {
 namespace {
 
-constexpr std::string_view kFormat = "edgeocr-fields 2";
+constexpr std::string_view kFormat = "edgeocr-fields 3";
 // Spans considered: names start within the first or the last lines of the page (some shops
 // print theirs at the foot); addresses are 1-6 lines near the top.
 constexpr size_t kCompanyStartLines = 16, kCompanyFootLines = 4, kCompanyMaxLines = 3;
@@ -71,6 +71,8 @@ struct Page {
   const Layout& layout;
   const ReceiptAnalysis& rules;
   const Lexicon& lexicon;
+  const std::map<std::string, KnownValues>& known;
+  const std::map<std::string, std::string>* own_truth;  // a training page's labels, left out of `known`
   std::vector<std::string> upper;
   std::vector<std::string> repaired;  // line texts as names and addresses are written
   std::vector<LineCues> cues;
@@ -81,7 +83,9 @@ struct Page {
   std::map<std::string, std::string> rule_keys;              // field -> match key of the rules' value
   std::map<std::string, std::set<int>> rule_positions;       // field -> layout positions
 
-  Page(const Layout& l, const ReceiptAnalysis& r, const Lexicon& words) : layout(l), rules(r), lexicon(words) {
+  Page(const Layout& l, const ReceiptAnalysis& r, const Lexicon& words, const std::map<std::string, KnownValues>& values,
+       const std::map<std::string, std::string>* truth = nullptr)
+      : layout(l), rules(r), lexicon(words), known(values), own_truth(truth) {
     const auto& lines = layout.lines;
     const size_t n = lines.size();
     if (n) {
@@ -190,6 +194,16 @@ struct Page {
     else f.insert(f.end(), width, 0.f);
   }
 
+  // The labelled value of `field` written with the letters and digits of `text`, if any.
+  std::optional<KnownValues::Match> known_value(const std::string& field, const std::string& text) const {
+    auto it = known.find(field);
+    if (it == known.end()) return std::nullopt;
+    std::string_view exclude;
+    if (own_truth)
+      if (auto t = own_truth->find(field); t != own_truth->end()) exclude = t->second;
+    return it->second.find(text, exclude);
+  }
+
   float offset(long from, int to) const { return to < 0 ? -99.f : static_cast<float>(from - to); }
 
   // How a candidate relates to the rules' pick for `field`.
@@ -282,6 +296,51 @@ std::string joined(const Page& page, size_t s, size_t e, const std::string& last
 }
 std::string joined(const Page& page, size_t s, size_t e) { return joined(page, s, e, page.repaired[e]); }
 
+// The lines exactly as read, joined by one space: right where the reading is (labelled lines,
+// clean print) and the shop writes its name or address as printed, which repair and respacing
+// would change ("TIMELESS" is no "TIME LESS").
+std::string joined_as_read(const Page& page, size_t s, size_t e, std::string_view last_line) {
+  std::string out;
+  for (size_t p = s; p <= e; ++p) {
+    std::string line = trim(p == e ? std::string(last_line) : page.layout.lines[p].text);
+    if (line.empty()) continue;
+    if (!out.empty()) out += ' ';
+    out += line;
+  }
+  return out;
+}
+
+// One way to read a span: the text and the flags that say how it was made.
+struct Reading {
+  std::string value;
+  std::vector<float> flags;
+};
+
+// Adds the labelled values that the readings spell with other punctuation or spacing, and gives
+// every reading two features: whether it is such a value and how many labels wrote it so.
+void add_known_readings(const Page& page, const std::string& field, std::vector<Reading>& readings) {
+  const size_t flag_count = readings.empty() ? 0 : readings.front().flags.size();
+  std::vector<KnownValues::Match> matches;
+  for (const auto& r : readings)
+    if (auto m = page.known_value(field, r.value))
+      if (std::none_of(matches.begin(), matches.end(), [&](const auto& x) { return x.value == m->value; }))
+        matches.push_back(std::move(*m));
+  for (auto& r : readings) {
+    int count = 0;
+    for (const auto& m : matches)
+      if (field_match_key(m.value) == field_match_key(r.value)) count = std::max(count, m.count);
+    r.flags.insert(r.flags.end(), {0.f, static_cast<float>(count)});
+  }
+  for (auto& m : matches) {
+    if (std::any_of(readings.begin(), readings.end(),
+                    [&](const Reading& r) { return field_match_key(r.value) == field_match_key(m.value); }))
+      continue;
+    std::vector<float> flags(flag_count, 0.f);
+    flags.insert(flags.end(), {1.f, static_cast<float>(m.count)});
+    readings.push_back({std::move(m.value), std::move(flags)});
+  }
+}
+
 std::vector<Candidate> company_candidates(const Page& page) {
   std::vector<Candidate> out;
   const size_t n = page.layout.lines.size();
@@ -289,15 +348,20 @@ std::vector<Candidate> company_candidates(const Page& page) {
     if (s >= kCompanyStartLines && s + kCompanyFootLines < n) continue;
     for (size_t e = s; e < std::min(n, s + kCompanyMaxLines); ++e) {
       if (page.date[e] || page.money[e]) break;
+      // As repaired, without a registration number, and as read.
       std::string value = joined(page, s, e);
       std::string stripped = without_registration(value);
-      for (int variant = 0; variant < 2; ++variant) {
-        const std::string& v = variant ? stripped : value;
-        if (variant && stripped == value) continue;
-        if (v.empty()) continue;
-        Candidate c{v, {}, {}};
+      std::string as_read = joined_as_read(page, s, e, page.layout.lines[e].text);
+      std::vector<Reading> readings;
+      if (!value.empty()) readings.push_back({value, {0.f, 0.f}});
+      if (!stripped.empty() && stripped != value) readings.push_back({stripped, {1.f, 0.f}});
+      if (!as_read.empty() && as_read != value) readings.push_back({as_read, {0.f, 1.f}});
+      add_known_readings(page, "company", readings);
+      for (auto& r : readings) {
+        Candidate c{std::move(r.value), {}, {}};
         for (size_t p = s; p <= e; ++p) c.positions.push_back(static_cast<int>(p));
-        span_features(page, s, e, variant, v, "company", c.features);
+        span_features(page, s, e, static_cast<int>(r.flags[0]), c.value, "company", c.features);
+        c.features.insert(c.features.end(), r.flags.begin() + 1, r.flags.end());
         out.push_back(std::move(c));
       }
     }
@@ -334,19 +398,25 @@ std::vector<Candidate> address_candidates(const Page& page) {
         const std::string last = variant ? trim(page.lexicon.repair(partial)) : page.repaired[e];
         // Readings of one span: lines joined as read or with a comma where a line ends bare, and
         // commas as read or all spaced where some are; the learner weighs them.
-        std::vector<std::pair<std::string, std::array<float, 2>>> readings;
+        std::vector<Reading> readings;
         for (bool comma_joins : {false, true}) {
           if (comma_joins && bare_ends == 0) continue;
           std::string v = joined(page, s, e, last, comma_joins);
           std::string spaced = space_commas(v);
-          if (spaced != v) readings.push_back({spaced, {comma_joins ? 1.f : 0.f, 1.f}});
-          readings.push_back({std::move(v), {comma_joins ? 1.f : 0.f, 0.f}});
+          if (spaced != v) readings.push_back({spaced, {comma_joins ? 1.f : 0.f, 1.f, 0.f}});
+          readings.push_back({std::move(v), {comma_joins ? 1.f : 0.f, 0.f, 0.f}});
         }
-        for (auto& [value_read, flags] : readings) {
-          Candidate c{value_read, {}, {}};
+        std::string as_read = joined_as_read(page, s, e, variant ? partial : page.layout.lines[e].text);
+        if (!as_read.empty() && std::none_of(readings.begin(), readings.end(),
+                                             [&](const Reading& r) { return r.value == as_read; }))
+          readings.push_back({std::move(as_read), {0.f, 0.f, 1.f}});
+        add_known_readings(page, "address", readings);
+        for (auto& r : readings) {
+          Candidate c{std::move(r.value), {}, {}};
           for (size_t p = s; p <= e; ++p) c.positions.push_back(static_cast<int>(p));
-          span_features(page, s, e, variant, value_read, "address", c.features);
-          c.features.insert(c.features.end(), {flags[0], flags[1], bare_ends, spaced_commas, tight_commas});
+          span_features(page, s, e, variant, c.value, "address", c.features);
+          c.features.insert(c.features.end(), r.flags.begin(), r.flags.end());
+          c.features.insert(c.features.end(), {bare_ends, spaced_commas, tight_commas});
           out.push_back(std::move(c));
         }
       }
@@ -441,13 +511,16 @@ std::vector<Candidate> total_candidates(const Page& page) {
   std::vector<Candidate> out;
   for (size_t i = 0; i < hits.size(); ++i) {
     const auto& h = hits[i];
-    for (int variant = 0; variant < 2; ++variant) {
-      std::string value = variant ? h.money.printed : h.money.number_text;
-      if (variant && (h.money.printed == h.money.number_text || h.money.printed.find(' ') != std::string::npos))
-        continue;
+    // The number as printed, with its currency, and without digit grouping ("7838.80").
+    std::string ungrouped = h.money.number_text;
+    std::erase(ungrouped, ',');
+    for (int variant = 0; variant < 3; ++variant) {
+      std::string value = variant == 0 ? h.money.number_text : variant == 1 ? h.money.printed : ungrouped;
+      if (variant && value == h.money.number_text) continue;
       Candidate c{value, {static_cast<int>(h.line)}, {}};
       auto& f = c.features;
       f.push_back(static_cast<float>(variant));
+      f.push_back(value.find(' ') != std::string::npos ? 1.f : 0.f);  // "RM 12.50": some labels keep the space
       page.add_line(static_cast<long>(h.line), f);
       const std::string before = to_upper_ascii(page.layout.lines[h.line].text.substr(0, h.money.span.begin));
       add_keyword_flags(before, f);
@@ -518,10 +591,17 @@ FieldModel FieldModel::train(const std::vector<FieldExample>& examples, const Fi
     for (const char* name : {"company", "address"})
       if (auto it = example.truth.find(name); it != example.truth.end()) words.add(it->second);
   model.lexicon_.merge(words);
+  // Labelled names and addresses, once per image (its OCR and its labelled lines share labels).
+  std::set<std::string> images;
+  for (const auto& example : examples) {
+    if (!example.image.empty() && !images.insert(example.image).second) continue;
+    for (const char* name : {"company", "address"})
+      if (auto it = example.truth.find(name); it != example.truth.end()) model.known_[name].add(it->second);
+  }
   for (const auto& example : examples) {
     Layout layout = build_layout(example.ocr);
     ReceiptAnalysis rules = analyze_receipt(layout);
-    Page page(layout, rules, model.lexicon_);
+    Page page(layout, rules, model.lexicon_, model.known_, &example.truth);
     for (const auto& name : field_names()) {
       auto truth = example.truth.find(name);
       if (truth == example.truth.end() || trim(truth->second).empty()) continue;
@@ -564,7 +644,7 @@ FieldModel FieldModel::train(const std::vector<FieldExample>& examples, const Fi
 std::map<std::string, Field> FieldModel::predict(const Layout& layout, const ReceiptAnalysis& rules) const {
   std::map<std::string, Field> out;
   if (layout.lines.empty()) return out;
-  Page page(layout, rules, lexicon_);
+  Page page(layout, rules, lexicon_, known_);
   for (const auto& [name, trees] : trees_) {
     auto cands = candidates(page, name);
     const Candidate* best = nullptr;
@@ -597,7 +677,7 @@ std::vector<std::string> FieldModel::candidate_values(const Layout& layout, cons
                                                      const std::string& field) const {
   std::vector<std::string> out;
   if (layout.lines.empty()) return out;
-  Page page(layout, rules, lexicon_);
+  Page page(layout, rules, lexicon_, known_);
   for (auto& c : candidates(page, field)) out.push_back(std::move(c.value));
   return out;
 }
@@ -606,6 +686,10 @@ void FieldModel::save(const std::filesystem::path& path) const {
   std::ostringstream out;
   out << kFormat << "\n";
   lexicon_.write(out);
+  for (const auto& [name, values] : known_) {
+    out << "known " << name << "\n";
+    values.write(out);
+  }
   for (const auto& [name, trees] : trees_) {
     out << "field " << name << "\n";
     trees.write(out);
@@ -629,6 +713,10 @@ FieldModel FieldModel::load(const std::filesystem::path& path) {
     model.lexicon_ = Lexicon::read(in);
     while (in >> word && word != "end") {
       std::string name;
+      if (word == "known" && in >> name) {
+        model.known_[name] = KnownValues::read(in);
+        continue;
+      }
       if (word != "field" || !(in >> name)) throw std::runtime_error("expected 'field NAME'");
       if (std::find(field_names().begin(), field_names().end(), name) == field_names().end())
         throw std::runtime_error("unknown field \"" + name + "\"");
