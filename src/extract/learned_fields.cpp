@@ -75,6 +75,7 @@ struct Page {
   const std::map<std::string, std::string>* own_truth;  // a training page's labels, left out of `known`
   std::vector<std::string> upper;
   std::vector<std::string> repaired;  // line texts as names and addresses are written
+  std::vector<std::string> address_part;  // of a line that goes on with a phone or tax label, else ""
   std::vector<LineCues> cues;
   std::vector<bool> date, money;
   std::vector<std::vector<float>> line;  // per line features
@@ -111,6 +112,15 @@ struct Page {
                              p + kCompanyFootLines >= n;
       repaired.push_back(trim(span_line ? lexicon.repair(lines[p].text) : lines[p].text));
       cues.push_back(line_cues(upper.back()));
+      address_part.emplace_back();
+      for (auto k : {"TEL", "PHONE", "FAX", "H/P", "EMAIL", "GST", "T:"}) {
+        size_t begin = 0;
+        if (p < kAddressStartLines + kAddressMaxLines && find_key(upper.back(), k, &begin) != std::string::npos &&
+            begin > 0) {
+          address_part.back() = trim(lines[p].text.substr(0, begin));
+          break;
+        }
+      }
       date.push_back(find_date(lines[p].text).has_value());
       money.push_back(has_decimal_money(lines[p].text));
       auto first = [&](int& slot, bool hit) {
@@ -377,15 +387,7 @@ std::vector<Candidate> address_candidates(const Page& page) {
     for (size_t e = s; e < std::min(n, s + kAddressMaxLines); ++e) {
       if (page.money[e]) break;
       std::string value = joined(page, s, e);
-      // The address part of a last line that goes on with a phone or tax label.
-      std::string partial;
-      for (auto k : {"TEL", "PHONE", "FAX", "H/P", "EMAIL", "GST", "T:"}) {
-        size_t begin = 0;
-        if (find_key(page.upper[e], k, &begin) != std::string::npos && begin > 0) {
-          partial = trim(page.layout.lines[e].text.substr(0, begin));
-          break;
-        }
-      }
+      const std::string& partial = page.address_part[e];
       // Lines that end without punctuation inside the span, and commas with and without a space
       // after them, as read.
       float bare_ends = 0, spaced_commas = 0, tight_commas = 0;
@@ -514,6 +516,41 @@ std::vector<Candidate> total_candidates(const Page& page) {
     // The number as printed, with its currency, and without digit grouping ("7838.80").
     std::string ungrouped = h.money.number_text;
     std::erase(ungrouped, ',');
+    // What the amount's readings share: its line, the labels around it, its rank among amounts.
+    std::vector<float> shared;
+    page.add_line(static_cast<long>(h.line), shared);
+    const std::string before = to_upper_ascii(page.layout.lines[h.line].text.substr(0, h.money.span.begin));
+    add_keyword_flags(before, shared);
+    // Labels printed left of the amount on the same row, or on the line above.
+    const auto& row = page.layout.rows[static_cast<size_t>(page.layout.lines[h.line].row)];
+    std::string row_left;
+    for (int q : row)
+      if (static_cast<size_t>(q) != h.line && page.layout.lines[static_cast<size_t>(q)].right <=
+                                                  page.layout.lines[h.line].left + page.median_height)
+        row_left += page.upper[static_cast<size_t>(q)] + " ";
+    add_keyword_flags(row_left, shared);
+    add_keyword_flags(h.line > 0 ? page.upper[h.line - 1] : std::string(), shared);
+    auto rank = std::find(amounts.begin(), amounts.end(), h.money.amount) - amounts.begin();
+    int same = 0, later_same = 0;
+    for (size_t j = 0; j < hits.size(); ++j)
+      if (std::abs(hits[j].money.amount - h.money.amount) < 1e-9) {
+        ++same;
+        if (j > i) ++later_same;
+      }
+    const double cents = std::round(h.money.amount * 100);
+    shared.insert(shared.end(), {static_cast<float>(rank), static_cast<float>(h.money.amount / largest),
+                                 static_cast<float>(same), static_cast<float>(later_same),
+                                 static_cast<float>(h.index), static_cast<float>(h.count),
+                                 h.index + 1 == h.count ? 1.f : 0.f, h.money.currency_symbol.empty() ? 0.f : 1.f,
+                                 static_cast<float>(i) / static_cast<float>(hits.size()),
+                                 static_cast<float>(hits.size() - i),
+                                 std::fmod(cents, 5) == 0 ? 1.f : 0.f, std::fmod(cents, 100) == 0 ? 1.f : 0.f,
+                                 h.money.number_text.find('.') == std::string::npos ? 1.f : 0.f,
+                                 static_cast<float>(std::log10(1 + h.money.amount)),
+                                 rounding_line < 0 ? -99.f : static_cast<float>(static_cast<int>(h.line) - rounding_line)});
+    for (const auto& rule : {rule_total, rule_sub, rule_tax})
+      shared.push_back(!rule ? -1.f : std::abs(*rule - h.money.amount) < 0.005 ? 1.f : 0.f);
+    shared.push_back(rule_sub && rule_tax && std::abs(*rule_sub + *rule_tax - h.money.amount) < 0.015 ? 1.f : 0.f);
     for (int variant = 0; variant < 3; ++variant) {
       std::string value = variant == 0 ? h.money.number_text : variant == 1 ? h.money.printed : ungrouped;
       if (variant && value == h.money.number_text) continue;
@@ -521,39 +558,7 @@ std::vector<Candidate> total_candidates(const Page& page) {
       auto& f = c.features;
       f.push_back(static_cast<float>(variant));
       f.push_back(value.find(' ') != std::string::npos ? 1.f : 0.f);  // "RM 12.50": some labels keep the space
-      page.add_line(static_cast<long>(h.line), f);
-      const std::string before = to_upper_ascii(page.layout.lines[h.line].text.substr(0, h.money.span.begin));
-      add_keyword_flags(before, f);
-      // Labels printed left of the amount on the same row, or on the line above.
-      const auto& row = page.layout.rows[static_cast<size_t>(page.layout.lines[h.line].row)];
-      std::string row_left;
-      for (int q : row)
-        if (static_cast<size_t>(q) != h.line && page.layout.lines[static_cast<size_t>(q)].right <=
-                                                    page.layout.lines[h.line].left + page.median_height)
-          row_left += page.upper[static_cast<size_t>(q)] + " ";
-      add_keyword_flags(row_left, f);
-      add_keyword_flags(h.line > 0 ? page.upper[h.line - 1] : std::string(), f);
-      auto rank = std::find(amounts.begin(), amounts.end(), h.money.amount) - amounts.begin();
-      int same = 0, later_same = 0;
-      for (size_t j = 0; j < hits.size(); ++j)
-        if (std::abs(hits[j].money.amount - h.money.amount) < 1e-9) {
-          ++same;
-          if (j > i) ++later_same;
-        }
-      const double cents = std::round(h.money.amount * 100);
-      f.insert(f.end(), {static_cast<float>(rank), static_cast<float>(h.money.amount / largest),
-                         static_cast<float>(same), static_cast<float>(later_same),
-                         static_cast<float>(h.index), static_cast<float>(h.count),
-                         h.index + 1 == h.count ? 1.f : 0.f, h.money.currency_symbol.empty() ? 0.f : 1.f,
-                         static_cast<float>(i) / static_cast<float>(hits.size()),
-                         static_cast<float>(hits.size() - i),
-                         std::fmod(cents, 5) == 0 ? 1.f : 0.f, std::fmod(cents, 100) == 0 ? 1.f : 0.f,
-                         h.money.number_text.find('.') == std::string::npos ? 1.f : 0.f,
-                         static_cast<float>(std::log10(1 + h.money.amount)),
-                         rounding_line < 0 ? -99.f : static_cast<float>(static_cast<int>(h.line) - rounding_line)});
-      for (const auto& rule : {rule_total, rule_sub, rule_tax})
-        f.push_back(!rule ? -1.f : std::abs(*rule - h.money.amount) < 0.005 ? 1.f : 0.f);
-      f.push_back(rule_sub && rule_tax && std::abs(*rule_sub + *rule_tax - h.money.amount) < 0.015 ? 1.f : 0.f);
+      f.insert(f.end(), shared.begin(), shared.end());
       page.add_rule_relation("total", value, c.positions, f);
       out.push_back(std::move(c));
     }
@@ -586,22 +591,25 @@ FieldModel FieldModel::train(const std::vector<FieldExample>& examples, const Fi
   FieldModel model;
   if (base) model = *base;
   // The words of the labelled names and addresses, so that candidates are read as they write.
-  Lexicon words;
-  for (const auto& example : examples)
-    for (const char* name : {"company", "address"})
-      if (auto it = example.truth.find(name); it != example.truth.end()) words.add(it->second);
-  model.lexicon_.merge(words);
-  // Labelled names and addresses, once per image (its OCR and its labelled lines share labels).
+  // The words of the labelled names and addresses (so that candidates are read as they write)
+  // and the values themselves, once per image (its OCR and its labelled lines share labels).
   std::set<std::string> images;
   for (const auto& example : examples) {
     if (!example.image.empty() && !images.insert(example.image).second) continue;
     for (const char* name : {"company", "address"})
-      if (auto it = example.truth.find(name); it != example.truth.end()) model.known_[name].add(it->second);
+      if (auto it = example.truth.find(name); it != example.truth.end()) {
+        model.lexicon_.add(it->second);
+        model.known_[name].add(it->second);
+      }
   }
   for (const auto& example : examples) {
     Layout layout = build_layout(example.ocr);
     ReceiptAnalysis rules = analyze_receipt(layout);
-    Page page(layout, rules, model.lexicon_, model.known_, &example.truth);
+    // A page is read without its own labels' words, as a page of a new shop would be.
+    Lexicon words = model.lexicon_;
+    for (const char* name : {"company", "address"})
+      if (auto it = example.truth.find(name); it != example.truth.end()) words.remove(it->second);
+    Page page(layout, rules, words, model.known_, &example.truth);
     for (const auto& name : field_names()) {
       auto truth = example.truth.find(name);
       if (truth == example.truth.end() || trim(truth->second).empty()) continue;

@@ -49,9 +49,14 @@ void Lexicon::add(std::string_view value) {
   }
 }
 
-void Lexicon::merge(const Lexicon& other) {
-  for (const auto& [word, count] : other.counts_) counts_[word] += count;
-  total_ += other.total_;
+void Lexicon::remove(std::string_view value) {
+  for (const auto& p : pieces(value)) {
+    if (!p.word) continue;
+    auto it = counts_.find(to_upper_ascii(p.text));
+    if (it == counts_.end()) continue;
+    --total_;
+    if (--it->second == 0) counts_.erase(it);
+  }
 }
 
 bool Lexicon::contains(std::string_view upper_word) const { return counts_.find(upper_word) != counts_.end(); }

@@ -24,7 +24,7 @@ namespace edgeocr::extract {
 class Lexicon {
  public:
   void add(std::string_view value);
-  void merge(const Lexicon& other);
+  void remove(std::string_view value);  // undoes add(value)
   bool empty() const { return counts_.empty(); }
   bool contains(std::string_view upper_word) const;
 

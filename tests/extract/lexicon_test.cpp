@@ -37,6 +37,15 @@ TEST(Lexicon, JoinsWordsTheReadingBroke) {
   EXPECT_EQ(words.repair("SDN BHD"), "SDN BHD");
 }
 
+TEST(Lexicon, ForgetsAValueItIsToldToRemove) {
+  auto words = receipt_words();
+  words.add("TANJONGMAS BOOKCENTRE");
+  EXPECT_EQ(words.repair("TANJONGMAS"), "TANJONGMAS");
+  words.remove("TANJONGMAS BOOKCENTRE");
+  EXPECT_FALSE(words.contains("TANJONGMAS"));
+  EXPECT_TRUE(words.contains("SANYU"));
+}
+
 TEST(Lexicon, UndoesDigitLetterConfusions) {
   auto words = receipt_words();
   EXPECT_EQ(words.repair("No 2A Ja1an Cochrane"), "No 2A JALAN Cochrane");
