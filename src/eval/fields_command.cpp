@@ -85,6 +85,7 @@ std::vector<extract::FieldExample> training_examples(const eval::Dataset& datase
     extract::FieldExample ex;
     ex.truth = sample.fields;
     ex.source = sample.id + " " + o.engine;
+    ex.image = sample.id;
     std::optional<ocr::OcrResult> cached = cache ? cache->get(sample.id) : std::nullopt;
     if (cached) {
       ex.ocr = std::move(*cached);
@@ -98,7 +99,7 @@ std::vector<extract::FieldExample> training_examples(const eval::Dataset& datase
       if (cache) cache->put(sample.id, ex.ocr);
       out.push_back(std::move(ex));
     }
-    if (o.with_labels && sample.has_lines && o.engine != "labels") out.push_back({labels->run(sample), sample.fields, sample.id + " labels"});
+    if (o.with_labels && sample.has_lines && o.engine != "labels") out.push_back({labels->run(sample), sample.fields, sample.id + " labels", sample.id});
     if (++done % 50 == 0 || done == dataset.samples.size())
       std::cerr << "fields train: " << done << "/" << dataset.samples.size() << " pages read (" << computed
                 << " by OCR)\n";
@@ -119,9 +120,6 @@ void print_report(const std::string& title, const extract::FieldTrainReport& r, 
     os << "| " << name << " | " << pages << " | " << pct(r.reachable) << " | " << pct(r.right) << " |\n";
   }
 }
-
-// The image a training page was made from ("001 labels" -> "001").
-std::string image_of(const extract::FieldExample& ex) { return ex.source.substr(0, ex.source.find(' ')); }
 
 // One held-out page's wrong pick, with the candidate closest to the label: tells reading
 // errors (close but not equal), span and convention errors, and wrong choices apart.
@@ -150,13 +148,13 @@ void write_miss(std::ostream& os, const extract::FieldModel& model, const extrac
 extract::FieldTrainReport cross_validate(const std::vector<extract::FieldExample>& examples, const TrainOptions& o,
                                          const extract::FieldModel* base, std::ostream* misses) {
   std::map<std::string, size_t> ordinal;
-  for (const auto& ex : examples) ordinal.emplace(image_of(ex), ordinal.size());
+  for (const auto& ex : examples) ordinal.emplace(ex.image, ordinal.size());
   extract::FieldTrainReport total;
   if (misses) *misses << "page\tfield\tlabel_among_candidates\tclosest_distance\tlabel\tpicked\tclosest\n";
   for (int k = 0; k < o.folds; ++k) {
     std::vector<extract::FieldExample> train, held;
     for (const auto& ex : examples)
-      (static_cast<int>(ordinal.at(image_of(ex)) % static_cast<size_t>(o.folds)) == k ? held : train).push_back(ex);
+      (static_cast<int>(ordinal.at(ex.image) % static_cast<size_t>(o.folds)) == k ? held : train).push_back(ex);
     auto model = extract::FieldModel::train(train, o.train, base);
     for (const auto& ex : held) {
       auto layout = extract::build_layout(ex.ocr);

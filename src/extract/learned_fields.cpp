@@ -16,7 +16,7 @@
 namespace edgeocr::extract {
 namespace {
 
-constexpr std::string_view kFormat = "edgeocr-fields 2";
+constexpr std::string_view kFormat = "edgeocr-fields 3";
 // Spans considered: names start within the first or the last lines of the page (some shops
 // print theirs at the foot); addresses are 1-6 lines near the top.
 constexpr size_t kCompanyStartLines = 16, kCompanyFootLines = 4, kCompanyMaxLines = 3;
@@ -71,8 +71,11 @@ struct Page {
   const Layout& layout;
   const ReceiptAnalysis& rules;
   const Lexicon& lexicon;
+  const std::map<std::string, KnownValues>& known;
+  const std::map<std::string, std::string>* own_truth;  // a training page's labels, left out of `known`
   std::vector<std::string> upper;
   std::vector<std::string> repaired;  // line texts as names and addresses are written
+  std::vector<std::string> address_part;  // of a line that goes on with a phone or tax label, else ""
   std::vector<LineCues> cues;
   std::vector<bool> date, money;
   std::vector<std::vector<float>> line;  // per line features
@@ -81,7 +84,9 @@ struct Page {
   std::map<std::string, std::string> rule_keys;              // field -> match key of the rules' value
   std::map<std::string, std::set<int>> rule_positions;       // field -> layout positions
 
-  Page(const Layout& l, const ReceiptAnalysis& r, const Lexicon& words) : layout(l), rules(r), lexicon(words) {
+  Page(const Layout& l, const ReceiptAnalysis& r, const Lexicon& words, const std::map<std::string, KnownValues>& values,
+       const std::map<std::string, std::string>* truth = nullptr)
+      : layout(l), rules(r), lexicon(words), known(values), own_truth(truth) {
     const auto& lines = layout.lines;
     const size_t n = lines.size();
     if (n) {
@@ -107,6 +112,15 @@ struct Page {
                              p + kCompanyFootLines >= n;
       repaired.push_back(trim(span_line ? lexicon.repair(lines[p].text) : lines[p].text));
       cues.push_back(line_cues(upper.back()));
+      address_part.emplace_back();
+      for (auto k : {"TEL", "PHONE", "FAX", "H/P", "EMAIL", "GST", "T:"}) {
+        size_t begin = 0;
+        if (p < kAddressStartLines + kAddressMaxLines && find_key(upper.back(), k, &begin) != std::string::npos &&
+            begin > 0) {
+          address_part.back() = trim(lines[p].text.substr(0, begin));
+          break;
+        }
+      }
       date.push_back(find_date(lines[p].text).has_value());
       money.push_back(has_decimal_money(lines[p].text));
       auto first = [&](int& slot, bool hit) {
@@ -188,6 +202,16 @@ struct Page {
     f.push_back(exists ? 1.f : 0.f);
     if (exists) f.insert(f.end(), line[static_cast<size_t>(p)].begin(), line[static_cast<size_t>(p)].end());
     else f.insert(f.end(), width, 0.f);
+  }
+
+  // The labelled value of `field` written with the letters and digits of `text`, if any.
+  std::optional<KnownValues::Match> known_value(const std::string& field, const std::string& text) const {
+    auto it = known.find(field);
+    if (it == known.end()) return std::nullopt;
+    std::string_view exclude;
+    if (own_truth)
+      if (auto t = own_truth->find(field); t != own_truth->end()) exclude = t->second;
+    return it->second.find(text, exclude);
   }
 
   float offset(long from, int to) const { return to < 0 ? -99.f : static_cast<float>(from - to); }
@@ -282,6 +306,51 @@ std::string joined(const Page& page, size_t s, size_t e, const std::string& last
 }
 std::string joined(const Page& page, size_t s, size_t e) { return joined(page, s, e, page.repaired[e]); }
 
+// The lines exactly as read, joined by one space: right where the reading is (labelled lines,
+// clean print) and the shop writes its name or address as printed, which repair and respacing
+// would change ("TIMELESS" is no "TIME LESS").
+std::string joined_as_read(const Page& page, size_t s, size_t e, std::string_view last_line) {
+  std::string out;
+  for (size_t p = s; p <= e; ++p) {
+    std::string line = trim(p == e ? std::string(last_line) : page.layout.lines[p].text);
+    if (line.empty()) continue;
+    if (!out.empty()) out += ' ';
+    out += line;
+  }
+  return out;
+}
+
+// One way to read a span: the text and the flags that say how it was made.
+struct Reading {
+  std::string value;
+  std::vector<float> flags;
+};
+
+// Adds the labelled values that the readings spell with other punctuation or spacing, and gives
+// every reading two features: whether it is such a value and how many labels wrote it so.
+void add_known_readings(const Page& page, const std::string& field, std::vector<Reading>& readings) {
+  const size_t flag_count = readings.empty() ? 0 : readings.front().flags.size();
+  std::vector<KnownValues::Match> matches;
+  for (const auto& r : readings)
+    if (auto m = page.known_value(field, r.value))
+      if (std::none_of(matches.begin(), matches.end(), [&](const auto& x) { return x.value == m->value; }))
+        matches.push_back(std::move(*m));
+  for (auto& r : readings) {
+    int count = 0;
+    for (const auto& m : matches)
+      if (field_match_key(m.value) == field_match_key(r.value)) count = std::max(count, m.count);
+    r.flags.insert(r.flags.end(), {0.f, static_cast<float>(count)});
+  }
+  for (auto& m : matches) {
+    if (std::any_of(readings.begin(), readings.end(),
+                    [&](const Reading& r) { return field_match_key(r.value) == field_match_key(m.value); }))
+      continue;
+    std::vector<float> flags(flag_count, 0.f);
+    flags.insert(flags.end(), {1.f, static_cast<float>(m.count)});
+    readings.push_back({std::move(m.value), std::move(flags)});
+  }
+}
+
 std::vector<Candidate> company_candidates(const Page& page) {
   std::vector<Candidate> out;
   const size_t n = page.layout.lines.size();
@@ -289,15 +358,20 @@ std::vector<Candidate> company_candidates(const Page& page) {
     if (s >= kCompanyStartLines && s + kCompanyFootLines < n) continue;
     for (size_t e = s; e < std::min(n, s + kCompanyMaxLines); ++e) {
       if (page.date[e] || page.money[e]) break;
+      // As repaired, without a registration number, and as read.
       std::string value = joined(page, s, e);
       std::string stripped = without_registration(value);
-      for (int variant = 0; variant < 2; ++variant) {
-        const std::string& v = variant ? stripped : value;
-        if (variant && stripped == value) continue;
-        if (v.empty()) continue;
-        Candidate c{v, {}, {}};
+      std::string as_read = joined_as_read(page, s, e, page.layout.lines[e].text);
+      std::vector<Reading> readings;
+      if (!value.empty()) readings.push_back({value, {0.f, 0.f}});
+      if (!stripped.empty() && stripped != value) readings.push_back({stripped, {1.f, 0.f}});
+      if (!as_read.empty() && as_read != value) readings.push_back({as_read, {0.f, 1.f}});
+      add_known_readings(page, "company", readings);
+      for (auto& r : readings) {
+        Candidate c{std::move(r.value), {}, {}};
         for (size_t p = s; p <= e; ++p) c.positions.push_back(static_cast<int>(p));
-        span_features(page, s, e, variant, v, "company", c.features);
+        span_features(page, s, e, static_cast<int>(r.flags[0]), c.value, "company", c.features);
+        c.features.insert(c.features.end(), r.flags.begin() + 1, r.flags.end());
         out.push_back(std::move(c));
       }
     }
@@ -313,15 +387,7 @@ std::vector<Candidate> address_candidates(const Page& page) {
     for (size_t e = s; e < std::min(n, s + kAddressMaxLines); ++e) {
       if (page.money[e]) break;
       std::string value = joined(page, s, e);
-      // The address part of a last line that goes on with a phone or tax label.
-      std::string partial;
-      for (auto k : {"TEL", "PHONE", "FAX", "H/P", "EMAIL", "GST", "T:"}) {
-        size_t begin = 0;
-        if (find_key(page.upper[e], k, &begin) != std::string::npos && begin > 0) {
-          partial = trim(page.layout.lines[e].text.substr(0, begin));
-          break;
-        }
-      }
+      const std::string& partial = page.address_part[e];
       // Lines that end without punctuation inside the span, and commas with and without a space
       // after them, as read.
       float bare_ends = 0, spaced_commas = 0, tight_commas = 0;
@@ -334,19 +400,25 @@ std::vector<Candidate> address_candidates(const Page& page) {
         const std::string last = variant ? trim(page.lexicon.repair(partial)) : page.repaired[e];
         // Readings of one span: lines joined as read or with a comma where a line ends bare, and
         // commas as read or all spaced where some are; the learner weighs them.
-        std::vector<std::pair<std::string, std::array<float, 2>>> readings;
+        std::vector<Reading> readings;
         for (bool comma_joins : {false, true}) {
           if (comma_joins && bare_ends == 0) continue;
           std::string v = joined(page, s, e, last, comma_joins);
           std::string spaced = space_commas(v);
-          if (spaced != v) readings.push_back({spaced, {comma_joins ? 1.f : 0.f, 1.f}});
-          readings.push_back({std::move(v), {comma_joins ? 1.f : 0.f, 0.f}});
+          if (spaced != v) readings.push_back({spaced, {comma_joins ? 1.f : 0.f, 1.f, 0.f}});
+          readings.push_back({std::move(v), {comma_joins ? 1.f : 0.f, 0.f, 0.f}});
         }
-        for (auto& [value_read, flags] : readings) {
-          Candidate c{value_read, {}, {}};
+        std::string as_read = joined_as_read(page, s, e, variant ? partial : page.layout.lines[e].text);
+        if (!as_read.empty() && std::none_of(readings.begin(), readings.end(),
+                                             [&](const Reading& r) { return r.value == as_read; }))
+          readings.push_back({std::move(as_read), {0.f, 0.f, 1.f}});
+        add_known_readings(page, "address", readings);
+        for (auto& r : readings) {
+          Candidate c{std::move(r.value), {}, {}};
           for (size_t p = s; p <= e; ++p) c.positions.push_back(static_cast<int>(p));
-          span_features(page, s, e, variant, value_read, "address", c.features);
-          c.features.insert(c.features.end(), {flags[0], flags[1], bare_ends, spaced_commas, tight_commas});
+          span_features(page, s, e, variant, c.value, "address", c.features);
+          c.features.insert(c.features.end(), r.flags.begin(), r.flags.end());
+          c.features.insert(c.features.end(), {bare_ends, spaced_commas, tight_commas});
           out.push_back(std::move(c));
         }
       }
@@ -441,46 +513,52 @@ std::vector<Candidate> total_candidates(const Page& page) {
   std::vector<Candidate> out;
   for (size_t i = 0; i < hits.size(); ++i) {
     const auto& h = hits[i];
-    for (int variant = 0; variant < 2; ++variant) {
-      std::string value = variant ? h.money.printed : h.money.number_text;
-      if (variant && (h.money.printed == h.money.number_text || h.money.printed.find(' ') != std::string::npos))
-        continue;
+    // The number as printed, with its currency, and without digit grouping ("7838.80").
+    std::string ungrouped = h.money.number_text;
+    std::erase(ungrouped, ',');
+    // What the amount's readings share: its line, the labels around it, its rank among amounts.
+    std::vector<float> shared;
+    page.add_line(static_cast<long>(h.line), shared);
+    const std::string before = to_upper_ascii(page.layout.lines[h.line].text.substr(0, h.money.span.begin));
+    add_keyword_flags(before, shared);
+    // Labels printed left of the amount on the same row, or on the line above.
+    const auto& row = page.layout.rows[static_cast<size_t>(page.layout.lines[h.line].row)];
+    std::string row_left;
+    for (int q : row)
+      if (static_cast<size_t>(q) != h.line && page.layout.lines[static_cast<size_t>(q)].right <=
+                                                  page.layout.lines[h.line].left + page.median_height)
+        row_left += page.upper[static_cast<size_t>(q)] + " ";
+    add_keyword_flags(row_left, shared);
+    add_keyword_flags(h.line > 0 ? page.upper[h.line - 1] : std::string(), shared);
+    auto rank = std::find(amounts.begin(), amounts.end(), h.money.amount) - amounts.begin();
+    int same = 0, later_same = 0;
+    for (size_t j = 0; j < hits.size(); ++j)
+      if (std::abs(hits[j].money.amount - h.money.amount) < 1e-9) {
+        ++same;
+        if (j > i) ++later_same;
+      }
+    const double cents = std::round(h.money.amount * 100);
+    shared.insert(shared.end(), {static_cast<float>(rank), static_cast<float>(h.money.amount / largest),
+                                 static_cast<float>(same), static_cast<float>(later_same),
+                                 static_cast<float>(h.index), static_cast<float>(h.count),
+                                 h.index + 1 == h.count ? 1.f : 0.f, h.money.currency_symbol.empty() ? 0.f : 1.f,
+                                 static_cast<float>(i) / static_cast<float>(hits.size()),
+                                 static_cast<float>(hits.size() - i),
+                                 std::fmod(cents, 5) == 0 ? 1.f : 0.f, std::fmod(cents, 100) == 0 ? 1.f : 0.f,
+                                 h.money.number_text.find('.') == std::string::npos ? 1.f : 0.f,
+                                 static_cast<float>(std::log10(1 + h.money.amount)),
+                                 rounding_line < 0 ? -99.f : static_cast<float>(static_cast<int>(h.line) - rounding_line)});
+    for (const auto& rule : {rule_total, rule_sub, rule_tax})
+      shared.push_back(!rule ? -1.f : std::abs(*rule - h.money.amount) < 0.005 ? 1.f : 0.f);
+    shared.push_back(rule_sub && rule_tax && std::abs(*rule_sub + *rule_tax - h.money.amount) < 0.015 ? 1.f : 0.f);
+    for (int variant = 0; variant < 3; ++variant) {
+      std::string value = variant == 0 ? h.money.number_text : variant == 1 ? h.money.printed : ungrouped;
+      if (variant && value == h.money.number_text) continue;
       Candidate c{value, {static_cast<int>(h.line)}, {}};
       auto& f = c.features;
       f.push_back(static_cast<float>(variant));
-      page.add_line(static_cast<long>(h.line), f);
-      const std::string before = to_upper_ascii(page.layout.lines[h.line].text.substr(0, h.money.span.begin));
-      add_keyword_flags(before, f);
-      // Labels printed left of the amount on the same row, or on the line above.
-      const auto& row = page.layout.rows[static_cast<size_t>(page.layout.lines[h.line].row)];
-      std::string row_left;
-      for (int q : row)
-        if (static_cast<size_t>(q) != h.line && page.layout.lines[static_cast<size_t>(q)].right <=
-                                                    page.layout.lines[h.line].left + page.median_height)
-          row_left += page.upper[static_cast<size_t>(q)] + " ";
-      add_keyword_flags(row_left, f);
-      add_keyword_flags(h.line > 0 ? page.upper[h.line - 1] : std::string(), f);
-      auto rank = std::find(amounts.begin(), amounts.end(), h.money.amount) - amounts.begin();
-      int same = 0, later_same = 0;
-      for (size_t j = 0; j < hits.size(); ++j)
-        if (std::abs(hits[j].money.amount - h.money.amount) < 1e-9) {
-          ++same;
-          if (j > i) ++later_same;
-        }
-      const double cents = std::round(h.money.amount * 100);
-      f.insert(f.end(), {static_cast<float>(rank), static_cast<float>(h.money.amount / largest),
-                         static_cast<float>(same), static_cast<float>(later_same),
-                         static_cast<float>(h.index), static_cast<float>(h.count),
-                         h.index + 1 == h.count ? 1.f : 0.f, h.money.currency_symbol.empty() ? 0.f : 1.f,
-                         static_cast<float>(i) / static_cast<float>(hits.size()),
-                         static_cast<float>(hits.size() - i),
-                         std::fmod(cents, 5) == 0 ? 1.f : 0.f, std::fmod(cents, 100) == 0 ? 1.f : 0.f,
-                         h.money.number_text.find('.') == std::string::npos ? 1.f : 0.f,
-                         static_cast<float>(std::log10(1 + h.money.amount)),
-                         rounding_line < 0 ? -99.f : static_cast<float>(static_cast<int>(h.line) - rounding_line)});
-      for (const auto& rule : {rule_total, rule_sub, rule_tax})
-        f.push_back(!rule ? -1.f : std::abs(*rule - h.money.amount) < 0.005 ? 1.f : 0.f);
-      f.push_back(rule_sub && rule_tax && std::abs(*rule_sub + *rule_tax - h.money.amount) < 0.015 ? 1.f : 0.f);
+      f.push_back(value.find(' ') != std::string::npos ? 1.f : 0.f);  // "RM 12.50": some labels keep the space
+      f.insert(f.end(), shared.begin(), shared.end());
       page.add_rule_relation("total", value, c.positions, f);
       out.push_back(std::move(c));
     }
@@ -513,15 +591,25 @@ FieldModel FieldModel::train(const std::vector<FieldExample>& examples, const Fi
   FieldModel model;
   if (base) model = *base;
   // The words of the labelled names and addresses, so that candidates are read as they write.
-  Lexicon words;
-  for (const auto& example : examples)
+  // The words of the labelled names and addresses (so that candidates are read as they write)
+  // and the values themselves, once per image (its OCR and its labelled lines share labels).
+  std::set<std::string> images;
+  for (const auto& example : examples) {
+    if (!example.image.empty() && !images.insert(example.image).second) continue;
     for (const char* name : {"company", "address"})
-      if (auto it = example.truth.find(name); it != example.truth.end()) words.add(it->second);
-  model.lexicon_.merge(words);
+      if (auto it = example.truth.find(name); it != example.truth.end()) {
+        model.lexicon_.add(it->second);
+        model.known_[name].add(it->second);
+      }
+  }
   for (const auto& example : examples) {
     Layout layout = build_layout(example.ocr);
     ReceiptAnalysis rules = analyze_receipt(layout);
-    Page page(layout, rules, model.lexicon_);
+    // A page is read without its own labels' words, as a page of a new shop would be.
+    Lexicon words = model.lexicon_;
+    for (const char* name : {"company", "address"})
+      if (auto it = example.truth.find(name); it != example.truth.end()) words.remove(it->second);
+    Page page(layout, rules, words, model.known_, &example.truth);
     for (const auto& name : field_names()) {
       auto truth = example.truth.find(name);
       if (truth == example.truth.end() || trim(truth->second).empty()) continue;
@@ -564,7 +652,7 @@ FieldModel FieldModel::train(const std::vector<FieldExample>& examples, const Fi
 std::map<std::string, Field> FieldModel::predict(const Layout& layout, const ReceiptAnalysis& rules) const {
   std::map<std::string, Field> out;
   if (layout.lines.empty()) return out;
-  Page page(layout, rules, lexicon_);
+  Page page(layout, rules, lexicon_, known_);
   for (const auto& [name, trees] : trees_) {
     auto cands = candidates(page, name);
     const Candidate* best = nullptr;
@@ -597,7 +685,7 @@ std::vector<std::string> FieldModel::candidate_values(const Layout& layout, cons
                                                      const std::string& field) const {
   std::vector<std::string> out;
   if (layout.lines.empty()) return out;
-  Page page(layout, rules, lexicon_);
+  Page page(layout, rules, lexicon_, known_);
   for (auto& c : candidates(page, field)) out.push_back(std::move(c.value));
   return out;
 }
@@ -606,6 +694,10 @@ void FieldModel::save(const std::filesystem::path& path) const {
   std::ostringstream out;
   out << kFormat << "\n";
   lexicon_.write(out);
+  for (const auto& [name, values] : known_) {
+    out << "known " << name << "\n";
+    values.write(out);
+  }
   for (const auto& [name, trees] : trees_) {
     out << "field " << name << "\n";
     trees.write(out);
@@ -629,6 +721,10 @@ FieldModel FieldModel::load(const std::filesystem::path& path) {
     model.lexicon_ = Lexicon::read(in);
     while (in >> word && word != "end") {
       std::string name;
+      if (word == "known" && in >> name) {
+        model.known_[name] = KnownValues::read(in);
+        continue;
+      }
       if (word != "field" || !(in >> name)) throw std::runtime_error("expected 'field NAME'");
       if (std::find(field_names().begin(), field_names().end(), name) == field_names().end())
         throw std::runtime_error("unknown field \"" + name + "\"");

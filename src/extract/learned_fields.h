@@ -29,6 +29,7 @@ struct FieldExample {
   ocr::OcrResult ocr;
   std::map<std::string, std::string> truth;
   std::string source;  // where the page came from, for reports ("001 ocr", "001 labels")
+  std::string image;   // pages of one image (its OCR, its labelled lines) share it; empty: a page alone
 };
 
 struct FieldTrainOptions {
@@ -65,6 +66,7 @@ class FieldModel {
  private:
   std::map<std::string, BoostedTrees> trees_;
   Lexicon lexicon_;  // words of the training labels: repairs how names and addresses were read
+  std::map<std::string, KnownValues> known_;  // labelled names and addresses, by field
 };
 
 // Values compare equal for training and scoring when they match case-folded after trimming and

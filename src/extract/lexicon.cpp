@@ -49,9 +49,14 @@ void Lexicon::add(std::string_view value) {
   }
 }
 
-void Lexicon::merge(const Lexicon& other) {
-  for (const auto& [word, count] : other.counts_) counts_[word] += count;
-  total_ += other.total_;
+void Lexicon::remove(std::string_view value) {
+  for (const auto& p : pieces(value)) {
+    if (!p.word) continue;
+    auto it = counts_.find(to_upper_ascii(p.text));
+    if (it == counts_.end()) continue;
+    --total_;
+    if (--it->second == 0) counts_.erase(it);
+  }
 }
 
 bool Lexicon::contains(std::string_view upper_word) const { return counts_.find(upper_word) != counts_.end(); }
@@ -184,6 +189,58 @@ Lexicon Lexicon::read(std::istream& in) {
     lexicon.total_ += count;
   }
   return lexicon;
+}
+
+std::string KnownValues::key(std::string_view text) {
+  std::string out;
+  for (char c : text)
+    if (is_alnum(c)) out += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  return out;
+}
+
+void KnownValues::add(std::string_view value) {
+  std::string v = collapse_spaces(value);
+  std::replace(v.begin(), v.end(), '\n', ' ');
+  std::string k = key(v);
+  if (k.size() < 4) return;  // too little to tell two values apart by
+  ++values_[k][v];
+}
+
+std::optional<KnownValues::Match> KnownValues::find(std::string_view text, std::string_view exclude) const {
+  auto it = values_.find(key(text));
+  if (it == values_.end()) return std::nullopt;
+  const std::string excluded = exclude.empty() ? std::string() : collapse_spaces(exclude);
+  std::optional<Match> best;
+  for (const auto& [value, count] : it->second) {
+    int n = count - (value == excluded ? 1 : 0);
+    if (n > 0 && (!best || n > best->count)) best = Match{value, n};
+  }
+  return best;
+}
+
+void KnownValues::write(std::ostream& out) const {
+  size_t n = 0;
+  for (const auto& [k, values] : values_) n += values.size();
+  out << "values " << n << "\n";
+  for (const auto& [k, values] : values_)
+    for (const auto& [value, count] : values) out << count << ' ' << value << "\n";
+}
+
+KnownValues KnownValues::read(std::istream& in) {
+  std::string tag;
+  size_t n = 0;
+  if (!(in >> tag >> n) || tag != "values") throw std::runtime_error("expected 'values N'");
+  KnownValues known;
+  for (size_t i = 0; i < n; ++i) {
+    int count = 0;
+    std::string value;
+    if (!(in >> count) || count <= 0 || in.get() != ' ' || !std::getline(in, value) || value.empty())
+      throw std::runtime_error("malformed known value");
+    std::string k = key(value);
+    if (k.size() < 4) throw std::runtime_error("malformed known value");
+    known.values_[k][value] += count;
+  }
+  return known;
 }
 
 std::string normalize_field_punctuation(std::string_view text) {

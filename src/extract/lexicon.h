@@ -12,6 +12,7 @@
 
 #include <iosfwd>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,7 +24,7 @@ namespace edgeocr::extract {
 class Lexicon {
  public:
   void add(std::string_view value);
-  void merge(const Lexicon& other);
+  void remove(std::string_view value);  // undoes add(value)
   bool empty() const { return counts_.empty(); }
   bool contains(std::string_view upper_word) const;
 
@@ -42,6 +43,37 @@ class Lexicon {
 
   std::map<std::string, int, std::less<>> counts_;
   long total_ = 0;
+};
+
+// Field values seen in labels, found again by their letters and digits alone: a shop's name or
+// address read with other punctuation or spacing ("NO 290, JALAN AIR PANAS" read as
+// "NO 290. JALAN AIR PANAS") is given back as its labels write it. Recurring shops are the
+// common case on a chain's own receipts.
+//
+//   KnownValues known;
+//   known.add("SETAPAK, 53200 KUALA LUMPUR.");
+//   known.find("SETAPAK. 53200 KUALA LUMPUR");   // {"SETAPAK, 53200 KUALA LUMPUR.", 1}
+class KnownValues {
+ public:
+  struct Match {
+    std::string value;
+    int count = 0;  // labelled pages that wrote it so
+  };
+  void add(std::string_view value);
+  bool empty() const { return values_.empty(); }
+  // The most often labelled value with the letters and digits of `text` (case-folded), if
+  // any; `exclude` is taken out once first (a training page's own label, so that the learner
+  // sees what a new page would get).
+  std::optional<Match> find(std::string_view text, std::string_view exclude = {}) const;
+
+  // Text form: "values N", then N lines "COUNT VALUE".
+  void write(std::ostream& out) const;
+  static KnownValues read(std::istream& in);  // throws std::runtime_error on malformed input
+
+ private:
+  // Letters and digits, upper-cased: what two writings of one value share.
+  static std::string key(std::string_view text);
+  std::map<std::string, std::map<std::string, int>, std::less<>> values_;  // key -> value -> count
 };
 
 // Spacing of punctuation as key fields write it: full-width ,:;() as ASCII, no space before a

@@ -37,6 +37,15 @@ TEST(Lexicon, JoinsWordsTheReadingBroke) {
   EXPECT_EQ(words.repair("SDN BHD"), "SDN BHD");
 }
 
+TEST(Lexicon, ForgetsAValueItIsToldToRemove) {
+  auto words = receipt_words();
+  words.add("TANJONGMAS BOOKCENTRE");
+  EXPECT_EQ(words.repair("TANJONGMAS"), "TANJONGMAS");
+  words.remove("TANJONGMAS BOOKCENTRE");
+  EXPECT_FALSE(words.contains("TANJONGMAS"));
+  EXPECT_TRUE(words.contains("SANYU"));
+}
+
 TEST(Lexicon, UndoesDigitLetterConfusions) {
   auto words = receipt_words();
   EXPECT_EQ(words.repair("No 2A Ja1an Cochrane"), "No 2A JALAN Cochrane");
@@ -83,6 +92,36 @@ TEST(FieldPunctuation, SpacesAllCommasOfAValueThatSpacesSome) {
   // A value that spaces none is printed that way; digit groups stay together.
   EXPECT_EQ(space_commas("12,JALAN TAMPOI 7/4,KAWASAN"), "12,JALAN TAMPOI 7/4,KAWASAN");
   EXPECT_EQ(space_commas("NO 18, 20,22, JALAN 1,234"), "NO 18, 20,22, JALAN 1,234");
+}
+
+TEST(KnownValues, GivesBackALabelledValueReadWithOtherPunctuation) {
+  KnownValues known;
+  known.add("NO 290, JALAN AIR PANAS, SETAPAK, 53200, KUALA LUMPUR.");
+  known.add("NO 290, JALAN AIR PANAS, SETAPAK, 53200, KUALA LUMPUR.");
+  known.add("NO 290, JALAN AIR PANAS. SETAPAK, 53200, KUALA LUMPUR");
+  auto m = known.find("No 290. Jalan Air Panas. Setapak. 53200. Kuala Lumpur");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->value, "NO 290, JALAN AIR PANAS, SETAPAK, 53200, KUALA LUMPUR.");  // the most often labelled
+  EXPECT_EQ(m->count, 2);
+  // A page's own label left out: what a page of a new shop would see.
+  auto left = known.find("NO 290 JALAN AIR PANAS SETAPAK 53200 KUALA LUMPUR", m->value);
+  ASSERT_TRUE(left);
+  EXPECT_EQ(left->count, 1);
+  KnownValues once;
+  once.add("SANYU STATIONERY SHOP");
+  EXPECT_TRUE(once.find("SANYU STATIONERY SHOP."));
+  EXPECT_FALSE(once.find("SANYU STATIONERY SHOP.", "SANYU  STATIONERY SHOP"));
+  EXPECT_FALSE(once.find("SANYU STATIONERY"));
+  // The text form reads back the same.
+  std::stringstream text;
+  known.write(text);
+  auto read = KnownValues::read(text);
+  auto again = read.find("NO 290 JALAN AIR PANAS SETAPAK 53200 KUALA LUMPUR");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->value, m->value);
+  EXPECT_EQ(again->count, 2);
+  std::stringstream bad("values 1\nx ABCD\n");
+  EXPECT_THROW(KnownValues::read(bad), std::runtime_error);
 }
 
 }  // namespace
