@@ -205,6 +205,23 @@ TEST_P(RoutingBySet, CyrillicPageComesBackInCyrillic) {
   EXPECT_LT(test::cer(expected, result.text), 0.15) << result.text;
 }
 
+TEST(LanguageRouting, CyrillicHandwritingIsReadAsCyrillic) {
+  // The title and first lines of the shared Russian handwriting page. The default recognizer
+  // reads them as confident Latin look-alikes ("cmapocmu" for старости), and Tesseract reads
+  // them as English about as confidently as Russian: only the letters of PP's readings (no t, no
+  // i) show the page is not in a Latin-script language.
+  const auto path = test::shared_dir() / "eval" / "mdpbench_pages" / "img" / "ru_note_33.jpeg";
+  const cv::Mat page = cv::imread(path.string(), cv::IMREAD_COLOR);
+  ASSERT_FALSE(page.empty()) << path;
+  const cv::Mat band = page(cv::Rect(0, 0, page.cols, std::min(page.rows, 560))).clone();
+  const OcrResult result = pipeline_for("auto").run(band);
+  std::map<std::string, size_t> letters_by_script;  // code points of the lines read in each script
+  for (const auto& l : result.lines)
+    for (const char c : l.text) letters_by_script[l.script] += (static_cast<unsigned char>(c) & 0xC0) != 0x80 && c != ' ';
+  EXPECT_GT(letters_by_script["Cyrillic"], 150u) << result.text;
+  EXPECT_GT(letters_by_script["Cyrillic"], 8 * letters_by_script["Latin"]) << result.text;
+}
+
 INSTANTIATE_TEST_SUITE_P(Sets, RoutingBySet, ::testing::Values("v4", "v6-small-v4det"), [](const auto& info) {
   std::string name = info.param;
   for (char& c : name)
