@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <map>
 #include <utility>
@@ -47,6 +48,50 @@ cv::Mat prepare_crop(const cv::Mat& crop) {
   cv::Mat padded;
   cv::copyMakeBorder(gray, padded, margin, margin, margin, margin, cv::BORDER_CONSTANT, cv::Scalar(median_shade(gray)));
   return padded;
+}
+
+// Tesseract's text as the line's characters: without the directional marks it puts around
+// numbers in right-to-left text (invisible, they are no part of what is printed), and in an
+// Arabic line with the Arabic comma where its ara model reads that glyph (a raised, turned
+// comma) as a Latin comma (not between digits) or as a closing guillemet no opening one precedes.
+std::string line_characters(const std::string& text) {
+  static constexpr std::string_view kDirectionalMarks[] = {
+      "\u200E", "\u200F", "\u061C", "\u202A", "\u202B", "\u202C", "\u202D", "\u202E",
+      "\u2066", "\u2067", "\u2068", "\u2069"};
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const auto mark = std::find_if(std::begin(kDirectionalMarks), std::end(kDirectionalMarks),
+                                   [&](std::string_view m) { return std::string_view(text).substr(i, m.size()) == m; });
+    if (mark != std::end(kDirectionalMarks)) {
+      i += mark->size();
+      continue;
+    }
+    out += text[i++];
+  }
+  if (dominant_script(out) != Script::arabic) return out;
+  constexpr std::string_view kArabicComma = "\u060C", kOpenQuote = "\u00AB", kCloseQuote = "\u00BB";
+  std::string arabic;
+  int open_quotes = 0;
+  for (size_t i = 0; i < out.size();) {
+    const std::string_view rest = std::string_view(out).substr(i);
+    if (rest.starts_with(kOpenQuote)) {
+      ++open_quotes;
+    } else if (rest.starts_with(kCloseQuote) && open_quotes == 0) {
+      arabic += kArabicComma;
+      i += kCloseQuote.size();
+      continue;
+    } else if (rest.starts_with(kCloseQuote)) {
+      --open_quotes;
+    } else if (out[i] == ',' && !(i > 0 && i + 1 < out.size() && std::isdigit(static_cast<unsigned char>(out[i - 1])) &&
+                                  std::isdigit(static_cast<unsigned char>(out[i + 1])))) {  // 1,000 stays
+      arabic += kArabicComma;
+      ++i;
+      continue;
+    }
+    arabic += out[i++];
+  }
+  return arabic;
 }
 
 void set_image(tesseract::TessBaseAPI& api, const cv::Mat& gray) {
@@ -243,7 +288,7 @@ detail::CtcResult TesseractLines::read(const cv::Mat& crop, const std::string& l
     api.SetPageSegMode(mode);
     set_image(api, image);
     std::unique_ptr<char[]> text(api.GetUTF8Text());
-    out.text = trimmed(text.get());
+    out.text = line_characters(trimmed(text.get()));
     out.confidence = out.text.empty() ? 0.0f : static_cast<float>(std::max(0, api.MeanTextConf())) / 100.0f;
     if (!out.text.empty()) break;
   }

@@ -130,6 +130,22 @@ TEST(LanguageRouting, ExplicitArabicReadsInLogicalOrder) {
   EXPECT_LT(test::cer(kArabicText, text), 0.5) << text;
 }
 
+TEST(LanguageRouting, ArabicLinesComeBackWithArabicCommasAndNoDirectionalMarks) {
+  // Tesseract's ara model reads the Arabic comma of these printed lines as "»" or ",", and puts
+  // invisible left-to-right marks around the digits it reads in them.
+  for (const char* name : {"book_Yacqubi.Tarikh__000828", "book_Yacqubi.Tarikh__000374"}) {
+    const auto path = test::shared_dir() / "eval" / "arabic_lines" / "lines" / (std::string(name) + ".png");
+    const cv::Mat line = cv::imread(path.string(), cv::IMREAD_COLOR);
+    ASSERT_FALSE(line.empty()) << path;
+    cv::Mat page;
+    cv::copyMakeBorder(line, page, 30, 30, 30, 30, cv::BORDER_CONSTANT, cv::Scalar::all(255));
+    const std::string text = pipeline_for("ara").run(page).text;
+    for (const char* mark : {"\u200E", "\u200F", "\u061C"}) EXPECT_EQ(text.find(mark), std::string::npos) << name << ": " << text;
+    EXPECT_EQ(text.find("\u00BB"), std::string::npos) << name << ": " << text;  // no guillemet is printed
+    EXPECT_EQ(text.find(','), std::string::npos) << name << ": " << text;
+  }
+}
+
 TEST(LanguageRouting, PiecesOfARightToLeftLineReadFromTheRight) {
   // The line cut at the word gap nearest its middle, the halves set far apart: the detector
   // finds them as separate pieces of one row, which must read right half first.
