@@ -46,7 +46,8 @@ Pipeline& pipeline_for(const std::string& languages, const std::string& models =
 }
 
 // Routing with each recognizer it must work with: v4's reads other scripts with doubt; v6-small's
-// reads Cyrillic itself and some Korean as a few confident marks.
+// (no Cyrillic in its dictionary) reads Cyrillic as confident Latin look-alikes and some Korean as
+// a few confident marks.
 class RoutingBySet : public ::testing::TestWithParam<std::string> {};
 
 struct ExpectedLine {
