@@ -155,6 +155,21 @@ Script dominant_script(std::string_view utf8) {
       ->first;
 }
 
+LatinLetters judge_latin_letters(std::string_view utf8) {
+  size_t letters = 0, t_and_i = 0;
+  for (const char c : utf8) {
+    letters += c >= 'a' && c <= 'z';
+    t_and_i += c == 't' || c == 'i';
+  }
+  constexpr size_t kMinLetters = 100;
+  // Under a third of the least of those languages (Spanish, Portuguese: 11 %); chance leaves a
+  // Latin text of 100 letters that low about once in a thousand pages.
+  constexpr double kLanguageShare = 0.03;
+  if (letters < kMinLetters) return LatinLetters::too_few;
+  return static_cast<double>(t_and_i) >= kLanguageShare * static_cast<double>(letters) ? LatinLetters::language
+                                                                                      : LatinLetters::lookalike;
+}
+
 std::string_view auto_language(Script script) { return info(script).auto_language; }
 
 std::string_view pp_language(Script script, const LanguageSpec& spec) {

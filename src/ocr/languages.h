@@ -53,6 +53,14 @@ Script script_from_name(std::string_view name);  // Tesseract OSD's names ("Arab
 // The script most of the letters of a UTF-8 text belong to (digits, punctuation and spaces do not
 // count; Kana anywhere makes Han text Japanese). unknown when there are no letters.
 Script dominant_script(std::string_view utf8);
+// Whether text read in Latin letters (a page's readings together) is written in a Latin-script
+// language, judged by its letters: every such language writes lower-case t and i often (together
+// 10-16 % of its lower-case letters in English, French, German, Spanish, Italian, Portuguese,
+// Dutch, Indonesian, Vietnamese), while a recognizer without Cyrillic reads Russian as Latin
+// look-alikes that almost never hold them (Russian has no i; т reads as m or T, и as u, п as n).
+// too_few: under 100 lower-case Latin letters, too few to judge.
+enum class LatinLetters { too_few, language, lookalike };
+LatinLetters judge_latin_letters(std::string_view utf8);
 // The Tesseract language that reads a script in `auto` mode ("" for Latin/Han: the PP recognizer).
 std::string_view auto_language(Script script);
 // The language reported for a line of `script` read by the PP recognizer.

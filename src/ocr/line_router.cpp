@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <map>
 #include <utility>
@@ -47,6 +48,50 @@ cv::Mat prepare_crop(const cv::Mat& crop) {
   cv::Mat padded;
   cv::copyMakeBorder(gray, padded, margin, margin, margin, margin, cv::BORDER_CONSTANT, cv::Scalar(median_shade(gray)));
   return padded;
+}
+
+// Tesseract's text as the line's characters: without the directional marks it puts around
+// numbers in right-to-left text (invisible, they are no part of what is printed), and in an
+// Arabic line with the Arabic comma where its ara model reads that glyph (a raised, turned
+// comma) as a Latin comma (not between digits) or as a closing guillemet no opening one precedes.
+std::string line_characters(const std::string& text) {
+  static constexpr std::string_view kDirectionalMarks[] = {
+      "\u200E", "\u200F", "\u061C", "\u202A", "\u202B", "\u202C", "\u202D", "\u202E",
+      "\u2066", "\u2067", "\u2068", "\u2069"};
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const auto mark = std::find_if(std::begin(kDirectionalMarks), std::end(kDirectionalMarks),
+                                   [&](std::string_view m) { return std::string_view(text).substr(i, m.size()) == m; });
+    if (mark != std::end(kDirectionalMarks)) {
+      i += mark->size();
+      continue;
+    }
+    out += text[i++];
+  }
+  if (dominant_script(out) != Script::arabic) return out;
+  constexpr std::string_view kArabicComma = "\u060C", kOpenQuote = "\u00AB", kCloseQuote = "\u00BB";
+  std::string arabic;
+  int open_quotes = 0;
+  for (size_t i = 0; i < out.size();) {
+    const std::string_view rest = std::string_view(out).substr(i);
+    if (rest.starts_with(kOpenQuote)) {
+      ++open_quotes;
+    } else if (rest.starts_with(kCloseQuote) && open_quotes == 0) {
+      arabic += kArabicComma;
+      i += kCloseQuote.size();
+      continue;
+    } else if (rest.starts_with(kCloseQuote)) {
+      --open_quotes;
+    } else if (out[i] == ',' && !(i > 0 && i + 1 < out.size() && std::isdigit(static_cast<unsigned char>(out[i - 1])) &&
+                                  std::isdigit(static_cast<unsigned char>(out[i + 1])))) {  // 1,000 stays
+      arabic += kArabicComma;
+      ++i;
+      continue;
+    }
+    arabic += out[i++];
+  }
+  return arabic;
 }
 
 void set_image(tesseract::TessBaseAPI& api, const cv::Mat& gray) {
@@ -142,9 +187,10 @@ std::vector<Script> page_candidates(TesseractLines::DetectedScript vote) {
 // reads them best), or unknown for a page not judged. OSD on a sample of those lines (stacked
 // into one image: one line alone gives OSD too few letters) proposes scripts; Tesseract reading
 // the two widest of them in a proposed script, in that script and more confidently than it reads
-// them as English, confirms one. Pages PP reads mostly with confidence (Chinese/English
+// them as English (or than the other proposals, on a page whose Latin readings are not a
+// Latin-script language), confirms one. Pages PP reads mostly with confidence (Chinese/English
 // documents, receipts) skip all of it.
-Script page_script(float keep_confidence, const std::vector<cv::Mat>& crops,
+Script page_script(float keep_confidence, bool latin_language, const std::vector<cv::Mat>& crops,
                    const std::vector<detail::CtcResult>& readings, TesseractLines& tesseract) {
   std::vector<size_t> doubtful;
   size_t lettered = 0;
@@ -152,7 +198,9 @@ Script page_script(float keep_confidence, const std::vector<cv::Mat>& crops,
     const Script script = dominant_script(readings[i].text);
     if (digits_and_punctuation(crops[i], readings[i])) continue;
     ++lettered;
-    if (is_pp_script(script) && readings[i].confidence >= keep_confidence) continue;
+    // Kana PP reads with confidence are Japanese indeed (v6's recognizer knows them).
+    const bool pp_reads = is_pp_script(script) || script == Script::japanese;
+    if (pp_reads && readings[i].confidence >= keep_confidence) continue;
     doubtful.push_back(i);
   }
   if (doubtful.empty() || doubtful.size() * 2 < lettered || !language_pack_installed(tesseract.tessdata(), "eng"))
@@ -182,16 +230,21 @@ Script page_script(float keep_confidence, const std::vector<cv::Mat>& crops,
     }
     return script == Script::unknown || letters >= kMinSampleLetters ? confidence : 0.0f;
   };
-  Script best = Script::latin;  // English read best
-  float best_confidence = -1;
+  // Both recognizers read Cyrillic handwriting as Latin look-alikes, often more confidently than
+  // Tesseract reads it as Russian: on a page whose Latin letters are not a Latin-script
+  // language's, English is no candidate.
+  Script best = Script::unknown;
+  float best_confidence = 0;
+  bool first = true;
   for (const Script candidate : page_candidates(vote)) {
     const std::string language(auto_language(candidate));
     if (language.empty() || !language_pack_installed(tesseract.tessdata(), language)) continue;
-    if (best_confidence < 0) best_confidence = mean_reading("eng", Script::unknown);
+    if (std::exchange(first, false) && latin_language)
+      best = Script::latin, best_confidence = mean_reading("eng", Script::unknown);
     const float confidence = mean_reading(language, candidate);
     if (confidence > best_confidence) best = candidate, best_confidence = confidence;
   }
-  return best_confidence < 0 ? Script::unknown : best;
+  return best;
 }
 
 }  // namespace
@@ -235,7 +288,7 @@ detail::CtcResult TesseractLines::read(const cv::Mat& crop, const std::string& l
     api.SetPageSegMode(mode);
     set_image(api, image);
     std::unique_ptr<char[]> text(api.GetUTF8Text());
-    out.text = trimmed(text.get());
+    out.text = line_characters(trimmed(text.get()));
     out.confidence = out.text.empty() ? 0.0f : static_cast<float>(std::max(0, api.MeanTextConf())) / 100.0f;
     if (!out.text.empty()) break;
   }
@@ -360,7 +413,14 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
     ++with_text;
     confident += readings[i].confidence >= keep_confidence && is_pp_script(dominant_script(readings[i].text));
   }
-  Script page = spec.automatic ? page_script(keep_confidence, crops, readings, tesseract) : Script::unknown;
+  // PP's Latin letters show whether the page is in a Latin-script language at all.
+  bool latin_language = true;
+  if (spec.automatic) {
+    std::string pp_text;
+    for (const auto& r : readings) pp_text += r.text;
+    latin_language = judge_latin_letters(pp_text) != LatinLetters::lookalike;
+  }
+  Script page = spec.automatic ? page_script(keep_confidence, latin_language, crops, readings, tesseract) : Script::unknown;
   // A page PP doubts whose sample Tesseract reads best as English is a Latin page all the same
   // (handwriting, faint print): there too OSD's answer for a single line must be confident.
   const bool pp_page = (spec.pp && with_text > 0 && confident * 2 > with_text) || page == Script::latin;
@@ -425,10 +485,12 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
 
   // The page's script reads the lines not yet in it. On a Cyrillic or Greek page, a line PP
   // reads as Latin is read with the page's language and English, as Tesseract chooses word by
-  // word: PP-OCR reads those scripts as confident Latin look-alikes, so its confidence says
-  // nothing there; a line that comes back in the page's script is taken, one that stays Latin
-  // keeps PP's reading. Elsewhere confidences compare, the page's script with a lead (a large
-  // one over a Latin reading: PP reads other scripts as Latin garbage at 0.6).
+  // word (with the page's language alone where PP's Latin letters are no Latin-script
+  // language's: Tesseract's English then takes handwritten words as look-alikes too): PP-OCR
+  // reads those scripts as confident Latin look-alikes, so its confidence says nothing there; a
+  // line that comes back in the page's script is taken, one that stays Latin keeps PP's reading.
+  // Elsewhere confidences compare, the page's script with a lead (a large one over a Latin
+  // reading: PP reads other scripts as Latin garbage at 0.6).
   if (!is_pp_script(page)) {
     const std::string language(auto_language(page));
     const bool lookalike_page = page == Script::cyrillic || page == Script::greek;
@@ -438,12 +500,12 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
       if (now == page || digits_and_punctuation(crops[i], readings[i])) continue;
       if (out[i].by_pp && now == Script::han && readings[i].confidence >= keep_confidence) continue;
       const bool lookalike = lookalike_page && now == Script::latin;
-      detail::CtcResult other = tesseract.read(crops[i], lookalike ? language + "+eng" : language);
+      detail::CtcResult other = tesseract.read(crops[i], lookalike && latin_language ? language + "+eng" : language);
       if (dominant_script(other.text) != page) continue;
       const float lead = now == Script::latin ? kOverLatinLead : kPageScriptLead;
       if (!lookalike && other.confidence + lead <= readings[i].confidence) continue;
       readings[i] = std::move(other);
-      out[i] = {page, language, false};
+      out[i] = {page, language, false, true};
     }
   }
   return out;

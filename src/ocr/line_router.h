@@ -62,6 +62,10 @@ struct LineLanguage {
   Script script = Script::unknown;
   std::string language;  // Tesseract-style code, "" when unknown
   bool by_pp = true;     // read by the PP recognizer (else by Tesseract)
+  // Read by Tesseract in the page's script, which its reading of the page's sample confirmed: a
+  // line of text, kept however low Tesseract's confidence (handwriting reads at 0.1-0.3, and
+  // mostly right).
+  bool in_page_script = false;
 };
 
 // Routes the lines: `readings` holds the PP recognizer's readings of `crops` (empty when the

@@ -481,10 +481,10 @@ struct Pipeline::Impl {
     start = Clock::now();
     const auto to_output = [&](Point p) { return Point{p.x * static_cast<float>(scale_back), p.y * static_cast<float>(scale_back)}; };
     for (size_t i = 0; i < boxes.size(); ++i) {
-      const bool by_tesseract = !routed[i].by_pp;
-      if (texts[i].text.empty() ||
-          texts[i].confidence < (by_tesseract ? options.tesseract_min_confidence : options.rec_min_confidence))
-        continue;
+      const float min_confidence = routed[i].by_pp            ? options.rec_min_confidence
+                                   : routed[i].in_page_script ? 0.0f
+                                                              : options.tesseract_min_confidence;
+      if (texts[i].text.empty() || texts[i].confidence < min_confidence) continue;
       TextLine line;
       line.text = texts[i].text;
       line.confidence = texts[i].confidence;

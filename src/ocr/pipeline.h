@@ -88,7 +88,8 @@ struct PipelineOptions {
   // confidence is kept without asking Tesseract.
   float route_keep_confidence = 0.9f;
   // Lines Tesseract read are dropped below this mean word confidence instead of
-  // rec_min_confidence: its confidences run lower than the CTC ones for the same quality.
+  // rec_min_confidence: its confidences run lower than the CTC ones for the same quality. Lines
+  // read in a page's confirmed script are kept at any confidence (LineLanguage::in_page_script).
   float tesseract_min_confidence = 0.3f;
 };
 

@@ -46,7 +46,8 @@ Pipeline& pipeline_for(const std::string& languages, const std::string& models =
 }
 
 // Routing with each recognizer it must work with: v4's reads other scripts with doubt; v6-small's
-// reads Cyrillic itself and some Korean as a few confident marks.
+// (no Cyrillic in its dictionary) reads Cyrillic as confident Latin look-alikes and some Korean as
+// a few confident marks.
 class RoutingBySet : public ::testing::TestWithParam<std::string> {};
 
 struct ExpectedLine {
@@ -130,6 +131,22 @@ TEST(LanguageRouting, ExplicitArabicReadsInLogicalOrder) {
   EXPECT_LT(test::cer(kArabicText, text), 0.5) << text;
 }
 
+TEST(LanguageRouting, ArabicLinesComeBackWithArabicCommasAndNoDirectionalMarks) {
+  // Tesseract's ara model reads the Arabic comma of these printed lines as "»" or ",", and puts
+  // invisible left-to-right marks around the digits it reads in them.
+  for (const char* name : {"book_Yacqubi.Tarikh__000828", "book_Yacqubi.Tarikh__000374"}) {
+    const auto path = test::shared_dir() / "eval" / "arabic_lines" / "lines" / (std::string(name) + ".png");
+    const cv::Mat line = cv::imread(path.string(), cv::IMREAD_COLOR);
+    ASSERT_FALSE(line.empty()) << path;
+    cv::Mat page;
+    cv::copyMakeBorder(line, page, 30, 30, 30, 30, cv::BORDER_CONSTANT, cv::Scalar::all(255));
+    const std::string text = pipeline_for("ara").run(page).text;
+    for (const char* mark : {"\u200E", "\u200F", "\u061C"}) EXPECT_EQ(text.find(mark), std::string::npos) << name << ": " << text;
+    EXPECT_EQ(text.find("\u00BB"), std::string::npos) << name << ": " << text;  // no guillemet is printed
+    EXPECT_EQ(text.find(','), std::string::npos) << name << ": " << text;
+  }
+}
+
 TEST(LanguageRouting, PiecesOfARightToLeftLineReadFromTheRight) {
   // The line cut at the word gap nearest its middle, the halves set far apart: the detector
   // finds them as separate pieces of one row, which must read right half first.
@@ -203,6 +220,23 @@ TEST_P(RoutingBySet, CyrillicPageComesBackInCyrillic) {
     EXPECT_EQ(l.language, "rus") << l.text;
   }
   EXPECT_LT(test::cer(expected, result.text), 0.15) << result.text;
+}
+
+TEST(LanguageRouting, CyrillicHandwritingIsReadAsCyrillic) {
+  // The title and first lines of the shared Russian handwriting page. The default recognizer
+  // reads them as confident Latin look-alikes ("cmapocmu" for старости), and Tesseract reads
+  // them as English about as confidently as Russian: only the letters of PP's readings (no t, no
+  // i) show the page is not in a Latin-script language.
+  const auto path = test::shared_dir() / "eval" / "mdpbench_pages" / "img" / "ru_note_33.jpeg";
+  const cv::Mat page = cv::imread(path.string(), cv::IMREAD_COLOR);
+  ASSERT_FALSE(page.empty()) << path;
+  const cv::Mat band = page(cv::Rect(0, 0, page.cols, std::min(page.rows, 560))).clone();
+  const OcrResult result = pipeline_for("auto").run(band);
+  std::map<std::string, size_t> letters_by_script;  // code points of the lines read in each script
+  for (const auto& l : result.lines)
+    for (const char c : l.text) letters_by_script[l.script] += (static_cast<unsigned char>(c) & 0xC0) != 0x80 && c != ' ';
+  EXPECT_GT(letters_by_script["Cyrillic"], 150u) << result.text;
+  EXPECT_GT(letters_by_script["Cyrillic"], 8 * letters_by_script["Latin"]) << result.text;
 }
 
 INSTANTIATE_TEST_SUITE_P(Sets, RoutingBySet, ::testing::Values("v4", "v6-small-v4det"), [](const auto& info) {

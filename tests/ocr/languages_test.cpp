@@ -67,5 +67,28 @@ TEST(Languages, DominantScriptOfText) {
   EXPECT_EQ(auto_language(Script::latin), "");
 }
 
+TEST(Languages, LatinLettersTellALanguageFromCyrillicLookalikes) {
+  // PP-OCR's readings of the shared Russian handwriting page (ru_note_33), and real Latin-script
+  // text in English, French, Indonesian and Vietnamese.
+  const std::string lookalike =
+      "Benurectbenhal Tagka.g cmapocmu nobecmu A.H. Toncmoro Xoncmo mep 3mo Kaf Tu Ha mparequu "
+      "u ucmopus gbyx gym, nonab- ulux bogo 6opom KOKTeUAS uscmpagaHuv cracmos ma- mepuanohoro "
+      "mupa, nokumanus Bakonal ogha gyua conocmabnehus Hox yexnocmeu B croxueme Cepnyxobckou "
+      "coombemcmbeuno co cboei ucropueu u He npocmo orenobe ruBaem uz repoeb ycunehus";
+  EXPECT_EQ(judge_latin_letters(lookalike), LatinLetters::lookalike);
+  for (const char* latin : {
+           "Controls and interventions were assigned at random to the patients of the study; the "
+           "results of this trial are reported with their confidence intervals in the tables",
+           "Les habitants de la ville ont vu arriver les premiers touristes de la saison, et les "
+           "commerces du centre restent ouverts tard dans la soiree pendant tout le mois",
+           "elektron adalah suatu area dalam molekul yang ditempati oleh pasangan elektron bebas "
+           "menurut teori tolakan pasangan elektron kulit valensi bentuk molekul dapat ditentukan",
+           "Trong mat phang toa do cho tam giac co dinh la cac diem thuoc duong thang tinh dien "
+           "tich cua tam giac va tim toa do trong tam cua tam giac do khi biet cac dinh"})
+    EXPECT_EQ(judge_latin_letters(latin), LatinLetters::language) << latin;
+  EXPECT_EQ(judge_latin_letters("MocKBa, yn. TBepckaa 7"), LatinLetters::too_few);
+  EXPECT_EQ(judge_latin_letters("TOTAL 12.50 CASH 20.00 CHANGE 7.50"), LatinLetters::too_few);
+}
+
 }  // namespace
 }  // namespace edgeocr::ocr
