@@ -349,11 +349,11 @@ struct Pipeline::Impl {
     return results;
   }
 
-  // Area-weighted vote: are most detected boxes tall (vertical text = page turned sideways)?
+  // Area-weighted vote: are most regions read tall (vertical text = page turned sideways)?
   static bool looks_sideways(const std::vector<detail::DetectedLine>& lines) {
     double tall = 0, wide = 0;
     for (const auto& line : lines) {
-      const double w = quad_width(line.box), h = quad_height(line.box);
+      const double w = quad_width(line.crop), h = quad_height(line.crop);
       (h > 1.5 * w ? tall : wide) += w * h;
     }
     return tall > wide;
@@ -363,7 +363,7 @@ struct Pipeline::Impl {
   static bool page_looks_upside_down(const std::vector<detail::DetectedLine>& lines, const std::vector<float>& p180) {
     double weighted = 0, total = 0;
     for (size_t i = 0; i < lines.size(); ++i) {
-      const double w = std::max(quad_width(lines[i].box), quad_height(lines[i].box));
+      const double w = std::max(quad_width(lines[i].crop), quad_height(lines[i].crop));
       weighted += w * p180[i];
       total += w;
     }
@@ -383,7 +383,7 @@ struct Pipeline::Impl {
     constexpr float kMargin = 0.05f;  // mean-confidence lead the turned reading needs
     std::vector<size_t> order(crops.size());
     std::iota(order.begin(), order.end(), size_t{0});
-    const auto length = [&](size_t i) { return std::max(quad_width(lines[i].box), quad_height(lines[i].box)); };
+    const auto length = [&](size_t i) { return std::max(quad_width(lines[i].crop), quad_height(lines[i].crop)); };
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return length(a) > length(b); });
     order.resize(std::min(order.size(), kSample));
     std::vector<cv::Mat> as_is, turned;
