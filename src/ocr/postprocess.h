@@ -44,7 +44,7 @@ struct DetectedLine {
 // params.box_unclip_ratio, the crop by params.unclip_ratio. Both are scaled by (scale_x, scale_y)
 // into output coordinates and clipped to [0,out_w]x[0,out_h].
 std::vector<DetectedLine> db_boxes(const cv::Mat& probability, const DbParams& params, float scale_x, float scale_y,
-                           int out_w, int out_h, DbStats* stats = nullptr);
+                                   int out_w, int out_h, DbStats* stats = nullptr);
 
 // Whether a DB pass lost text for being too small at its scale (many thin specks beside the
 // boxes it found), so that a pass at a finer scale would find more.
