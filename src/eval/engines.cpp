@@ -168,6 +168,7 @@ class NativeEngine : public Engine {
     p.det_threshold = o.det_threshold;
     p.det_box_threshold = o.det_box_threshold;
     p.det_unclip_ratio = o.det_unclip_ratio;
+    p.det_box_unclip_ratio = o.det_box_unclip_ratio;
     if (o.det_max_side) p.det_max_side = *o.det_max_side;
     if (o.det_fine_max_side) p.det_fine_max_side = *o.det_fine_max_side;
     p.languages = o.languages;

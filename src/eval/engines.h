@@ -36,7 +36,7 @@ struct EngineOptions {
   // (eval/ocr_cache.h); "" = always run the OCR.
   std::filesystem::path ocr_cache;
   // Detector post-processing overrides of the native engine (unset: the model set's own values).
-  std::optional<float> det_threshold, det_box_threshold, det_unclip_ratio;
+  std::optional<float> det_threshold, det_box_threshold, det_unclip_ratio, det_box_unclip_ratio;
   std::optional<int> det_max_side, det_fine_max_side;
 };
 

@@ -26,7 +26,9 @@ void add_detector_options(CLI::App& cmd, eval::EngineOptions& engine) {
                            Knob{"--det-box-thresh", &engine.det_box_threshold,
                                 "minimum mean probability of a kept box", 0.0, 1.0},
                            Knob{"--det-unclip-ratio", &engine.det_unclip_ratio,
-                                "how far a box is grown around its text core", 0.5, 4.0}})
+                                "how far the region read is grown around its text core", 0.5, 4.0},
+                           Knob{"--det-box-unclip-ratio", &engine.det_box_unclip_ratio,
+                                "how far the reported line box is grown around its text core", 0.5, 4.0}})
     cmd.add_option(knob.flag, *knob.value, std::string("Detector: ") + knob.what + " (default: the model set's)")
         ->check(CLI::Range(knob.min, knob.max));
 }

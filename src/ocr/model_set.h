@@ -41,7 +41,8 @@ struct ModelSet {
   // Detector post-processing (DB) and normalisation.
   float det_threshold = 0.3f;
   float det_box_threshold = 0.6f;
-  float det_unclip_ratio = 1.5f;
+  float det_unclip_ratio = 1.5f;      // the region cropped for the recognizer
+  float det_box_unclip_ratio = 1.5f;  // the line box reported (closer to the text)
   std::array<float, 3> det_mean{0.485f, 0.456f, 0.406f}, det_std{0.229f, 0.224f, 0.225f};
   // Recognizer input: height and the narrowest row width it was trained with.
   int rec_height = 48;

@@ -185,13 +185,14 @@ struct Pipeline::Impl {
     });
   }
 
-  // Line boxes at det_max_side; a page shrunk so far that its text comes out as specks is
-  // detected again at det_fine_max_side, in tiles.
-  std::vector<Quad> detect(const cv::Mat& image) {
+  // Lines at det_max_side; a page shrunk so far that its text comes out as specks is detected
+  // again at det_fine_max_side, in tiles.
+  std::vector<detail::DetectedLine> detect(const cv::Mat& image) {
     detail::DbParams params;
     params.threshold = options.det_threshold.value_or(set.det_threshold);
     params.box_threshold = options.det_box_threshold.value_or(set.det_box_threshold);
     params.unclip_ratio = options.det_unclip_ratio.value_or(set.det_unclip_ratio);
+    params.box_unclip_ratio = options.det_box_unclip_ratio.value_or(set.det_box_unclip_ratio);
     const auto boxes_from = [&](const cv::Mat& probability, detail::DbStats* stats) {
       // The candidate cap is meant for a det_max_side map: a finer map of the same page has
       // proportionally more lines.
@@ -205,11 +206,11 @@ struct Pipeline::Impl {
     const int coarse_side = std::min(longest, options.det_max_side);
     const int fine_side = std::min(longest, options.det_fine_max_side);
     detail::DbStats stats;
-    std::vector<Quad> boxes = boxes_from(probability_map(image, options.det_max_side), &stats);
+    std::vector<detail::DetectedLine> lines = boxes_from(probability_map(image, options.det_max_side), &stats);
     // A finer pass pays off only with clearly more pixels per character.
     if (fine_side * 4 >= coarse_side * 5 && detail::text_too_small(stats))
-      boxes = boxes_from(probability_map(image, fine_side), nullptr);
-    return boxes;
+      lines = boxes_from(probability_map(image, fine_side), nullptr);
+    return lines;
   }
 
   // Probability that each crop is upside down.
@@ -348,21 +349,21 @@ struct Pipeline::Impl {
     return results;
   }
 
-  // Area-weighted vote: are most detected boxes tall (vertical text = page turned sideways)?
-  static bool looks_sideways(const std::vector<Quad>& boxes) {
+  // Area-weighted vote: are most regions read tall (vertical text = page turned sideways)?
+  static bool looks_sideways(const std::vector<detail::DetectedLine>& lines) {
     double tall = 0, wide = 0;
-    for (const auto& b : boxes) {
-      const double w = quad_width(b), h = quad_height(b);
+    for (const auto& line : lines) {
+      const double w = quad_width(line.crop), h = quad_height(line.crop);
       (h > 1.5 * w ? tall : wide) += w * h;
     }
     return tall > wide;
   }
 
   // Length-weighted classifier vote: is most of the page's text upside down?
-  static bool page_looks_upside_down(const std::vector<Quad>& boxes, const std::vector<float>& p180) {
+  static bool page_looks_upside_down(const std::vector<detail::DetectedLine>& lines, const std::vector<float>& p180) {
     double weighted = 0, total = 0;
-    for (size_t i = 0; i < boxes.size(); ++i) {
-      const double w = std::max(quad_width(boxes[i]), quad_height(boxes[i]));
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const double w = std::max(quad_width(lines[i].crop), quad_height(lines[i].crop));
       weighted += w * p180[i];
       total += w;
     }
@@ -377,14 +378,13 @@ struct Pipeline::Impl {
   // are read both ways, and the page is turned only when the turned reading is clearly better
   // and is a reading the recognizer would keep. On a script the recognizer does not know, both
   // ways are noise (an Arabic page: 0.10 turned against 0.00 as it is), and noise turns nothing.
-  bool upside_down_reads_better(const std::vector<cv::Mat>& crops, const std::vector<Quad>& boxes) {
+  bool upside_down_reads_better(const std::vector<cv::Mat>& crops, const std::vector<detail::DetectedLine>& lines) {
     constexpr size_t kSample = 6;
     constexpr float kMargin = 0.05f;  // mean-confidence lead the turned reading needs
     std::vector<size_t> order(crops.size());
     std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return std::max(quad_width(boxes[a]), quad_height(boxes[a])) > std::max(quad_width(boxes[b]), quad_height(boxes[b]));
-    });
+    const auto length = [&](size_t i) { return std::max(quad_width(lines[i].crop), quad_height(lines[i].crop)); };
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return length(a) > length(b); });
     order.resize(std::min(order.size(), kSample));
     std::vector<cv::Mat> as_is, turned;
     for (size_t i : order) {
@@ -418,29 +418,31 @@ struct Pipeline::Impl {
     auto start = Clock::now();
     cv::Mat image = input;
     const float image_w = static_cast<float>(image.cols), image_h = static_cast<float>(image.rows);
-    std::vector<Quad> boxes = options.single_line ? std::vector<Quad>{Quad{Point{0, 0}, Point{image_w, 0}, Point{image_w, image_h}, Point{0, image_h}}}
-                                                  : detect(image);
+    const Quad whole{Point{0, 0}, Point{image_w, 0}, Point{image_w, image_h}, Point{0, image_h}};
+    std::vector<detail::DetectedLine> lines =
+        options.single_line ? std::vector<detail::DetectedLine>{{whole, whole}} : detect(image);
     int rotation = 0;
-    if (options.detect_page_rotation && !options.single_line && looks_sideways(boxes)) {
+    if (options.detect_page_rotation && !options.single_line && looks_sideways(lines)) {
       cv::rotate(input, image, cv::ROTATE_90_CLOCKWISE);
       rotation = 90;
-      boxes = detect(image);
+      lines = detect(image);
     }
     result.timings.det = ms_since(start);
 
     start = Clock::now();
     std::vector<cv::Mat> crops;
-    crops.reserve(boxes.size());
-    for (const auto& b : boxes) crops.push_back(detail::crop_quad(image, b));
+    crops.reserve(lines.size());
+    for (const auto& line : lines) crops.push_back(detail::crop_quad(image, line.crop));
     std::vector<char> flipped(crops.size(), 0);  // crop read turned by 180°
     std::vector<float> p180;
     if (options.use_classifier && !crops.empty()) {
       p180 = classify(crops);
-      if (options.detect_page_rotation && !options.single_line && page_looks_upside_down(boxes, p180) && upside_down_reads_better(crops, boxes)) {
+      if (options.detect_page_rotation && !options.single_line && page_looks_upside_down(lines, p180) && upside_down_reads_better(crops, lines)) {
         const int w = image.cols, h = image.rows;  // the turned image has the same size
         rotation += 180;
-        for (size_t i = 0; i < boxes.size(); ++i) {
-          boxes[i] = detail::rotate_quad(boxes[i], 180, w, h);
+        for (size_t i = 0; i < lines.size(); ++i) {
+          lines[i].box = detail::rotate_quad(lines[i].box, 180, w, h);
+          lines[i].crop = detail::rotate_quad(lines[i].crop, 180, w, h);
           cv::rotate(crops[i], crops[i], cv::ROTATE_180);
           p180[i] = 1.0f - p180[i];
         }
@@ -480,7 +482,7 @@ struct Pipeline::Impl {
 
     start = Clock::now();
     const auto to_output = [&](Point p) { return Point{p.x * static_cast<float>(scale_back), p.y * static_cast<float>(scale_back)}; };
-    for (size_t i = 0; i < boxes.size(); ++i) {
+    for (size_t i = 0; i < lines.size(); ++i) {
       const float min_confidence = routed[i].by_pp            ? options.rec_min_confidence
                                    : routed[i].in_page_script ? 0.0f
                                                               : options.tesseract_min_confidence;
@@ -488,13 +490,14 @@ struct Pipeline::Impl {
       TextLine line;
       line.text = texts[i].text;
       line.confidence = texts[i].confidence;
-      line.box = boxes[i];
+      line.box = lines[i].box;
       line.script = routed[i].script == Script::unknown ? "" : std::string(script_name(routed[i].script));
       line.language = routed[i].language;
       for (auto& p : line.box) p = to_output(p);
-      const bool turned_crop = detail::crop_is_turned(boxes[i]);
+      const bool turned_crop = detail::crop_is_turned(lines[i].crop);
       for (const auto& w : texts[i].words) {
-        Word word{w.text, w.confidence, detail::sub_quad(boxes[i], w.begin, w.end, turned_crop, flipped[i] != 0)};
+        Word word{w.text, w.confidence,
+                  detail::sub_quad(lines[i].box, lines[i].crop, w.begin, w.end, turned_crop, flipped[i] != 0)};
         for (auto& p : word.box) p = to_output(p);
         line.words.push_back(std::move(word));
       }

@@ -61,8 +61,9 @@ struct PipelineOptions {
   // tiles of at most det_max_side² pixels; 0 = never. 1600 read the 2,000-3,500 px newspaper
   // pages of mdpbench best (1280: nl 64 %, 1440: 93 %, 1600: 96 %, 2048: 95 % char F1).
   int det_fine_max_side = 1600;
-  // DB post-processing; unset: the model set's own values (its inference.yml, else 0.3/0.6/1.5).
-  std::optional<float> det_threshold, det_box_threshold, det_unclip_ratio;
+  // DB post-processing; unset: the model set's own values (its inference.yml, else 0.3/0.6/1.5;
+  // the reported boxes' unclip ratio: the set's, see ocr/model_set.h).
+  std::optional<float> det_threshold, det_box_threshold, det_unclip_ratio, det_box_unclip_ratio;
   float cls_threshold = 0.9f;         // a line with p(180°) above it is read both ways, the better kept
   float rec_min_confidence = 0.5f;   // lines read with a lower mean CTC confidence are dropped
   // Restore a space between characters of spaced scripts (never next to CJK) whose CTC frames

@@ -105,14 +105,26 @@ Quad rotate_quad(const Quad& q, int clockwise_degrees, int w, int h) {
   return order_corners(pts);
 }
 
-std::vector<Quad> db_boxes(const cv::Mat& probability, const DbParams& params, float scale_x, float scale_y,
-                           int out_w, int out_h, DbStats* stats) {
+std::vector<DetectedLine> db_boxes(const cv::Mat& probability, const DbParams& params, float scale_x, float scale_y,
+                                   int out_w, int out_h, DbStats* stats) {
   CV_Assert(probability.type() == CV_32F);
   cv::Mat mask = probability > params.threshold;
   std::vector<std::vector<cv::Point>> contours;
   cv::findContours(mask, contours, cv::RETR_LIST, cv::CHAIN_APPROX_SIMPLE);
-  std::vector<Quad> boxes;
+  std::vector<DetectedLine> lines;
   DbStats seen;
+  const auto grown = [](const cv::Point2f (&core)[4], float ratio) {
+    return cv::minAreaRect(unclip({core[0], core[1], core[2], core[3]}, ratio));
+  };
+  const auto to_output = [&](const cv::RotatedRect& rect) {
+    cv::Point2f pts[4];
+    rect.points(pts);
+    for (auto& p : pts) {
+      p.x = std::clamp(std::round(p.x * scale_x), 0.0f, static_cast<float>(out_w));
+      p.y = std::clamp(std::round(p.y * scale_y), 0.0f, static_cast<float>(out_h));
+    }
+    return order_corners(pts);
+  };
   const size_t candidates = std::min(contours.size(), static_cast<size_t>(params.max_candidates));
   for (size_t c = 0; c < candidates; ++c) {
     const cv::RotatedRect rect = cv::minAreaRect(contours[c]);
@@ -120,22 +132,19 @@ std::vector<Quad> db_boxes(const cv::Mat& probability, const DbParams& params, f
       ++seen.too_thin;
       continue;
     }
-    cv::Point2f pts[4];
-    rect.points(pts);
-    if (box_score(probability, pts) < params.box_threshold) continue;
-    const auto grown = unclip({pts[0], pts[1], pts[2], pts[3]}, params.unclip_ratio);
-    const cv::RotatedRect grown_rect = cv::minAreaRect(grown);
-    if (std::min(grown_rect.size.width, grown_rect.size.height) < params.min_size + 2) continue;
-    grown_rect.points(pts);
-    for (auto& p : pts) {
-      p.x = std::clamp(std::round(p.x * scale_x), 0.0f, static_cast<float>(out_w));
-      p.y = std::clamp(std::round(p.y * scale_y), 0.0f, static_cast<float>(out_h));
-    }
-    boxes.push_back(order_corners(pts));
+    cv::Point2f core[4];
+    rect.points(core);
+    if (box_score(probability, core) < params.box_threshold) continue;
+    const cv::RotatedRect crop = grown(core, params.unclip_ratio);
+    if (std::min(crop.size.width, crop.size.height) < params.min_size + 2) continue;
+    DetectedLine line;
+    line.crop = to_output(crop);
+    line.box = params.box_unclip_ratio == params.unclip_ratio ? line.crop : to_output(grown(core, params.box_unclip_ratio));
+    lines.push_back(line);
   }
-  seen.boxes = static_cast<int>(boxes.size());
+  seen.boxes = static_cast<int>(lines.size());
   if (stats) *stats = seen;
-  return boxes;
+  return lines;
 }
 
 bool text_too_small(const DbStats& stats) {
@@ -248,11 +257,24 @@ cv::Mat crop_quad(const cv::Mat& image, const Quad& q) {
   return crop;
 }
 
-Quad sub_quad(const Quad& box, float from, float to, bool turned, bool flipped) {
+Quad sub_quad(const Quad& box, const Quad& crop, float from, float to, bool turned, bool flipped) {
   from = std::clamp(from, 0.0f, 1.0f), to = std::clamp(to, from, 1.0f);
   if (flipped) std::tie(from, to) = std::pair{1 - to, 1 - from};
+  // A turned crop reads from the region's top (crop x) down; otherwise from its left.
+  const Point box_start = box[0], box_end = turned ? box[3] : box[1];
+  const Point crop_start = crop[0], crop_end = turned ? crop[3] : crop[1];
+  // Fractions of the crop -> fractions of the box: project the crop's points onto the box's
+  // reading direction.
+  const float dx = box_end.x - box_start.x, dy = box_end.y - box_start.y, length2 = dx * dx + dy * dy;
+  if (length2 > 0) {
+    const auto onto_box = [&](float f) {
+      const float x = crop_start.x + (crop_end.x - crop_start.x) * f - box_start.x;
+      const float y = crop_start.y + (crop_end.y - crop_start.y) * f - box_start.y;
+      return std::clamp((x * dx + y * dy) / length2, 0.0f, 1.0f);
+    };
+    from = onto_box(from), to = onto_box(to);
+  }
   const auto lerp = [](Point a, Point b, float t) { return Point{a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t}; };
-  // A turned crop reads from the box's top (crop x) across its width; otherwise from its left.
   if (turned) return {lerp(box[0], box[3], from), lerp(box[1], box[2], from), lerp(box[1], box[2], to), lerp(box[0], box[3], to)};
   return {lerp(box[0], box[1], from), lerp(box[0], box[1], to), lerp(box[3], box[2], to), lerp(box[3], box[2], from)};
 }

@@ -17,7 +17,11 @@ namespace edgeocr::ocr::detail {
 struct DbParams {
   float threshold = 0.3f;      // probability -> text pixel
   float box_threshold = 0.6f;  // mean probability inside a candidate box
+  // How far a text core is grown (DB's unclip): for the region cropped for the recognizer (the
+  // margin the models were trained to read with), and for the line box reported, which is
+  // closer to the text's own extent.
   float unclip_ratio = 1.5f;
+  float box_unclip_ratio = 1.5f;
   int max_candidates = 1000;
   float min_size = 3;          // shorter side of a candidate box, map pixels
 };
@@ -30,10 +34,17 @@ struct DbStats {
   int too_thin = 0;
 };
 
-// Text boxes from a DB probability map (CV_32F, values 0..1). Boxes are scaled by
-// (scale_x, scale_y) into output coordinates and clipped to [0,out_w]x[0,out_h]; corners TL,TR,BR,BL.
-std::vector<Quad> db_boxes(const cv::Mat& probability, const DbParams& params, float scale_x, float scale_y,
-                           int out_w, int out_h, DbStats* stats = nullptr);
+// A text line found by the detector: its box, and the region around it that the recognizer reads
+// (both from the same core, on one centre line; corners TL,TR,BR,BL).
+struct DetectedLine {
+  Quad box, crop;
+};
+
+// Text lines from a DB probability map (CV_32F, values 0..1): the box grown by
+// params.box_unclip_ratio, the crop by params.unclip_ratio. Both are scaled by (scale_x, scale_y)
+// into output coordinates and clipped to [0,out_w]x[0,out_h].
+std::vector<DetectedLine> db_boxes(const cv::Mat& probability, const DbParams& params, float scale_x, float scale_y,
+                                   int out_w, int out_h, DbStats* stats = nullptr);
 
 // Whether a DB pass lost text for being too small at its scale (many thin specks beside the
 // boxes it found), so that a pass at a finer scale would find more.
@@ -107,10 +118,11 @@ struct CtcResult {
 CtcResult ctc_greedy_decode(const float* probabilities, int frames, int classes, const std::vector<std::string>& labels,
                             float word_gap = 0);
 
-// The part of a line box holding the text between fractions `from` and `to` (0..1) of the
-// recognizer's crop width, in the box's own corner order. `turned`: the crop was turned 90°
-// counter-clockwise (tall box, see crop_quad); `flipped`: the crop was read turned by 180°.
-Quad sub_quad(const Quad& box, float from, float to, bool turned, bool flipped);
+// The part of a line box holding the text between fractions `from` and `to` (0..1) of the width
+// of the recognizer's crop, cut from `crop` (the box itself, or a region around it on the same
+// centre line), in the box's own corner order. `turned`: the crop was turned 90°
+// counter-clockwise (tall region, see crop_quad); `flipped`: the crop was read turned by 180°.
+Quad sub_quad(const Quad& box, const Quad& crop, float from, float to, bool turned, bool flipped);
 // Whether crop_quad turns the crop of this box 90° counter-clockwise (a tall box).
 bool crop_is_turned(const Quad& box);
 

@@ -21,10 +21,10 @@ TEST(DbBoxesTest, FindsRectanglesGrownByUnclipAndScaled) {
   cv::Mat prob = cv::Mat::zeros(100, 200, CV_32F);
   prob(cv::Rect(20, 10, 101, 21)).setTo(0.9f);  // 100 x 20 between pixel centres
   prob(cv::Rect(30, 60, 41, 11)).setTo(0.8f);   // 40 x 10
-  const auto boxes = db_boxes(prob, DbParams{}, 2.0f, 2.0f, 400, 200);
-  ASSERT_EQ(boxes.size(), 2u);
-  const Quad& big = boxes[0].front().y < 50 ? boxes[0] : boxes[1];
-  const Quad& small = boxes[0].front().y < 50 ? boxes[1] : boxes[0];
+  const auto lines = db_boxes(prob, DbParams{}, 2.0f, 2.0f, 400, 200);
+  ASSERT_EQ(lines.size(), 2u);
+  const Quad& big = lines[0].crop.front().y < 50 ? lines[0].crop : lines[1].crop;
+  const Quad& small = lines[0].crop.front().y < 50 ? lines[1].crop : lines[0].crop;
   // unclip distance = area * 1.5 / perimeter: 100*20*1.5/240 = 12.5; 40*10*1.5/100 = 6.
   EXPECT_NEAR(width_of(big), 2 * (100 + 25), 3);
   EXPECT_NEAR(height_of(big), 2 * (30 + 12.5), 3);  // top clipped at 0, bottom at 30 + 12.5
@@ -38,6 +38,31 @@ TEST(DbBoxesTest, FindsRectanglesGrownByUnclipAndScaled) {
   EXPECT_LT(small[0].x, small[1].x);
   EXPECT_LT(small[1].y, small[2].y);
   EXPECT_GT(small[2].x, small[3].x);
+  // With one unclip ratio for both, the reported box is the region read.
+  for (const DetectedLine& line : lines)
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_EQ(line.box[i].x, line.crop[i].x);
+      EXPECT_EQ(line.box[i].y, line.crop[i].y);
+    }
+}
+
+TEST(DbBoxesTest, ReportsATighterBoxInsideTheRegionRead) {
+  cv::Mat prob = cv::Mat::zeros(100, 200, CV_32F);
+  prob(cv::Rect(30, 40, 101, 21)).setTo(0.9f);  // 100 x 20 between pixel centres
+  DbParams params;
+  params.box_unclip_ratio = 1.0f;
+  const auto lines = db_boxes(prob, params, 1, 1, 200, 100);
+  ASSERT_EQ(lines.size(), 1u);
+  const Quad& box = lines[0].box;
+  const Quad& crop = lines[0].crop;
+  // unclip distance = 100*20*ratio/240: 12.5 for the crop (1.5), 8.33 for the box (1.0).
+  EXPECT_NEAR(width_of(crop), 100 + 25, 2);
+  EXPECT_NEAR(height_of(crop), 20 + 25, 2);
+  EXPECT_NEAR(width_of(box), 100 + 16.7, 2);
+  EXPECT_NEAR(height_of(box), 20 + 16.7, 2);
+  EXPECT_NEAR(box[0].x, 30 - 8.3, 1);
+  EXPECT_NEAR(box[0].y, 40 - 8.3, 1);
+  EXPECT_NEAR(crop[0].x, 30 - 12.5, 1);
 }
 
 TEST(DbBoxesTest, DropsLowScoreAndTinyRegions) {
@@ -61,13 +86,14 @@ TEST(DbBoxesTest, FollowsRotatedText) {
   std::vector<cv::Point> poly;
   for (auto& q : p) poly.emplace_back(cvRound(q.x), cvRound(q.y));
   cv::fillConvexPoly(prob, poly, cv::Scalar(0.95));
-  const auto boxes = db_boxes(prob, DbParams{}, 1, 1, 300, 200);
-  ASSERT_EQ(boxes.size(), 1u);
-  const float angle = std::atan2(boxes[0][1].y - boxes[0][0].y, boxes[0][1].x - boxes[0][0].x) * 180 / CV_PI;
+  const auto lines = db_boxes(prob, DbParams{}, 1, 1, 300, 200);
+  ASSERT_EQ(lines.size(), 1u);
+  const Quad& box = lines[0].box;
+  const float angle = std::atan2(box[1].y - box[0].y, box[1].x - box[0].x) * 180 / CV_PI;
   EXPECT_NEAR(angle, 10, 1.5);
   const float d = 180 * 20 * 1.5f / 400;
-  EXPECT_NEAR(width_of(boxes[0]), 180 + 2 * d, 4);
-  EXPECT_NEAR(height_of(boxes[0]), 20 + 2 * d, 4);
+  EXPECT_NEAR(width_of(box), 180 + 2 * d, 4);
+  EXPECT_NEAR(height_of(box), 20 + 2 * d, 4);
 }
 
 TEST(DbBoxesTest, TextTooSmallWhenThinSpecksOutnumberLines) {
@@ -172,10 +198,11 @@ TEST(TiledProbabilityTest, LineAcrossSeamsIsOneBox) {
   EXPECT_EQ(calls, 3);
   ASSERT_EQ(probability.size(), image.size());
   DbStats stats;
-  const auto boxes = db_boxes(probability, DbParams{}, 1, 1, image.cols, image.rows, &stats);
-  ASSERT_EQ(boxes.size(), 2u);
+  const auto lines = db_boxes(probability, DbParams{}, 1, 1, image.cols, image.rows, &stats);
+  ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(stats.too_thin, 0);
-  for (const Quad& box : boxes) {
+  for (const DetectedLine& line : lines) {
+    const Quad& box = line.box;
     const bool upper = box[0].y < 650;
     EXPECT_NEAR(box[0].x, upper ? 300 : 100, 16);
     EXPECT_NEAR(box[1].x, upper ? 1300 : 1500, 16);
@@ -376,24 +403,30 @@ TEST(SubQuadTest, MapsCropFractionsBackToTheImage) {
   const Quad tall = {Point{200, 40}, Point{240, 40}, Point{240, 190}, Point{200, 190}};
   EXPECT_FALSE(crop_is_turned(wide));
   EXPECT_TRUE(crop_is_turned(tall));
-  for (bool flipped : {false, true}) {
-    cv::Mat crop = crop_quad(image, wide);
-    if (flipped) cv::rotate(crop, crop, cv::ROTATE_180);
-    auto [from, to] = red_span(crop);
-    Quad q = sub_quad(wide, from, to, false, flipped);
-    EXPECT_NEAR(q[0].x, 100, 1.5) << flipped;
-    EXPECT_NEAR(q[1].x, 130, 1.5) << flipped;
-    EXPECT_NEAR(q[0].y, 30, 1e-3);
-    EXPECT_NEAR(q[3].y, 70, 1e-3);
-    crop = crop_quad(image, tall);
-    if (flipped) cv::rotate(crop, crop, cv::ROTATE_180);
-    std::tie(from, to) = red_span(crop);
-    q = sub_quad(tall, from, to, true, flipped);
-    EXPECT_NEAR(q[0].y, 120, 1.5) << flipped;
-    EXPECT_NEAR(q[3].y, 150, 1.5) << flipped;
-    EXPECT_NEAR(q[0].x, 200, 1e-3);
-    EXPECT_NEAR(q[1].x, 240, 1e-3);
-  }
+  // The crops are cut from the boxes themselves, or from regions 10 px larger all round.
+  const Quad wide_region = {Point{30, 20}, Point{250, 20}, Point{250, 80}, Point{30, 80}};
+  const Quad tall_region = {Point{190, 30}, Point{250, 30}, Point{250, 200}, Point{190, 200}};
+  for (bool grown : {false, true})
+    for (bool flipped : {false, true}) {
+      const Quad& wide_crop = grown ? wide_region : wide;
+      cv::Mat crop = crop_quad(image, wide_crop);
+      if (flipped) cv::rotate(crop, crop, cv::ROTATE_180);
+      auto [from, to] = red_span(crop);
+      Quad q = sub_quad(wide, wide_crop, from, to, false, flipped);
+      EXPECT_NEAR(q[0].x, 100, 1.5) << flipped << grown;
+      EXPECT_NEAR(q[1].x, 130, 1.5) << flipped << grown;
+      EXPECT_NEAR(q[0].y, 30, 1e-3);
+      EXPECT_NEAR(q[3].y, 70, 1e-3);
+      const Quad& tall_crop = grown ? tall_region : tall;
+      crop = crop_quad(image, tall_crop);
+      if (flipped) cv::rotate(crop, crop, cv::ROTATE_180);
+      std::tie(from, to) = red_span(crop);
+      q = sub_quad(tall, tall_crop, from, to, true, flipped);
+      EXPECT_NEAR(q[0].y, 120, 1.5) << flipped << grown;
+      EXPECT_NEAR(q[3].y, 150, 1.5) << flipped << grown;
+      EXPECT_NEAR(q[0].x, 200, 1e-3);
+      EXPECT_NEAR(q[1].x, 240, 1e-3);
+    }
 }
 
 TextLine line_at(const std::string& text, float x, float y, float w, float h, float slope = 0) {
