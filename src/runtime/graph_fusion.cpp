@@ -21,21 +21,34 @@ std::optional<dnnl::algorithm> parameterless_eltwise(const std::string& op) {
   return std::nullopt;
 }
 
+// Who reads each value and which values are graph outputs: what a rewrite checks before it
+// folds a node into the one before it.
+struct ValueUses {
+  std::vector<std::vector<int>> consumers;  // node indices, live when computed
+  std::vector<bool> is_output;
+  std::vector<int> producer;                // node index, -1 for inputs and constants
+
+  ValueUses(const std::vector<PendingNode>& nodes, size_t values, const std::vector<int>& outputs)
+      : consumers(values), is_output(values, false), producer(values, -1) {
+    for (size_t k = 0; k < nodes.size(); ++k) {
+      if (nodes[k].removed) continue;
+      for (int id : nodes[k].in)
+        if (id >= 0) consumers[id].push_back(static_cast<int>(k));
+      for (int id : nodes[k].out) producer[id] = static_cast<int>(k);
+    }
+    for (int id : outputs) is_output[id] = true;
+  }
+  // The one node reading `id`, or -1 (none, several, or a graph output).
+  int only_consumer(int id) const { return !is_output[id] && consumers[id].size() == 1 ? consumers[id][0] : -1; }
+};
+
 }  // namespace
 
 // Exporters write GELU as x * (1 + erf(x / sqrt 2)) * 0.5: five passes over the tensor. The
 // chain becomes one Gelu node (one pass; a post-op when it follows a convolution).
 void Graph::fuse_gelu(std::vector<PendingNode>& nodes) {
-  std::vector<std::vector<int>> consumers(value_names.size());
-  std::vector<int> producer(value_names.size(), -1);
-  for (size_t k = 0; k < nodes.size(); ++k) {
-    if (nodes[k].removed) continue;
-    for (int id : nodes[k].in)
-      if (id >= 0) consumers[id].push_back(static_cast<int>(k));
-    for (int id : nodes[k].out) producer[id] = static_cast<int>(k);
-  }
-  std::vector<bool> is_output(value_names.size(), false);
-  for (int id : outputs) is_output[id] = true;
+  const ValueUses uses(nodes, value_names.size(), outputs);
+  const auto& producer = uses.producer;
   auto op_is = [&](int k, const char* op) { return k >= 0 && nodes[k].proto->op_type() == op; };
   // The scalar constant operand of binary node k whose other operand is x.
   auto scalar_with = [&](int k, int x, float& v) {
@@ -46,7 +59,7 @@ void Graph::fuse_gelu(std::vector<PendingNode>& nodes) {
     v = constants[c]->f[0];
     return true;
   };
-  auto only_consumer = [&](int id) { return !is_output[id] && consumers[id].size() == 1 ? consumers[id][0] : -1; };
+  auto only_consumer = [&](int id) { return uses.only_consumer(id); };
   auto near = [](float a, float b) { return std::fabs(a - b) < 1e-4f; };
   for (size_t e = 0; e < nodes.size(); ++e) {
     if (nodes[e].removed || !op_is(static_cast<int>(e), "Erf") || nodes[e].in.size() != 1) continue;
@@ -78,13 +91,9 @@ void Graph::fuse_gelu(std::vector<PendingNode>& nodes) {
 // chains (ReLU, clip, hard-swish, swish, hard-sigmoid, per-channel affine) into oneDNN
 // post-ops, so most of PaddleOCR's elementwise layers cost nothing.
 void Graph::fuse_convolutions(std::vector<PendingNode>& nodes) {
-  std::vector<std::vector<int>> consumers(value_names.size());
-  for (size_t k = 0; k < nodes.size(); ++k)
-    if (!nodes[k].removed)
-      for (int id : nodes[k].in)
-        if (id >= 0) consumers[id].push_back(static_cast<int>(k));
-  std::vector<bool> is_output(value_names.size(), false);
-  for (int id : outputs) is_output[id] = true;
+  const ValueUses uses(nodes, value_names.size(), outputs);
+  const auto& consumers = uses.consumers;
+  const auto& is_output = uses.is_output;
 
   auto live_consumers = [&](int id) {
     std::vector<int> r;
@@ -310,13 +319,7 @@ void Graph::fuse_convolutions(std::vector<PendingNode>& nodes) {
 // following Add of a constant [N] bias folded in: the bias pass over the (for a recognizer's
 // classifier, [rows, thousands of classes]) output disappears.
 void Graph::fuse_linear_layers(std::vector<PendingNode>& nodes) {
-  std::vector<std::vector<int>> consumers(value_names.size());
-  for (size_t k = 0; k < nodes.size(); ++k)
-    if (!nodes[k].removed)
-      for (int id : nodes[k].in)
-        if (id >= 0) consumers[id].push_back(static_cast<int>(k));
-  std::vector<bool> is_output(value_names.size(), false);
-  for (int id : outputs) is_output[id] = true;
+  const ValueUses uses(nodes, value_names.size(), outputs);
   // Ranks the file states (shapes of inputs, outputs, value_info) or a Transpose's perm implies:
   // a Softmax given a positive axis folds in only when that is the last one.
   std::unordered_map<std::string, int> stated_rank;
@@ -344,9 +347,9 @@ void Graph::fuse_linear_layers(std::vector<PendingNode>& nodes) {
     spec.k = w->shape[0];
     spec.n = w->shape[1];
     spec.weights.assign(w->f.begin(), w->f.begin() + w->numel());
-    const int y = node.out[0];
-    if (!is_output[y] && consumers[y].size() == 1) {
-      PendingNode& add = nodes[consumers[y][0]];
+    if (const int consumer = uses.only_consumer(node.out[0]); consumer >= 0) {
+      const int y = node.out[0];
+      PendingNode& add = nodes[consumer];
       const int other = add.in.size() == 2 ? (add.in[0] == y ? add.in[1] : add.in[1] == y ? add.in[0] : -1) : -1;
       const Value* b = other >= 0 && constants[other] ? &*constants[other] : nullptr;
       const bool bias_shaped = b && b->dtype == DType::Float && b->numel() == spec.n && b->rank() >= 1 && b->rank() <= 2 &&
@@ -359,9 +362,9 @@ void Graph::fuse_linear_layers(std::vector<PendingNode>& nodes) {
     }
     // A classifier's Softmax over its outputs: computed block by block right after the product,
     // while the block is still in cache, instead of another pass over [rows, classes] in memory.
-    const int z = node.out[0];
-    if (!is_output[z] && consumers[z].size() == 1) {
-      PendingNode& soft = nodes[consumers[z][0]];
+    if (const int consumer = uses.only_consumer(node.out[0]); consumer >= 0) {
+      const int z = node.out[0];
+      PendingNode& soft = nodes[consumer];
       int64_t axis = opset >= 13 ? -1 : 1;
       for (const auto& a : soft.proto->attribute())
         if (a.name() == "axis") axis = a.i();

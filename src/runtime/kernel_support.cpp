@@ -1,5 +1,7 @@
 #include "runtime/kernel_support.h"
 
+#include <cstring>
+
 #include <algorithm>
 #include <set>
 #include <sstream>
@@ -76,6 +78,26 @@ dnnl::engine& cpu_engine() {
 dnnl::stream& cpu_stream() {
   thread_local dnnl::stream stream(cpu_engine());
   return stream;
+}
+
+PackedWeights::PackedWeights(const dnnl::memory::desc& plain, const void* bytes) : plain_(plain, cpu_engine()) {
+  std::memcpy(plain_.get_data_handle(), bytes, plain.get_size());
+}
+
+dnnl::memory PackedWeights::in_layout(const dnnl::memory::desc& chosen) const {
+  std::lock_guard lock(mutex_);
+  for (auto& [md, mem] : layouts_)
+    if (md == chosen) return mem;
+  dnnl::memory source = plain_ ? plain_ : layouts_.front().second;
+  dnnl::memory weights = source;
+  if (source.get_desc() != chosen) {
+    weights = dnnl::memory(chosen, cpu_engine());
+    dnnl::reorder(source, weights).execute(cpu_stream(), source, weights);
+    cpu_stream().wait();
+  }
+  layouts_.emplace_back(chosen, weights);
+  if (chosen.data.extra.flags == 0) plain_ = dnnl::memory();
+  return weights;
 }
 
 dnnl::memory scratchpad_for(const dnnl::memory::desc& md) {

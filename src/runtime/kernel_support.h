@@ -31,6 +31,24 @@ dnnl::stream& cpu_stream();  // one per thread
 dnnl::memory scratchpad_for(const dnnl::memory::desc& md);
 dnnl::primitive_attr user_scratchpad_attr();
 
+// A layer's constant weights in the layouts its primitives chose, reordered once per distinct
+// layout; thread-safe. Only one copy is kept where one layout serves every shape: the plain
+// weights go once the first layout exists, and later layouts are reordered from that one (a
+// layout with compensation data, for signed 8-bit inputs, cannot be a reorder source: then the
+// plain weights stay).
+class PackedWeights {
+ public:
+  PackedWeights() = default;
+  // A copy of `bytes` laid out as `plain` (a plain format such as oihw or ab).
+  PackedWeights(const dnnl::memory::desc& plain, const void* bytes);
+  dnnl::memory in_layout(const dnnl::memory::desc& chosen) const;
+
+ private:
+  mutable std::mutex mutex_;
+  mutable dnnl::memory plain_;
+  mutable std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> layouts_;
+};
+
 // Validated access to a node's attributes.
 class Attrs {
  public:

@@ -184,7 +184,7 @@ class ConvKernel : public Kernel {
     attr.set_post_ops(ops);
     if (int8) attr.set_output_scales(1 << 1, output_scales_);  // per output channel (dimension 1)
     dnnl::convolution_forward::primitive_desc pd(desc, attr, cpu_engine());
-    Prepared prepared{{dnnl::convolution_forward(pd), src_md, dst_md, weights_for(pd.weights_desc()), pd.scratchpad_desc()},
+    Prepared prepared{{dnnl::convolution_forward(pd), src_md, dst_md, weights_->in_layout(pd.weights_desc()), pd.scratchpad_desc()},
                       float_src_md, std::nullopt, {}};
     if (int8) {
       dnnl::primitive_attr quantise_attr = user_scratchpad_attr();
@@ -197,39 +197,16 @@ class ConvKernel : public Kernel {
     return prepared;
   }
 
-  // The weights in the layout a primitive chose, reordered once per distinct layout. Only one
-  // copy is kept where one layout serves every shape: the plain weights go once the first
-  // layout exists (later layouts are reordered from that one).
-  dnnl::memory weights_for(const dnnl::memory::desc& chosen) const {
-    std::lock_guard lock(weights_mutex_);
-    for (auto& [md, mem] : weight_layouts_)
-      if (md == chosen) return mem;
-    dnnl::memory source = plain_weights_ ? plain_weights_ : weight_layouts_.front().second;
-    dnnl::memory weights = source;
-    if (source.get_desc() != chosen) {
-      weights = dnnl::memory(chosen, cpu_engine());
-      dnnl::reorder(source, weights).execute(cpu_stream(), source, weights);
-      cpu_stream().wait();
-    }
-    weight_layouts_.emplace_back(chosen, weights);
-    // A layout with extra data (the compensation of signed 8-bit inputs) cannot be reordered
-    // from; the plain weights then stay.
-    if (chosen.data.extra.flags == 0) plain_weights_ = dnnl::memory();
-    return weights;
-  }
-
-  // [Co, Ci/g, kh, kw] weights (8-bit or float) in memory of their own, until the first layout.
+  // [Co, Ci/g, kh, kw] weights (8-bit or float), packed per layout from here on.
   void keep_plain_weights() {
     using tag = dnnl::memory::format_tag;
     const dnnl::memory::dims wdims = spec_.group > 1
                                          ? dnnl::memory::dims{spec_.group, co_ / spec_.group, ci_ / spec_.group, kh_, kw_}
                                          : dnnl::memory::dims{co_, ci_, kh_, kw_};
     const bool int8 = spec_.int8.has_value();
-    plain_weights_ = dnnl::memory({wdims, int8 ? dnnl::memory::data_type::s8 : dnnl::memory::data_type::f32,
-                                   spec_.group > 1 ? tag::goihw : tag::oihw},
-                                  cpu_engine());
-    if (int8) std::memcpy(plain_weights_.get_data_handle(), int8_weights_.data(), int8_weights_.size());
-    else std::memcpy(plain_weights_.get_data_handle(), spec_.weights.data(), spec_.weights.size() * sizeof(float));
+    const dnnl::memory::desc plain(wdims, int8 ? dnnl::memory::data_type::s8 : dnnl::memory::data_type::f32,
+                                   spec_.group > 1 ? tag::goihw : tag::oihw);
+    weights_.emplace(plain, int8 ? static_cast<const void*>(int8_weights_.data()) : spec_.weights.data());
     int8_weights_ = {};
     spec_.weights = {};
   }
@@ -241,9 +218,7 @@ class ConvKernel : public Kernel {
   std::vector<dnnl::memory> channel_mems_;
   dnnl::memory user_bias_;
   PrimitiveCache<std::array<int64_t, 3>, Prepared> cache_;
-  mutable std::mutex weights_mutex_;  // guards weight_layouts_ and plain_weights_
-  mutable std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> weight_layouts_;
-  mutable dnnl::memory plain_weights_;
+  std::optional<PackedWeights> weights_;
 };
 
 // ConvTranspose (group 1) through oneDNN deconvolution.

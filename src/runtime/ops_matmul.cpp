@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstring>
-#include <mutex>
 
 namespace edgeocr::runtime::detail {
 namespace {
@@ -168,7 +166,7 @@ class LinearKernel : public Kernel {
     dnnl::primitive_attr attr = user_scratchpad_attr();
     if (int8) attr.set_output_scales(1 << 1, output_scales_);  // per output column (dimension 1)
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, w_any, b_md, dst_md), attr, cpu_engine());
-    Prepared p{dnnl::matmul(pd), src_md, dst_md, pd.scratchpad_desc(), weights_for(pd.weights_desc()), std::nullopt, {}};
+    Prepared p{dnnl::matmul(pd), src_md, dst_md, pd.scratchpad_desc(), weights_->in_layout(pd.weights_desc()), std::nullopt, {}};
     if (spec_.softmax) {
       dnnl::softmax_forward::primitive_desc spd(dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, dst_md, 1),
                                                 user_scratchpad_attr(), cpu_engine());
@@ -194,35 +192,12 @@ class LinearKernel : public Kernel {
             dnnl::memory::format_tag::ab};
   }
 
-  // The weights in the layout a primitive chose, reordered once per distinct layout. Only one
-  // copy is kept where one layout serves every shape: the plain weights go once the first
-  // layout exists (later layouts are reordered from that one).
-  dnnl::memory weights_for(const dnnl::memory::desc& chosen) const {
-    std::lock_guard lock(weights_mutex_);
-    for (auto& [md, mem] : weight_layouts_)
-      if (md == chosen) return mem;
-    dnnl::memory source = plain_weights_ ? plain_weights_ : weight_layouts_.front().second;
-    dnnl::memory weights = source;
-    if (source.get_desc() != chosen) {
-      weights = dnnl::memory(chosen, cpu_engine());
-      dnnl::reorder(source, weights).execute(cpu_stream(), source, weights);
-      cpu_stream().wait();
-    }
-    weight_layouts_.emplace_back(chosen, weights);
-    // A layout with extra data (the compensation of signed 8-bit inputs) cannot be reordered
-    // from; the plain weights then stay.
-    if (chosen.data.extra.flags == 0) plain_weights_ = dnnl::memory();
-    return weights;
-  }
-
-  // [K, N] row-major weights (8-bit or float) in memory of their own, until the first layout.
+  // [K, N] row-major weights (8-bit or float), packed per layout from here on.
   void keep_plain_weights() {
-    const dnnl::memory::dims dims{spec_.k, spec_.n};
     const bool int8 = spec_.int8.has_value();
-    plain_weights_ = dnnl::memory({dims, int8 ? dnnl::memory::data_type::s8 : dnnl::memory::data_type::f32,
-                                   dnnl::memory::format_tag::ab}, cpu_engine());
-    if (int8) std::memcpy(plain_weights_.get_data_handle(), int8_weights_.data(), int8_weights_.size());
-    else std::memcpy(plain_weights_.get_data_handle(), spec_.weights.data(), spec_.weights.size() * sizeof(float));
+    const dnnl::memory::desc plain({spec_.k, spec_.n}, int8 ? dnnl::memory::data_type::s8 : dnnl::memory::data_type::f32,
+                                   dnnl::memory::format_tag::ab);
+    weights_.emplace(plain, int8 ? static_cast<const void*>(int8_weights_.data()) : spec_.weights.data());
     int8_weights_ = {};
     spec_.weights = {};
   }
@@ -233,9 +208,7 @@ class LinearKernel : public Kernel {
   dnnl::memory user_bias_;
   PrimitiveCache<int64_t, Prepared> cache_;
   PrimitiveCache<int64_t, std::pair<dnnl::reorder, dnnl::memory::desc>> quantiser_;
-  mutable std::mutex weights_mutex_;  // guards weight_layouts_ and plain_weights_
-  mutable std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> weight_layouts_;
-  mutable dnnl::memory plain_weights_;
+  std::optional<PackedWeights> weights_;
 };
 
 std::unique_ptr<Kernel> make_matmul(const NodeInfo& n) {
