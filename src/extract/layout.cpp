@@ -171,9 +171,12 @@ std::vector<KeyValue> value_candidates(const Layout& layout, int key_line, size_
 }
 
 size_t find_key(std::string_view text, std::string_view key, size_t* match_begin) {
-  // Fold: drop spaces, upper-case ASCII, keep a map back to byte offsets in `text`.
-  std::string folded;
-  std::vector<size_t> offsets;
+  // Fold: drop spaces, upper-case ASCII, keep a map back to byte offsets in `text`. The
+  // buffers are reused: extraction calls this thousands of times per receipt.
+  thread_local std::string folded;
+  thread_local std::vector<size_t> offsets;
+  folded.clear();
+  offsets.clear();
   for (size_t i = 0; i < text.size(); ++i) {
     char ch = text[i];
     if (ch == ' ' || ch == '\t') continue;
