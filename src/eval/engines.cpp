@@ -171,6 +171,7 @@ class NativeEngine : public Engine {
     p.det_box_unclip_ratio = o.det_box_unclip_ratio;
     if (o.det_max_side) p.det_max_side = *o.det_max_side;
     if (o.det_fine_max_side) p.det_fine_max_side = *o.det_fine_max_side;
+    if (o.rec_word_gap) p.rec_word_gap = *o.rec_word_gap;
     p.languages = o.languages;
     p.single_line = o.single_line;
     return p;

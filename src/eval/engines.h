@@ -38,6 +38,8 @@ struct EngineOptions {
   // Detector post-processing overrides of the native engine (unset: the model set's own values).
   std::optional<float> det_threshold, det_box_threshold, det_unclip_ratio, det_box_unclip_ratio;
   std::optional<int> det_max_side, det_fine_max_side;
+  // The recognizer's word-gap factor (unset: the pipeline's default; 0: no restored spaces).
+  std::optional<float> rec_word_gap;
 };
 
 // "native", "native:SET" (a model set, e.g. native:v5), "tesseract", "labels" or

@@ -14,8 +14,8 @@
 namespace edgeocr::cli {
 namespace {
 
-// The detector's tuning knobs; one left unset keeps the model set's value.
-void add_detector_options(CLI::App& cmd, eval::EngineOptions& engine) {
+// The engine's tuning knobs (detector, word gaps); one left unset keeps the default.
+void add_engine_tuning_options(CLI::App& cmd, eval::EngineOptions& engine) {
   struct Knob {
     const char* flag;
     std::optional<float>* value;
@@ -31,6 +31,9 @@ void add_detector_options(CLI::App& cmd, eval::EngineOptions& engine) {
                                 "how far the reported line box is grown around its text core", 0.5, 4.0}})
     cmd.add_option(knob.flag, *knob.value, std::string("Detector: ") + knob.what + " (default: the model set's)")
         ->check(CLI::Range(knob.min, knob.max));
+  cmd.add_option("--rec-word-gap", engine.rec_word_gap,
+                 "Recognizer: restore a space where characters are this many median pitches apart (0: off)")
+      ->check(CLI::Range(0.0, 4.0));
 }
 
 }  // namespace
@@ -76,7 +79,7 @@ void register_eval_command(CLI::App& app, int& exit_code) {
                   "Learned field model (edgeocr fields train): fields scored by the rules and by the model, side by side");
   cmd->add_option("--ocr-cache", options->engine.ocr_cache,
                   "Folder of native OCR results (<id>.json): read where present, written where missing");
-  add_detector_options(*cmd, options->engine);
+  add_engine_tuning_options(*cmd, options->engine);
   cmd->add_option("--det-max-side", options->engine.det_max_side,
                   "Detector: longest image side fed to the detector, in pixels (default 960)")
       ->check(CLI::Range(320, 4096));
