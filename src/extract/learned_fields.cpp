@@ -590,7 +590,6 @@ FieldModel FieldModel::train(const std::vector<FieldExample>& examples, const Fi
   FieldTrainReport local;
   FieldModel model;
   if (base) model = *base;
-  // The words of the labelled names and addresses, so that candidates are read as they write.
   // The words of the labelled names and addresses (so that candidates are read as they write)
   // and the values themselves, once per image (its OCR and its labelled lines share labels).
   std::set<std::string> images;

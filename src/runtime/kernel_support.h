@@ -38,7 +38,6 @@ dnnl::primitive_attr user_scratchpad_attr();
 // plain weights stay).
 class PackedWeights {
  public:
-  PackedWeights() = default;
   // A copy of `bytes` laid out as `plain` (a plain format such as oihw or ab).
   PackedWeights(const dnnl::memory::desc& plain, const void* bytes);
   dnnl::memory in_layout(const dnnl::memory::desc& chosen) const;

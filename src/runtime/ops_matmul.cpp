@@ -82,6 +82,7 @@ class LinearKernel : public Kernel {
     std::vector<int64_t> out_shape = x.shape;
     out_shape.back() = spec_.n;
     alloc_float(*out[0], out_shape, ctx);
+    if (rows == 0) return;  // an empty intermediate: no blocks (inputs are refused empty)
     // With a folded softmax the rows go in blocks small enough for the block's scores to stay
     // in cache between the product and the softmax.
     const int64_t block = spec_.softmax ? std::min(rows, kSoftmaxBlockRows) : rows;

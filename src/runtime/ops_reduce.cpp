@@ -28,6 +28,7 @@ class SoftmaxKernel : public Kernel {
     alloc_float(*out[0], x.shape, ctx);
     const float* s = x.f.data();
     float* d = out[0]->f.data();
+    if (x.numel() == 0) return;
     if (inner == 1) {
       // Contiguous rows (attention weights, the recognizer's class scores): oneDNN's JIT softmax
       // uses the widest vectors the CPU has, where this file is compiled for the baseline ISA.
