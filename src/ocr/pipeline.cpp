@@ -34,7 +34,7 @@ constexpr int kRecMaxAspect = 32;
 constexpr size_t kRecBatch = 4;
 constexpr int kRecBatchPixels = 4 * 640;
 constexpr int kRecWidthStep = 64;        // recognizer rows are padded to a multiple of this
-constexpr size_t kClsBatch = 16;
+constexpr size_t kClsBatch = 16, kClsBatchStep = 4;
 
 // Per-channel lookup tables: uint8 -> normalised float, in the image's BGR plane order
 // (PaddleOCR feeds cv2's BGR images to all three models with the mean/std listed in RGB terms).
@@ -176,12 +176,15 @@ struct Pipeline::Impl {
       det_normaliser.write(tile, input.data.data(), static_cast<size_t>(tile.cols),
                            static_cast<size_t>(tile.rows) * tile.cols);
       std::unique_lock turn(models->detector_turn);
-      auto outputs = det.run(det_input);
+      cv::Mat probability;
+      det.run(det_input, [&](std::span<const runtime::TensorView> outputs) {
+        const runtime::TensorView& out = outputs[0];
+        if (out.shape.size() != 4 || out.shape[2] != tile.rows || out.shape[3] != tile.cols)
+          throw runtime::ModelError("detector output shape does not match its input");
+        probability = cv::Mat(tile.rows, tile.cols, CV_32F, const_cast<float*>(out.data.data())).clone();
+      });
       turn.unlock();
-      runtime::Tensor& out = outputs.at(0);
-      if (out.shape.size() != 4 || out.shape[2] != tile.rows || out.shape[3] != tile.cols)
-        throw runtime::ModelError("detector output shape does not match its input");
-      return cv::Mat(tile.rows, tile.cols, CV_32F, out.data.data()).clone();
+      return probability;
     });
   }
 
@@ -219,9 +222,12 @@ struct Pipeline::Impl {
     const size_t plane = static_cast<size_t>(kClsHeight) * kClsWidth;
     for (size_t start = 0; start < crops.size(); start += kClsBatch) {
       const size_t n = std::min(kClsBatch, crops.size() - start);
+      // The last batch is padded to a multiple of kClsBatchStep rows: a handful of input shapes
+      // in all, instead of a new one (and its kernel preparation) for most pages.
+      const size_t rows = std::min(kClsBatch, (n + kClsBatchStep - 1) / kClsBatchStep * kClsBatchStep);
       runtime::Tensor& input = cls_input[0];
-      input.shape = {static_cast<int64_t>(n), 3, kClsHeight, kClsWidth};
-      input.data.assign(n * 3 * plane, 0.0f);
+      input.shape = {static_cast<int64_t>(rows), 3, kClsHeight, kClsWidth};
+      input.data.assign(rows * 3 * plane, 0.0f);
       for (size_t i = 0; i < n; ++i) {
         const cv::Mat& crop = crops[start + i];
         const double aspect = static_cast<double>(crop.cols) / crop.rows;
@@ -230,10 +236,11 @@ struct Pipeline::Impl {
         cv::resize(crop, resized, cv::Size(w, kClsHeight));
         half_normaliser().write(resized, input.data.data() + i * 3 * plane, kClsWidth, plane);
       }
-      auto outputs = cls.run(cls_input);
-      const runtime::Tensor& out = outputs.at(0);
-      if (out.numel() != static_cast<int64_t>(n) * 2) throw runtime::ModelError("classifier output is not [N,2]");
-      for (size_t i = 0; i < n; ++i) p180[start + i] = out.data[i * 2 + 1];
+      cls.run(cls_input, [&](std::span<const runtime::TensorView> outputs) {
+        const runtime::TensorView& out = outputs[0];
+        if (out.data.size() != rows * 2) throw runtime::ModelError("classifier output is not [N,2]");
+        for (size_t i = 0; i < n; ++i) p180[start + i] = out.data[i * 2 + 1];
+      });
     }
     // Its buffers would otherwise sit beside the recognizer's, which run next.
     cls.release_buffers();
@@ -281,20 +288,53 @@ struct Pipeline::Impl {
     return rows;
   }
 
+  // Widths rounded up to kRecWidthStep: a bounded set of input shapes, so the runtime's
+  // per-shape kernels (JIT code, memory) stay few over a long run.
+  int row_width(const RecRow& r) const {
+    return std::max(rec_min_width, (r.used + kRecWidthStep - 1) / kRecWidthStep * kRecWidthStep);
+  }
+
+  // Decodes one recognizer batch: row i of `out` holds batch_rows[i]'s pieces side by side.
+  void read_rec_batch(const runtime::TensorView& out, std::span<const RecRow> batch_rows, int batch_width,
+                      std::vector<detail::CtcResult>& results) const {
+    const size_t n = batch_rows.size();
+    if (out.shape.size() != 3 || out.shape[0] != static_cast<int64_t>(n))
+      throw runtime::ModelError("recognizer output is not [N,T,C]");
+    const int frames = static_cast<int>(out.shape[1]), classes = static_cast<int>(out.shape[2]);
+    if (static_cast<size_t>(classes) != labels.size())
+      throw runtime::ModelError("model set " + set.name + ": the recognizer has " + std::to_string(classes) +
+                                " classes but its dictionary gives " + std::to_string(labels.size()));
+    const double px_per_frame = static_cast<double>(batch_width) / frames;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& pieces = batch_rows[i].pieces;
+      const float* row_out = out.data.data() + i * static_cast<size_t>(frames) * classes;
+      // Pieces are in placement order; each owns the frames up to the middle of the gap after it.
+      for (size_t k = 0; k < pieces.size(); ++k) {
+        const int f0 = k == 0 ? 0 : static_cast<int>(std::lround((pieces[k - 1].x + pieces[k - 1].width + pieces[k].x) / 2.0 / px_per_frame));
+        const int f1 = k + 1 == pieces.size()
+                           ? frames
+                           : static_cast<int>(std::lround((pieces[k].x + pieces[k].width + pieces[k + 1].x) / 2.0 / px_per_frame));
+        detail::CtcResult& r = results[pieces[k].crop];
+        r = detail::ctc_greedy_decode(row_out + static_cast<size_t>(f0) * classes, std::clamp(f1, f0, frames) - f0,
+                                      classes, labels, options.rec_word_gap);
+        for (auto& word : r.words) {  // frames of this piece -> fractions of its crop's width
+          const auto fraction = [&](float frame) {
+            return static_cast<float>(((f0 + frame) * px_per_frame - pieces[k].x) / pieces[k].width);
+          };
+          word.begin = fraction(word.begin), word.end = fraction(word.end);
+        }
+      }
+    }
+  }
+
   // Readings of the crops; their words' begin/end are fractions (0..1) of the crop's width.
   std::vector<detail::CtcResult> recognize(const std::vector<cv::Mat>& crops) {
     std::vector<detail::CtcResult> results(crops.size());
-    const float word_gap = options.rec_word_gap;
     std::vector<int> widths(crops.size());
     for (size_t i = 0; i < crops.size(); ++i)
       widths[i] = std::clamp(static_cast<int>(std::ceil(rec_height * static_cast<double>(crops[i].cols) / crops[i].rows)),
                              1, rec_max_width);
     std::vector<RecRow> rows = plan_rows(widths);
-    // Widths rounded up to kRecWidthStep: a bounded set of input shapes, so the runtime's
-    // per-shape kernels (JIT code, memory) stay few over a long run.
-    auto row_width = [this](const RecRow& r) {
-      return std::max(rec_min_width, (r.used + kRecWidthStep - 1) / kRecWidthStep * kRecWidthStep);
-    };
     std::stable_sort(rows.begin(), rows.end(), [&](const RecRow& a, const RecRow& b) { return row_width(a) < row_width(b); });
     for (size_t start = 0; start < rows.size();) {
       // Rows of similar width share a batch; the pixel budget bounds the [N, T, 6625] output.
@@ -315,35 +355,9 @@ struct Pipeline::Impl {
           half_normaliser().write(resized, input.data.data() + i * 3 * plane + piece.x, static_cast<size_t>(batch_width),
                                   plane);
         }
-      auto outputs = rec.run(rec_input);
-      const runtime::Tensor& out = outputs.at(0);
-      if (out.shape.size() != 3 || out.shape[0] != static_cast<int64_t>(n))
-        throw runtime::ModelError("recognizer output is not [N,T,C]");
-      const int frames = static_cast<int>(out.shape[1]), classes = static_cast<int>(out.shape[2]);
-      if (static_cast<size_t>(classes) != labels.size())
-        throw runtime::ModelError("model set " + set.name + ": the recognizer has " + std::to_string(classes) +
-                                  " classes but its dictionary gives " + std::to_string(labels.size()));
-      const double px_per_frame = static_cast<double>(batch_width) / frames;
-      for (size_t i = 0; i < n; ++i) {
-        const auto& pieces = rows[start + i].pieces;
-        const float* row_out = out.data.data() + i * static_cast<size_t>(frames) * classes;
-        // Pieces are in placement order; each owns the frames up to the middle of the gap after it.
-        for (size_t k = 0; k < pieces.size(); ++k) {
-          const int f0 = k == 0 ? 0 : static_cast<int>(std::lround((pieces[k - 1].x + pieces[k - 1].width + pieces[k].x) / 2.0 / px_per_frame));
-          const int f1 = k + 1 == pieces.size()
-                             ? frames
-                             : static_cast<int>(std::lround((pieces[k].x + pieces[k].width + pieces[k + 1].x) / 2.0 / px_per_frame));
-          detail::CtcResult& r = results[pieces[k].crop];
-          r = detail::ctc_greedy_decode(row_out + static_cast<size_t>(f0) * classes, std::clamp(f1, f0, frames) - f0,
-                                        classes, labels, word_gap);
-          for (auto& word : r.words) {  // frames of this piece -> fractions of its crop's width
-            const auto fraction = [&](float frame) {
-              return static_cast<float>(((f0 + frame) * px_per_frame - pieces[k].x) / pieces[k].width);
-            };
-            word.begin = fraction(word.begin), word.end = fraction(word.end);
-          }
-        }
-      }
+      rec.run(rec_input, [&](std::span<const runtime::TensorView> outputs) {
+        read_rec_batch(outputs[0], std::span<const RecRow>(rows).subspan(start, n), batch_width, results);
+      });
       start += n;
     }
     return results;

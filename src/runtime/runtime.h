@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -22,6 +24,12 @@ struct Tensor {
   Tensor(std::vector<int64_t> s, std::vector<float> d) : shape(std::move(s)), data(std::move(d)) {}
   explicit Tensor(std::vector<int64_t> s);  // zero-filled
   int64_t numel() const;
+};
+
+// A read-only look at a float tensor that lives elsewhere (a Session's output during a reader).
+struct TensorView {
+  std::span<const int64_t> shape;
+  std::span<const float> data;
 };
 
 // Raised for models the runtime cannot load (bad file, unsupported op or attribute: the message
@@ -110,6 +118,10 @@ class Session {
   // Inputs by position (dynamic batch/height/width allowed where the model allows them);
   // returns outputs by position.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+  // The same, handing the outputs (by position, float ones only) to `read` where the pass left
+  // them, valid during the call only. No copy: a recognizer's [N, T, classes] scores are tens of
+  // MiB a batch, and the fresh pages a copy needs cost more than the copy itself.
+  void run(const std::vector<Tensor>& inputs, const std::function<void(std::span<const TensorView>)>& read);
 
   // Returns the intermediate buffers kept for the next run() to the allocator: call it between
   // requests so one model's buffers do not add to another's peak.

@@ -69,7 +69,16 @@ struct Session::State {
         record_int8_ranges(options.record_int8_ranges) {
     slots.resize(graph.value_names.size());
   }
-  std::vector<Tensor> run(const std::vector<Tensor>& in);
+  // Runs a pass; its outputs are left in their slots (in NCHW order) until finish_pass().
+  void execute(const std::vector<Tensor>& in);
+  const Value& output(size_t k) const {
+    const int id = graph.outputs[k];
+    return graph.constants[id] ? *graph.constants[id] : slots[id];
+  }
+  void finish_pass() {
+    for (auto& s : slots) s = Value{};  // everything back to the pool; keep only what this pass used
+    pool.end_pass(retain_buffers);
+  }
 };
 
 Session::Session(Model model, const SessionOptions& options)
@@ -79,11 +88,42 @@ Session& Session::operator=(Session&&) noexcept = default;
 Session::~Session() = default;
 
 const Model& Session::model() const { return state_->model; }
-std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) { return state_->run(inputs); }
+std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) {
+  State& s = *state_;
+  s.execute(inputs);
+  std::vector<Tensor> result;
+  for (size_t k = 0; k < s.graph.outputs.size(); ++k) {
+    const Value& v = s.output(k);
+    Tensor t;
+    t.shape = v.shape;
+    if (v.dtype == DType::Float) t.data.assign(v.f.begin(), v.f.begin() + v.numel());
+    else t.data.assign(v.i.begin(), v.i.begin() + v.numel());
+    result.push_back(std::move(t));
+  }
+  s.finish_pass();
+  return result;
+}
+
+void Session::run(const std::vector<Tensor>& inputs, const std::function<void(std::span<const TensorView>)>& read) {
+  State& s = *state_;
+  // Also on an exception from the pass or the reader: the pool must not keep this pass's values.
+  struct FinishPass {
+    State& s;
+    ~FinishPass() { s.finish_pass(); }
+  } finish{s};
+  s.execute(inputs);
+  std::vector<TensorView> views;
+  for (size_t k = 0; k < s.graph.outputs.size(); ++k) {
+    const Value& v = s.output(k);
+    if (v.dtype != DType::Float) throw ModelError("output '" + s.graph.output_names[k] + "' is not float");
+    views.push_back({v.shape, {v.f.data(), static_cast<size_t>(v.numel())}});
+  }
+  read(views);
+}
 void Session::release_buffers() { state_->pool.end_pass(false); }
 const ValueRanges& Session::int8_ranges() const { return state_->int8_ranges; }
 
-std::vector<Tensor> Session::State::run(const std::vector<Tensor>& in) {
+void Session::State::execute(const std::vector<Tensor>& in) {
   const auto& inputs = graph.inputs;
   const auto& input_names = graph.input_names;
   const auto& constants = graph.constants;
@@ -159,19 +199,8 @@ std::vector<Tensor> Session::State::run(const std::vector<Tensor>& in) {
   }
   if (profile)
     for (const auto& [op, e] : op_ms) std::fprintf(stderr, "runtime profile: %-20s %4d x %8.2f ms\n", op.c_str(), e.second, e.first);
-  std::vector<Tensor> result;
-  for (int id : graph.outputs) {
+  for (int id : graph.outputs)
     if (!constants[id]) detail::to_nchw(slots[id], ctx);
-    const Value* v = constants[id] ? &*constants[id] : &slots[id];
-    Tensor t;
-    t.shape = v->shape;
-    if (v->dtype == DType::Float) t.data.assign(v->f.begin(), v->f.begin() + v->numel());
-    else t.data.assign(v->i.begin(), v->i.begin() + v->numel());
-    result.push_back(std::move(t));
-  }
-  for (auto& s : slots) s = Value{};  // everything back to the pool; keep only what this pass used
-  pool.end_pass(retain_buffers);
-  return result;
 }
 
 }  // namespace edgeocr::runtime

@@ -53,6 +53,28 @@ TEST(RuntimeModels, RecognizerBatchEqualsSingleRunsAndIsRepeatable) {
   EXPECT_EQ(max_abs_diff(ra.data.data(), again.data.data(), ra.data.size()), 0.f);
 }
 
+// Outputs read in place (no copy) hold what the copying run returns; a reader that throws
+// leaves the session whole for the next run.
+TEST(RuntimeModels, OutputsReadInPlaceEqualCopiedOutputs) {
+  Session cls(Model::load(kModels / "ch_ppocr_mobile_v2.0_cls_infer.onnx", {2}));
+  const Tensor input = pattern({3, 3, 48, 192}, 5);
+  const Tensor copied = cls.run({input})[0];
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+  cls.run({input}, [&](std::span<const edgeocr::runtime::TensorView> outputs) {
+    ASSERT_EQ(outputs.size(), 1u);
+    shape.assign(outputs[0].shape.begin(), outputs[0].shape.end());
+    values.assign(outputs[0].data.begin(), outputs[0].data.end());
+  });
+  EXPECT_EQ(shape, copied.shape);
+  ASSERT_EQ(values.size(), copied.data.size());
+  EXPECT_EQ(max_abs_diff(values.data(), copied.data.data(), values.size()), 0.f);
+  EXPECT_THROW(cls.run({input}, [](std::span<const edgeocr::runtime::TensorView>) { throw std::runtime_error("reader"); }),
+               std::runtime_error);
+  const Tensor after = cls.run({input})[0];
+  EXPECT_EQ(max_abs_diff(after.data.data(), copied.data.data(), after.data.size()), 0.f);
+}
+
 TEST(RuntimeModels, DetectorAndClassifierAcceptDynamicSizes) {
   Session det(Model::load(kModels / "ch_PP-OCRv4_det_infer.onnx", {2}));
   for (auto [h, w] : {std::pair{64, 96}, std::pair{320, 32}, std::pair{128, 128}}) {
