@@ -173,12 +173,11 @@ std::string language_for(Script script, const std::vector<std::string>& codes) {
 
 // The scripts a page's OSD vote proposes: Cyrillic and Greek always, as PP-OCR reads them as
 // Latin look-alikes and OSD names them unreliably (Latin, Greek, even Thai on Cyrillic
-// handwriting); another script only when OSD is confident of it.
+// handwriting); and the script OSD names, at any confidence: Tesseract's reading confirms or
+// rejects it (OSD named Korean print Hangul at confidence 0, which PP reads as Han garbage).
 std::vector<Script> page_candidates(TesseractLines::DetectedScript vote) {
   std::vector<Script> out{Script::cyrillic, Script::greek};
-  constexpr float kConfidentVote = 2.0f;
-  if (vote.confidence >= kConfidentVote && !is_pp_script(vote.script) &&
-      std::find(out.begin(), out.end(), vote.script) == out.end())
+  if (!is_pp_script(vote.script) && std::find(out.begin(), out.end(), vote.script) == out.end())
     out.push_back(vote.script);
   return out;
 }
@@ -191,7 +190,8 @@ std::vector<Script> page_candidates(TesseractLines::DetectedScript vote) {
 // Latin-script language), confirms one. Pages PP reads mostly with confidence (Chinese/English
 // documents, receipts) skip all of it.
 Script page_script(float keep_confidence, bool latin_language, const std::vector<cv::Mat>& crops,
-                   const std::vector<detail::CtcResult>& readings, TesseractLines& tesseract) {
+                   const std::vector<char>& turned, const std::vector<detail::CtcResult>& readings,
+                   TesseractLines& tesseract) {
   std::vector<size_t> doubtful;
   size_t lettered = 0;
   for (size_t i = 0; i < crops.size(); ++i) {
@@ -210,8 +210,13 @@ Script page_script(float keep_confidence, bool latin_language, const std::vector
   const size_t n = std::min(kOsdSample, doubtful.size());
   std::partial_sort(doubtful.begin(), doubtful.begin() + static_cast<long>(n), doubtful.end(),
                     [&](size_t a, size_t b) { return crops[a].cols * crops[b].rows > crops[b].cols * crops[a].rows; });
+  // As the detector cut them: the classifier that turned some was trained on the scripts PP
+  // reads, and turns lines of others at random (Korean print, most of a page).
   std::vector<cv::Mat> sample;
-  for (size_t k = 0; k < n; ++k) sample.push_back(crops[doubtful[k]]);
+  for (size_t k = 0; k < n; ++k) {
+    sample.push_back(crops[doubtful[k]]);
+    if (turned[doubtful[k]]) cv::rotate(sample.back(), sample.back(), cv::ROTATE_180);
+  }
   const auto vote = tesseract.detect_script(sample);
 
   // Tesseract's confidences compare with each other (PP's do not: it reads Cyrillic
@@ -223,7 +228,7 @@ Script page_script(float keep_confidence, bool latin_language, const std::vector
     float confidence = 0;
     size_t letters = 0;
     for (size_t k = 0; k < m; ++k) {
-      const detail::CtcResult r = tesseract.read(crops[doubtful[k]], language);
+      const detail::CtcResult r = tesseract.read(sample[k], language);
       if (script != Script::unknown && dominant_script(r.text) != script) return 0.0f;
       confidence += r.confidence / static_cast<float>(m);
       letters += visible_characters(r.text);
@@ -420,7 +425,7 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
     for (const auto& r : readings) pp_text += r.text;
     latin_language = judge_latin_letters(pp_text) != LatinLetters::lookalike;
   }
-  Script page = spec.automatic ? page_script(keep_confidence, latin_language, crops, readings, tesseract) : Script::unknown;
+  Script page = spec.automatic ? page_script(keep_confidence, latin_language, crops, turned, readings, tesseract) : Script::unknown;
   // A page PP doubts whose sample Tesseract reads best as English is a Latin page all the same
   // (handwriting, faint print): there too OSD's answer for a single line must be confident.
   const bool pp_page = (spec.pp && with_text > 0 && confident * 2 > with_text) || page == Script::latin;

@@ -390,11 +390,13 @@ struct Pipeline::Impl {
 
   // The classifier alone never turns a page: the longest lines (they carry the most evidence)
   // are read both ways, and the page is turned only when the turned reading is clearly better
-  // and is a reading the recognizer would keep. On a script the recognizer does not know, both
-  // ways are noise (an Arabic page: 0.10 turned against 0.00 as it is), and noise turns nothing.
+  // and confident. On a script the recognizer does not know, both ways are noise (an Arabic
+  // page: 0.10 turned against 0.00 as it is; Korean print: about 0.6 against 0.5), and noise
+  // turns nothing; upright text the recognizer knows reads at 0.9 and more.
   bool upside_down_reads_better(const std::vector<cv::Mat>& crops, const std::vector<detail::DetectedLine>& lines) {
     constexpr size_t kSample = 6;
     constexpr float kMargin = 0.05f;  // mean-confidence lead the turned reading needs
+    constexpr float kConfident = 0.8f;  // mean confidence the turned reading needs
     std::vector<size_t> order(crops.size());
     std::iota(order.begin(), order.end(), size_t{0});
     const auto length = [&](size_t i) { return std::max(quad_width(lines[i].crop), quad_height(lines[i].crop)); };
@@ -412,7 +414,7 @@ struct Pipeline::Impl {
       return sum / static_cast<float>(readings.size());
     };
     const float turned_score = mean_score(recognize(turned));
-    return turned_score >= options.rec_min_confidence && turned_score > mean_score(recognize(as_is)) + kMargin;
+    return turned_score >= kConfident && turned_score > mean_score(recognize(as_is)) + kMargin;
   }
 
   OcrResult run_upright(const cv::Mat& input, double scale_back, int out_w, int out_h, const LanguageSpec& spec) {

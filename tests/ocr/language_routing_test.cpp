@@ -246,6 +246,26 @@ INSTANTIATE_TEST_SUITE_P(Sets, RoutingBySet, ::testing::Values("v4", "v6-small-v
   return name;
 });
 
+// A page all in a script the PP recognizer does not know (Korean print, which it reads as Han
+// garbage at about 0.6 either way up, and whose lines the classifier turns at random): the page is
+// not turned, and `auto` finds the page's script from the lines as the detector cut them.
+TEST(LanguageRouting, KoreanPageIsNotTurnedAndReadsInHangul) {
+  const test::TextRenderer renderer;
+  const std::vector<std::string> rows = {"고객님께 감사의 말씀을 드립니다.", "주문하신 상품은 내일 오전에 배송됩니다.",
+                                         "영수증을 잘 보관해 주시기 바랍니다.", "문의 사항은 고객센터로 연락해 주세요.",
+                                         "다음에 또 방문해 주세요."};
+  const test::Page page = test::compose_receipt(renderer, rows, 30, 720);
+  for (const char* languages : {"kor", "auto"}) {
+    const OcrResult result = pipeline_for(languages).run(page.image);
+    EXPECT_EQ(result.page_rotation, 0) << languages;
+    size_t hangul = 0;
+    for (const auto& l : result.lines) hangul += l.script == "Hangul";
+    EXPECT_GE(hangul, rows.size() - 1) << languages << ": " << result.text;
+    // Tesseract's kor reads this print with some letter errors; a turned page or Han garbage is near 1.
+    EXPECT_LT(test::cer(page.text, result.text), 0.4) << languages << ": " << result.text;
+  }
+}
+
 TEST(LanguageRouting, ChineseAndEnglishDefaultNeverAsksTesseract) {
   // The default languages read a Korean line with the PP recognizer only: no Hangul comes back.
   const test::TextRenderer renderer;
