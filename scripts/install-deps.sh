@@ -81,7 +81,7 @@ TEST=(
   libgtest-dev
   libfreetype-dev
   fonts-noto-cjk
-  # the language-routing tests read Japanese, Korean, Russian and Arabic lines
+  # the language-routing tests read Japanese, Korean, Russian, Arabic and Vietnamese lines
   tesseract-ocr-osd
   tesseract-ocr-eng
   tesseract-ocr-chi-sim
@@ -89,6 +89,7 @@ TEST=(
   tesseract-ocr-kor
   tesseract-ocr-rus
   tesseract-ocr-ara
+  tesseract-ocr-vie
   postgresql
   python3
   python3-requests

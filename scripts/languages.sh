@@ -2,7 +2,7 @@
 # Chinese and English are read by the PP-OCR models; every other language by Tesseract's LSTM
 # through the Debian pack tesseract-ocr-<code> (`edgeocr ocr -l CODE`, `-l auto`).
 # The list is a choice for size: about 2 MiB per pack (jpn, chi_tra, kor: 2-5 MiB).
-DEFAULT_LANGS="ara heb rus ukr ell hin tha kor jpn chi_tra deu fra spa ita por"
+DEFAULT_LANGS="ara heb rus ukr ell hin tha kor jpn chi_tra deu fra spa ita por vie"
 
 # Debian package names for Tesseract codes given as "ara,rus" / "ara+rus" / "ara rus", plus the
 # packs every install needs: osd (script detection for `-l auto`), eng, chi_sim.

@@ -148,6 +148,26 @@ namespace {
 bool is_space(char32_t c) { return c == U' ' || c == U'\t' || c == U'\n' || c == U'\r' || c == 0x3000; }
 bool is_tashkeel(char32_t c) { return (c >= 0x064B && c <= 0x0652) || c == 0x0670; }
 char32_t fold_alif_maqsura(char32_t c) { return c == 0x0649 ? 0x064A : c; }
+// An Arabic letter with hamza or madda typed as the letter and a combining mark (U+0653-U+0655),
+// as some labels are, is the same text as the precomposed letter recognizers write: Unicode's
+// canonical composition (NFC) of the pair, 0 where there is none.
+char32_t composed_arabic(char32_t letter, char32_t mark) {
+  static constexpr char32_t kCompositions[][3] = {
+      {0x0627, 0x0653, 0x0622}, {0x0627, 0x0654, 0x0623}, {0x0648, 0x0654, 0x0624}, {0x0627, 0x0655, 0x0625},
+      {0x064A, 0x0654, 0x0626}, {0x06D5, 0x0654, 0x06C0}, {0x06C1, 0x0654, 0x06C2}, {0x06D2, 0x0654, 0x06D3}};
+  for (const auto& [l, m, c] : kCompositions)
+    if (l == letter && m == mark) return c;
+  return 0;
+}
+// Appends c to normalised text, composing it with the letter before it where Unicode does.
+void append_composed(std::u32string& out, char32_t c) {
+  if (!out.empty())
+    if (const char32_t composed = composed_arabic(out.back(), c)) {
+      out.back() = composed;
+      return;
+    }
+  out.push_back(c);
+}
 }  // namespace
 
 std::u32string char_bag(std::string_view text) {
@@ -156,7 +176,7 @@ std::u32string char_bag(std::string_view text) {
     if (is_space(c) || is_tashkeel(c)) continue;
     if (c >= 0xFF01 && c <= 0xFF5E) c = c - 0xFF01 + 0x21;  // full-width ASCII
     if (c >= U'a' && c <= U'z') c = c - U'a' + U'A';
-    bag.push_back(fold_alif_maqsura(c));
+    append_composed(bag, fold_alif_maqsura(c));
   }
   return bag;
 }
@@ -169,7 +189,7 @@ std::u32string normalized_transcript(std::string_view text) {
       if (!out.empty() && out.back() != U' ') out.push_back(U' ');
       continue;
     }
-    out.push_back(fold_alif_maqsura(c));
+    append_composed(out, fold_alif_maqsura(c));
   }
   if (!out.empty() && out.back() == U' ') out.pop_back();
   return out;

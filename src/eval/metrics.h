@@ -40,11 +40,13 @@ struct Counts {
 };
 
 // The characters of `text` as an order-free multiset for char P/R/F1: whitespace dropped,
-// full-width ASCII folded to ASCII, Latin letters upper-cased, Arabic tashkeel dropped and
-// alif maqsura read as ya (the conventions of the shared labels).
+// full-width ASCII folded to ASCII, Latin letters upper-cased, Arabic tashkeel dropped,
+// alif maqsura read as ya (the conventions of the shared labels) and Arabic letters typed with a
+// combining hamza or madda composed (أ typed as ا + U+0654 is أ).
 std::u32string char_bag(std::string_view text);
 // The label conventions char_bag follows, for ordered comparisons (line CER): Arabic tashkeel
-// dropped, alif maqsura read as ya, runs of whitespace as one space, ends trimmed.
+// dropped, alif maqsura read as ya, hamza and madda composed, runs of whitespace as one space,
+// ends trimmed.
 std::u32string normalized_transcript(std::string_view text);
 // The language group of a sample id: the part before the first '_' ("ar_newspaper_21" -> "ar"),
 // "" when there is none.

@@ -61,6 +61,21 @@ Script dominant_script(std::string_view utf8);
 // too_few: under 100 lower-case Latin letters, too few to judge.
 enum class LatinLetters { too_few, language, lookalike };
 LatinLetters judge_latin_letters(std::string_view utf8);
+// The Latin-script language a text's letters single out among those the PP recognizer reads
+// only in part: Vietnamese ("vie") writes ơ ư đ ĩ ũ and letters with stacked or dot-below marks
+// (U+1EA0-U+1EF9) that no other widely written language uses, about 10 % of its letters. A PP
+// recognizer that knows a few of them (v6: ơ ư đ) and drops the rest still leaves 3-4 % in its
+// reading; other languages leave none (Croatian's đ: well under 1 %). "" when no language stands
+// out, or under 100 Latin letters (too few to judge).
+std::string_view latin_language_by_letters(std::string_view utf8);
+// A letter of a text, for comparing two readings of one line: the code point and its base (a
+// Latin letter without its marks, in lower case: ư, Ư and u alike; other letters as they are).
+struct Letter {
+  char32_t code = 0;
+  char32_t base = 0;
+};
+// The letters of a UTF-8 text in order; digits, punctuation and spaces dropped.
+std::vector<Letter> letters_of(std::string_view utf8);
 // The Tesseract language that reads a script in `auto` mode ("" for Latin/Han: the PP recognizer).
 std::string_view auto_language(Script script);
 // The language reported for a line of `script` read by the PP recognizer.

@@ -164,6 +164,44 @@ double unread_share(const cv::Mat& crop, const detail::CtcResult& reading) {
   return std::min(unread, 1.0);
 }
 
+// How another recognizer's reading of a line relates to PP's, letter by letter.
+enum class LetterMatch {
+  different,  // another text, or a misreading of PP's (symbols read as letters)
+  same,       // the same letters
+  restored,   // PP's letters with those PP's recognizer lacks put back
+};
+
+// Restored: `other` reads at least 80 % of PP's letters, in order and up to their marks (tan π is
+// no "tan x"), and the letters it adds are Latin letters with marks (PP reads the plain Latin
+// letters of every language, so what it missed carries marks; an added plain letter or ligature
+// is a misread symbol, ∈ as "e", ∞ as "œ").
+LetterMatch compare_letters(std::string_view pp, std::string_view other) {
+  const std::vector<Letter> a = letters_of(pp), b = letters_of(other);
+  if (a.empty() || b.empty()) return LetterMatch::different;
+  if (std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Letter& x, const Letter& y) { return x.code == y.code; }))
+    return LetterMatch::same;
+  // Longest common subsequence of the bases; then walk it back to mark b's letters in it.
+  std::vector<std::vector<uint16_t>> common(a.size() + 1, std::vector<uint16_t>(b.size() + 1, 0));
+  for (size_t i = a.size(); i-- > 0;)
+    for (size_t j = b.size(); j-- > 0;)
+      common[i][j] = a[i].base == b[j].base ? common[i + 1][j + 1] + 1 : std::max(common[i + 1][j], common[i][j + 1]);
+  constexpr double kPpLettersKept = 0.8, kOthersAdded = 0.1;
+  if (common[0][0] < kPpLettersKept * static_cast<double>(a.size())) return LetterMatch::different;
+  size_t others_added = 0;
+  for (size_t i = 0, j = 0; j < b.size();) {
+    if (i < a.size() && a[i].base == b[j].base) {
+      ++i, ++j;
+    } else if (i < a.size() && common[i + 1][j] >= common[i][j + 1]) {
+      ++i;
+    } else {
+      const Letter& added = b[j++];
+      others_added += added.code < 0x80 || added.base >= 0x80;
+    }
+  }
+  return static_cast<double>(others_added) <= kOthersAdded * static_cast<double>(b.size()) ? LetterMatch::restored
+                                                                                          : LetterMatch::different;
+}
+
 // The code of `codes` that reads `script`, else the first.
 std::string language_for(Script script, const std::vector<std::string>& codes) {
   for (const auto& c : codes)
@@ -418,12 +456,15 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
     ++with_text;
     confident += readings[i].confidence >= keep_confidence && is_pp_script(dominant_script(readings[i].text));
   }
-  // PP's Latin letters show whether the page is in a Latin-script language at all.
+  // PP's Latin letters show whether the page is in a Latin-script language at all, and which
+  // where PP's recognizer knows only some of its letters.
   bool latin_language = true;
+  std::string letters_language;
   if (spec.automatic) {
     std::string pp_text;
     for (const auto& r : readings) pp_text += r.text;
     latin_language = judge_latin_letters(pp_text) != LatinLetters::lookalike;
+    letters_language = latin_language_by_letters(pp_text);
   }
   Script page = spec.automatic ? page_script(keep_confidence, latin_language, crops, turned, readings, tesseract) : Script::unknown;
   // A page PP doubts whose sample Tesseract reads best as English is a Latin page all the same
@@ -513,6 +554,24 @@ std::vector<LineLanguage> route_lines(const LanguageSpec& spec, float keep_confi
       out[i] = {page, language, false, true};
     }
   }
+
+  // A Latin page in a language whose letters PP's recognizer lacks in part (Vietnamese): PP reads
+  // those lines confidently, dropping or flattening the letters it does not know, so its
+  // confidence says nothing; the language's Tesseract model reads each Latin line again, and its
+  // reading is taken where it is PP's with the letters put back (symbols PP reads and Tesseract's
+  // model does not, formulas, stay PP's); a line both read alike is in the language too, and keeps
+  // PP's reading (its spacing).
+  if (is_pp_script(page) && !letters_language.empty() && language_pack_installed(tesseract.tessdata(), letters_language))
+    for (size_t i = 0; i < crops.size(); ++i) {
+      if (!out[i].by_pp || dominant_script(readings[i].text) != Script::latin || digits_and_punctuation(crops[i], readings[i]))
+        continue;
+      detail::CtcResult other = tesseract.read(crops[i], letters_language);
+      const LetterMatch match = compare_letters(readings[i].text, other.text);
+      if (match == LetterMatch::same) out[i].language = letters_language;
+      if (match != LetterMatch::restored) continue;
+      readings[i] = std::move(other);
+      out[i] = {Script::latin, letters_language, false, true};
+    }
   return out;
 }
 

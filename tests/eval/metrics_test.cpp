@@ -169,6 +169,12 @@ TEST(Metrics, LineImageCerAndCharsPerLanguage) {
   // A line image is one line: its reading (pieces joined by spaces) against the transcript, after
   // the label conventions (tashkeel dropped, alif maqsura as ya, spaces collapsed).
   EXPECT_EQ(normalized_transcript("  كَتَبَ   على "), U"كتب علي");
+  // Hamza and madda typed as combining marks are the precomposed letters (canonical equivalence),
+  // also with tashkeel between letter and mark; a mark on a letter without a composed form stays.
+  EXPECT_EQ(normalized_transcript("\u0627\u0654\u0628\u064A\u0647 \u0627\u0653\u062F\u0645 \u0633\u0627\u064E\u0654\u0644"),
+            U"\u0623\u0628\u064A\u0647 \u0622\u062F\u0645 \u0633\u0623\u0644");
+  EXPECT_EQ(normalized_transcript("\u0628\u0654"), U"\u0628\u0654");
+  EXPECT_EQ(char_bag("\u0627\u0654 \u0648\u0654"), char_bag("\u0623\u0624"));
   EXPECT_EQ(language_group("ar_newspaper_21"), "ar");
   EXPECT_EQ(language_group("000"), "");
   EngineStats stats("native");

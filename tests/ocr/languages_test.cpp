@@ -90,5 +90,41 @@ TEST(Languages, LatinLettersTellALanguageFromCyrillicLookalikes) {
   EXPECT_EQ(judge_latin_letters("TOTAL 12.50 CASH 20.00 CHANGE 7.50"), LatinLetters::too_few);
 }
 
+TEST(Languages, VietnameseStandsOutByItsOwnLetters) {
+  // The default recognizer's reading of the shared Vietnamese exam page's first lines: it drops
+  // the letters it does not know (ầ ắ ệ ọ) and keeps ơ ư đ.
+  const std::string pp_reading =
+      "PHÒNG GIÁO DUC & ĐÀO TO ... Đ KIM TRA GIÛA HQC K 1 TRUÒNG ... MÔN: TOÁN – LÓP 11 "
+      "Thòi gian: 90 phút (không k thòi gian giao đ) Phn I. Câu trc nghim nhiu phưong án la chn. "
+      "Hc sinh trå li tù câu 1 đn câu 12. Mi câu hi, hc sinh chi chn mt phương án "
+      "Câu 1. Góc có s đo 108° đi sang radian là Câu 2. Chn khng đnh đúng trong các khng đnh sau:";
+  EXPECT_EQ(latin_language_by_letters(pp_reading), "vie");
+  EXPECT_EQ(latin_language_by_letters("Mỗi buổi sáng, mẹ nấu phở cho cả nhà trước khi đi làm ở chợ Bến Thành, "
+                                      "còn bố đưa các con đến trường học bên bờ sông, chiều về cả nhà cùng ăn cơm"),
+            "vie");
+  // Other Latin-script languages with marks of their own: French, Romanian (ă, â, î), Croatian (đ).
+  for (const char* other : {
+           "Les élèves ont répondu à toutes les questions de l'épreuve écrite, même à celles qui "
+           "paraissaient les plus difficiles au début de l'année scolaire",
+           "Elevii au răspuns la toate întrebările din lucrarea scrisă, chiar și la cele care păreau "
+           "cele mai grele la începutul anului școlar în țară",
+           "Učenici su odgovorili na sva pitanja pismenog ispita, čak i na ona koja su se činila "
+           "najtežima na početku školske godine, a zatim su otišli kući na ručak i međusobno razgovarali"})
+    EXPECT_EQ(latin_language_by_letters(other), "") << other;
+  EXPECT_EQ(latin_language_by_letters("Mỗi buổi sáng"), "");  // too few letters to judge
+}
+
+TEST(Languages, LettersComparedUpToTheirMarks) {
+  const std::vector<Letter> letters = letters_of("Trường 12, π!");
+  ASSERT_EQ(letters.size(), 7u);
+  EXPECT_EQ(letters[0].base, U't');
+  EXPECT_EQ(letters[2].code, U'ư');
+  EXPECT_EQ(letters[2].base, U'u');
+  EXPECT_EQ(letters[3].base, U'o');  // ờ
+  EXPECT_EQ(letters[6].base, U'π');
+  EXPECT_EQ(letters_of("Đ")[0].base, U'd');
+  EXPECT_EQ(letters_of("œ")[0].base, U'œ');  // no plain letter under it
+}
+
 }  // namespace
 }  // namespace edgeocr::ocr
