@@ -48,8 +48,6 @@ bool is_ascii_alnum(const std::string& c) {
 float word_gap_scale(const std::string& before, const std::string& left, const std::string& right) {
   // Inside brackets: "( 3)", "(RM )".
   if (left == "(" || left == "[" || right == ")" || right == "]") return 0;
-  // Inside a number: "49. 60", "1, 250".
-  if ((left == "." || left == ",") && is_ascii_digit(before) && is_ascii_digit(right)) return 0;
   // After a label's colon a space is the rule ("TEL: 03-…", "GST ID: 0016…"), though the colon's
   // own narrow frame leaves less gap; a time ("13:58") keeps none.
   if (left == ":" && is_ascii_alnum(right) && !is_ascii_digit(before)) return 0.8f;
@@ -126,6 +124,7 @@ Quad rotate_quad(const Quad& q, int clockwise_degrees, int w, int h) {
 
 std::vector<DetectedLine> db_boxes(const cv::Mat& probability, const DbParams& params, float scale_x, float scale_y,
                                    int out_w, int out_h, DbStats* stats) {
+  constexpr float kSquareBlobAspect = 1.5f, kSquareBlobMaxTilt = 20.0f;  // degrees
   CV_Assert(probability.type() == CV_32F);
   cv::Mat mask = probability > params.threshold;
   std::vector<std::vector<cv::Point>> contours;
@@ -154,6 +153,15 @@ std::vector<DetectedLine> db_boxes(const cv::Mat& probability, const DbParams& p
     cv::Point2f core[4];
     rect.points(core);
     if (box_score(probability, core) < params.box_threshold) continue;
+    // A blob about as tall as wide (a lone "1") has no direction of its own: its smallest
+    // rectangle may lie at 45°, and a crop cut along it reads "7". Such a blob is boxed upright,
+    // with the same sides.
+    const float tilt = std::fmod(std::abs(rect.angle), 90.0f);
+    if (std::max(rect.size.width, rect.size.height) < kSquareBlobAspect * std::min(rect.size.width, rect.size.height) &&
+        std::min(tilt, 90.0f - tilt) > kSquareBlobMaxTilt) {
+      const float long_side = std::max(rect.size.width, rect.size.height), short_side = std::min(rect.size.width, rect.size.height);
+      cv::RotatedRect(rect.center, cv::Size2f(long_side, short_side), 0.0f).points(core);
+    }
     const cv::RotatedRect crop = grown(core, params.unclip_ratio);
     if (std::min(crop.size.width, crop.size.height) < params.min_size + 2) continue;
     DetectedLine line;
