@@ -124,7 +124,6 @@ Quad rotate_quad(const Quad& q, int clockwise_degrees, int w, int h) {
 
 std::vector<DetectedLine> db_boxes(const cv::Mat& probability, const DbParams& params, float scale_x, float scale_y,
                                    int out_w, int out_h, DbStats* stats) {
-  constexpr float kSquareBlobAspect = 1.5f, kSquareBlobMaxTilt = 20.0f;  // degrees
   CV_Assert(probability.type() == CV_32F);
   cv::Mat mask = probability > params.threshold;
   std::vector<std::vector<cv::Point>> contours;
@@ -153,15 +152,6 @@ std::vector<DetectedLine> db_boxes(const cv::Mat& probability, const DbParams& p
     cv::Point2f core[4];
     rect.points(core);
     if (box_score(probability, core) < params.box_threshold) continue;
-    // A blob about as tall as wide (a lone "1") has no direction of its own: its smallest
-    // rectangle may lie at 45°, and a crop cut along it reads "7". Such a blob is boxed upright,
-    // with the same sides.
-    const float tilt = std::fmod(std::abs(rect.angle), 90.0f);
-    if (std::max(rect.size.width, rect.size.height) < kSquareBlobAspect * std::min(rect.size.width, rect.size.height) &&
-        std::min(tilt, 90.0f - tilt) > kSquareBlobMaxTilt) {
-      const float long_side = std::max(rect.size.width, rect.size.height), short_side = std::min(rect.size.width, rect.size.height);
-      cv::RotatedRect(rect.center, cv::Size2f(long_side, short_side), 0.0f).points(core);
-    }
     const cv::RotatedRect crop = grown(core, params.unclip_ratio);
     if (std::min(crop.size.width, crop.size.height) < params.min_size + 2) continue;
     DetectedLine line;

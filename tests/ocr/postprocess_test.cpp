@@ -96,30 +96,6 @@ TEST(DbBoxesTest, FollowsRotatedText) {
   EXPECT_NEAR(height_of(box), 20 + 2 * d, 4);
 }
 
-// A blob about as wide as tall has no direction: one whose smallest rectangle lies at 45° (a lone
-// digit's ink) is boxed upright with the same sides; a tilted line keeps its tilt.
-TEST(DbBoxesTest, BoxesASquareBlobUpright) {
-  for (const float angle : {45.0f, 30.0f}) {
-    cv::Mat prob = cv::Mat::zeros(200, 300, CV_32F);
-    const cv::RotatedRect blob({150, 100}, {24, 20}, angle);
-    cv::Point2f p[4];
-    blob.points(p);
-    std::vector<cv::Point> poly;
-    for (auto& q : p) poly.emplace_back(cvRound(q.x), cvRound(q.y));
-    cv::fillConvexPoly(prob, poly, cv::Scalar(0.95));
-    const auto lines = db_boxes(prob, DbParams{}, 1, 1, 300, 200);
-    ASSERT_EQ(lines.size(), 1u) << angle;
-    for (const Quad* q : {&lines[0].box, &lines[0].crop}) {
-      EXPECT_NEAR((*q)[0].y, (*q)[1].y, 1.0) << angle;  // top edge level
-      EXPECT_NEAR((*q)[0].x, (*q)[3].x, 1.0) << angle;  // left edge upright
-    }
-    // Same size as the blob's own rectangle, grown by the unclip: not its upright bounding box.
-    const float d = 24 * 20 * 1.5f / 88;
-    EXPECT_NEAR(width_of(lines[0].crop), 24 + 2 * d, 4) << angle;
-    EXPECT_NEAR(height_of(lines[0].crop), 20 + 2 * d, 4) << angle;
-  }
-}
-
 TEST(DbBoxesTest, TextTooSmallWhenThinSpecksOutnumberLines) {
   // A newspaper page at 960 px: most of its text only specks.
   EXPECT_TRUE(text_too_small({.boxes = 51, .too_thin = 175}));
