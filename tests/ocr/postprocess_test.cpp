@@ -366,6 +366,9 @@ TEST(CtcTest, ASpaceTheModelNearlyEmittedIsABreakAtAnyGap) {
   probs[7 * classes] = 0.7f, probs[7 * classes + 6] = 0.3f;
   EXPECT_EQ(ctc_greedy_decode(probs.data(), 14, classes, labels, 1.2f).text, "TAX IN");
   EXPECT_EQ(ctc_greedy_decode(probs.data(), 14, classes, labels, 0).text, "TAXIN");  // restoring off
+  // Never inside a run of Chinese characters.
+  const std::vector<std::string> cjk = {"", "中", "文", "字", "体", "书", " "};
+  EXPECT_EQ(ctc_greedy_decode(probs.data(), 14, classes, cjk, 1.2f).text, "中文字体书");
 }
 
 TEST(CtcTest, FindsTheSpaceClassInAnyDictionary) {
