@@ -97,6 +97,7 @@ std::vector<Example> examples_from(const nlohmann::json& j) {
 }
 
 constexpr size_t kMaxExamples = 300;
+constexpr size_t kMaxLineMisses = 5000;
 
 }  // namespace
 
@@ -283,7 +284,10 @@ void EngineStats::add_line_reading(const std::string& id, const std::string& wan
   ci_edits_ += ci;
   if (ci == 0) ++ci_exact_;
   if (d == 0) ++exact_;
-  else if (line_errors_.size() < kMaxExamples) line_errors_.push_back({id, "line", want, got});
+  // Every case-folded miss (bounded): the list to study reading errors from; misses in letter
+  // case alone only up to the examples' cap.
+  if (ci != 0 && line_errors_.size() < kMaxLineMisses) line_errors_.push_back({id, "line", want, got});
+  else if (ci == 0 && d != 0 && line_errors_.size() < kMaxExamples) line_errors_.push_back({id, "line (case only)", want, got});
 }
 
 void EngineStats::add_failure(const Sample& sample, const std::string& error) {

@@ -112,9 +112,12 @@ struct CtcResult {
 // Greedy CTC over one sequence of `frames` x `classes` probabilities: argmax per frame, repeats
 // collapsed, blanks (0) dropped. With `word_gap` > 0, a space is restored between two
 // characters of spaced scripts whose frames are more than `word_gap` times the line's median
-// character pitch apart and between which the space class gets some probability (the Chinese
-// PP-OCR recognizers often rank blank above space between words). The space class is found in
-// `labels` (see space_class), so any PP-OCR dictionary works.
+// character pitch apart and between which the space class gets some probability, or where the
+// space class came close to winning a frame (the Chinese PP-OCR recognizers often rank blank
+// above space between words). The factor depends on the two characters: none is restored just
+// inside brackets, and less gap is needed after a label's colon. Never next to an unspaced
+// script's character. The space class is found in `labels` (see space_class), so any PP-OCR
+// dictionary works.
 CtcResult ctc_greedy_decode(const float* probabilities, int frames, int classes, const std::vector<std::string>& labels,
                             float word_gap = 0);
 

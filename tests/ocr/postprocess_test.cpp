@@ -337,6 +337,40 @@ TEST(CtcTest, RestoresWordBreaksFromWideGapsBetweenLatinCharacters) {
   EXPECT_EQ(ctc_greedy_decode(spaced.data(), 20, 9, labels, 1.6f).text, "SD NBH");
 }
 
+TEST(CtcTest, WordGapsDependOnTheCharactersAround) {
+  const std::vector<std::string> labels = {"", "(", ")", ".", ":", "3", "5", "R", "M", "T", "E", "L", " "};
+  const int classes = static_cast<int>(labels.size());
+  const auto decode = [&](const std::vector<std::pair<int, int>>& at, int frames) {
+    const auto probs = frames_with(at, frames, classes, 0.05f);
+    return ctc_greedy_decode(probs.data(), frames, classes, labels, 1.2f).text;
+  };
+  // Pitch 3 frames, then a 7-frame gap: a space, except just inside brackets.
+  EXPECT_EQ(decode({{7, 0}, {8, 3}, {9, 6}, {10, 13}}, 16), "RMT E");
+  EXPECT_EQ(decode({{1, 0}, {7, 3}, {8, 6}, {2, 13}}, 16), "(RM)");
+  EXPECT_EQ(decode({{1, 0}, {7, 7}, {8, 10}, {9, 13}}, 16), "(RMT");
+  EXPECT_EQ(decode({{7, 0}, {1, 3}, {8, 6}, {9, 13}}, 16), "R(M T");
+  // Pitch 4 frames; 4.5 frames after a colon (the colon's own frame is narrow): a space after a
+  // label's colon, none in a time or between two other characters.
+  EXPECT_EQ(decode({{9, 0}, {10, 4}, {11, 8}, {4, 12}, {5, 16}, {5, 17}, {6, 21}}, 24), "TEL: 35");
+  EXPECT_EQ(decode({{5, 0}, {6, 4}, {5, 8}, {4, 12}, {5, 16}, {5, 17}, {6, 21}}, 24), "353:35");
+  EXPECT_EQ(decode({{9, 0}, {10, 4}, {11, 8}, {10, 12}, {5, 16}, {5, 17}, {6, 21}}, 24), "TELE35");
+}
+
+TEST(CtcTest, ASpaceTheModelNearlyEmittedIsABreakAtAnyGap) {
+  const std::vector<std::string> labels = {"", "T", "A", "X", "I", "N", " "};
+  const int classes = static_cast<int>(labels.size());
+  // "TAXIN" at an even 3-frame pitch; blank wins every frame between the letters.
+  auto probs = frames_with({{1, 0}, {2, 3}, {3, 6}, {4, 9}, {5, 12}}, 14, classes, 0.05f);
+  EXPECT_EQ(ctc_greedy_decode(probs.data(), 14, classes, labels, 1.2f).text, "TAXIN");
+  // The space class close behind blank in one frame between X and I: a word break there.
+  probs[7 * classes] = 0.7f, probs[7 * classes + 6] = 0.3f;
+  EXPECT_EQ(ctc_greedy_decode(probs.data(), 14, classes, labels, 1.2f).text, "TAX IN");
+  EXPECT_EQ(ctc_greedy_decode(probs.data(), 14, classes, labels, 0).text, "TAXIN");  // restoring off
+  // Never inside a run of Chinese characters.
+  const std::vector<std::string> cjk = {"", "中", "文", "字", "体", "书", " "};
+  EXPECT_EQ(ctc_greedy_decode(probs.data(), 14, classes, cjk, 1.2f).text, "中文字体书");
+}
+
 TEST(CtcTest, FindsTheSpaceClassInAnyDictionary) {
   // A dictionary with its own space entry before other labels (newer PP-OCR sets), and one with none.
   const std::vector<std::string> with_space = {"", "S", " ", "D", "N", "B", "H"};

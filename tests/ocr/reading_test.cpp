@@ -60,7 +60,7 @@ WordLine draw_words(const test::TextRenderer& r, const std::string& text, int pi
 
 const std::vector<std::string>& spaced_lines() {
   static const std::vector<std::string> lines = {"Thank you for shopping", "Hello World 2026", "TAN WOON YANN",
-                                                 "JOHOR BAHRU", "Total: 128.75", "SDN BHD"};
+                                                 "JOHOR BAHRU", "Total: 128.75", "SDN BHD", "Amount (RM) 49.60"};
   return lines;
 }
 
@@ -81,7 +81,8 @@ std::vector<size_t> space_positions(const std::string& text) {
 // Every Latin word of lines in three Noto faces at five sizes: the spaces drawn come out (the
 // recognizer's own or restored from the CTC frame gaps), none is invented, and each word's box
 // lands on its ink. Frame positions are 8 px of a 48 px high crop apart, so a narrow space in a
-// small or bold face can fall inside the line's normal pitch: most, not all, must be restored.
+// small or bold face can fall inside the line's normal pitch: those are restored from the space
+// class's near miss, and no space may appear inside brackets or a number.
 TEST(SpacingTest, WordsSeparatedAndBoxedWhereDrawn) {
   struct Face {
     size_t font;
@@ -120,7 +121,7 @@ TEST(SpacingTest, WordsSeparatedAndBoxedWhereDrawn) {
             << misread << "/" << lines << "\n";
   EXPECT_EQ(invented, 0u);
   EXPECT_LE(misread, 2u);
-  EXPECT_GE(restored * 100, drawn_spaces * 80) << restored << "/" << drawn_spaces;
+  EXPECT_GE(restored * 100, drawn_spaces * 90) << restored << "/" << drawn_spaces;
 }
 
 TEST(WordsTest, CjkRunIsOneWordAndMixedLineSplitsByScript) {
