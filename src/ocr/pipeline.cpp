@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <future>
 #include <mutex>
 #include <numeric>
 
@@ -79,6 +80,21 @@ std::filesystem::path int8_table(const PipelineOptions& o, const std::filesystem
 }
 }  // namespace
 
+struct SetModels {
+  runtime::Model det, cls, rec;
+};
+
+// The recognizer, the largest of the three, loads on a second thread while the detector and the
+// classifier load on this one: loading is single-threaded, and a one-shot `edgeocr ocr` waits
+// for it.
+SetModels load_set_models(const ModelSet& set, const PipelineOptions& o) {
+  auto rec = std::async(std::launch::async,
+                        [&] { return runtime::Model::load(set.rec, {o.threads, int8_table(o, set.rec_int8)}); });
+  runtime::Model det = runtime::Model::load(set.det, {o.threads, int8_table(o, set.det_int8)});
+  runtime::Model cls = runtime::Model::load(set.cls, {o.threads, int8_table(o, set.cls_int8)});
+  return {std::move(det), std::move(cls), rec.get()};
+}
+
 // The loaded models of one set: read-only after loading, shared by every Pipeline (and thread)
 // that runs them.
 struct LoadedModels {
@@ -90,11 +106,13 @@ struct LoadedModels {
   // their recognizer passes still overlap.
   mutable std::mutex detector_turn;
 
-  explicit LoadedModels(const PipelineOptions& o)
-      : set(load_model_set(o.model_dir, o.models)),
-        det(runtime::Model::load(set.det, {o.threads, int8_table(o, set.det_int8)})),
-        cls(runtime::Model::load(set.cls, {o.threads, int8_table(o, set.cls_int8)})),
-        rec(runtime::Model::load(set.rec, {o.threads, int8_table(o, set.rec_int8)})),
+  explicit LoadedModels(const PipelineOptions& o) : LoadedModels(o, load_model_set(o.model_dir, o.models)) {}
+  LoadedModels(const PipelineOptions& o, const ModelSet& s) : LoadedModels(s, load_set_models(s, o)) {}
+  LoadedModels(const ModelSet& s, SetModels models)
+      : set(s),
+        det(std::move(models.det)),
+        cls(std::move(models.cls)),
+        rec(std::move(models.rec)),
         labels(ctc_labels(model_set_characters(set, rec.metadata()))) {}
 };
 
