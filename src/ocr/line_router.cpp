@@ -209,14 +209,24 @@ std::string language_for(Script script, const std::vector<std::string>& codes) {
   return codes.empty() ? "" : codes.front();
 }
 
-// The scripts a page's OSD vote proposes: Cyrillic and Greek always, as PP-OCR reads them as
+// The scripts a page's OSD votes propose: Cyrillic and Greek always, as PP-OCR reads them as
 // Latin look-alikes and OSD names them unreliably (Latin, Greek, even Thai on Cyrillic
-// handwriting); and the script OSD names, at any confidence: Tesseract's reading confirms or
-// rejects it (OSD named Korean print Hangul at confidence 0, which PP reads as Han garbage).
-std::vector<Script> page_candidates(TesseractLines::DetectedScript vote) {
+// handwriting); the script OSD names for the stacked sample, at any confidence; and a script it
+// names for at least half the sample's lines. Tesseract's reading confirms or rejects each. OSD
+// is that unsure of print PP cannot read: a Korean page's stacked sample was Greek at confidence
+// 0 (or Hangul at 0, depending on the line spacing), most of its lines Hangul at 0-1.2; on
+// handwriting its single-line votes scatter over scripts.
+std::vector<Script> page_candidates(TesseractLines::DetectedScript sample_vote,
+                                    const std::vector<TesseractLines::DetectedScript>& line_votes) {
   std::vector<Script> out{Script::cyrillic, Script::greek};
-  if (!is_pp_script(vote.script) && std::find(out.begin(), out.end(), vote.script) == out.end())
-    out.push_back(vote.script);
+  const auto propose = [&](Script script) {
+    if (!is_pp_script(script) && std::find(out.begin(), out.end(), script) == out.end()) out.push_back(script);
+  };
+  propose(sample_vote.script);
+  std::map<Script, size_t> named;
+  for (const auto& vote : line_votes) ++named[vote.script];
+  for (const auto& [script, n] : named)
+    if (2 * n >= line_votes.size() && n >= 2) propose(script);
   return out;
 }
 
@@ -255,7 +265,9 @@ Script page_script(float keep_confidence, bool latin_language, const std::vector
     sample.push_back(crops[doubtful[k]]);
     if (turned[doubtful[k]]) cv::rotate(sample.back(), sample.back(), cv::ROTATE_180);
   }
-  const auto vote = tesseract.detect_script(sample);
+  const auto sample_vote = tesseract.detect_script(sample);
+  std::vector<TesseractLines::DetectedScript> line_votes;
+  for (const cv::Mat& line : sample) line_votes.push_back(tesseract.detect_script(line));
 
   // Tesseract's confidences compare with each other (PP's do not: it reads Cyrillic
   // handwriting as Latin at 0.8), so English read by Tesseract is the bar to clear.
@@ -279,7 +291,7 @@ Script page_script(float keep_confidence, bool latin_language, const std::vector
   Script best = Script::unknown;
   float best_confidence = 0;
   bool first = true;
-  for (const Script candidate : page_candidates(vote)) {
+  for (const Script candidate : page_candidates(sample_vote, line_votes)) {
     const std::string language(auto_language(candidate));
     if (language.empty() || !language_pack_installed(tesseract.tessdata(), language)) continue;
     if (std::exchange(first, false) && latin_language)

@@ -78,22 +78,27 @@ namespace {
 std::filesystem::path int8_table(const PipelineOptions& o, const std::filesystem::path& table) {
   return o.precision == Precision::int8 && !o.record_int8_ranges ? table : std::filesystem::path{};
 }
-}  // namespace
 
+// A model set's files and its three loaded models.
 struct SetModels {
+  ModelSet set;
   runtime::Model det, cls, rec;
 };
 
 // The recognizer, the largest of the three, loads on a second thread while the detector and the
 // classifier load on this one: loading is single-threaded, and a one-shot `edgeocr ocr` waits
 // for it.
-SetModels load_set_models(const ModelSet& set, const PipelineOptions& o) {
-  auto rec = std::async(std::launch::async,
-                        [&] { return runtime::Model::load(set.rec, {o.threads, int8_table(o, set.rec_int8)}); });
+SetModels load_set_models(const PipelineOptions& o) {
+  ModelSet set = load_model_set(o.model_dir, o.models);
+  auto loading = std::async(std::launch::async,
+                            [&] { return runtime::Model::load(set.rec, {o.threads, int8_table(o, set.rec_int8)}); });
   runtime::Model det = runtime::Model::load(set.det, {o.threads, int8_table(o, set.det_int8)});
   runtime::Model cls = runtime::Model::load(set.cls, {o.threads, int8_table(o, set.cls_int8)});
-  return {std::move(det), std::move(cls), rec.get()};
+  runtime::Model rec = loading.get();  // before `set` moves: the loading thread reads it
+  return {std::move(set), std::move(det), std::move(cls), std::move(rec)};
 }
+
+}  // namespace
 
 // The loaded models of one set: read-only after loading, shared by every Pipeline (and thread)
 // that runs them.
@@ -106,13 +111,12 @@ struct LoadedModels {
   // their recognizer passes still overlap.
   mutable std::mutex detector_turn;
 
-  explicit LoadedModels(const PipelineOptions& o) : LoadedModels(o, load_model_set(o.model_dir, o.models)) {}
-  LoadedModels(const PipelineOptions& o, const ModelSet& s) : LoadedModels(s, load_set_models(s, o)) {}
-  LoadedModels(const ModelSet& s, SetModels models)
-      : set(s),
-        det(std::move(models.det)),
-        cls(std::move(models.cls)),
-        rec(std::move(models.rec)),
+  explicit LoadedModels(const PipelineOptions& o) : LoadedModels(load_set_models(o)) {}
+  explicit LoadedModels(SetModels loaded)
+      : set(std::move(loaded.set)),
+        det(std::move(loaded.det)),
+        cls(std::move(loaded.cls)),
+        rec(std::move(loaded.rec)),
         labels(ctc_labels(model_set_characters(set, rec.metadata()))) {}
 };
 

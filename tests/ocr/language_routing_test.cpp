@@ -7,6 +7,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -68,6 +69,27 @@ std::vector<const TextLine*> lines_at(const OcrResult& r, const ExpectedLine& wa
     return rtl ? a->box[0].x > b->box[0].x : a->box[0].x < b->box[0].x;
   });
   return found;
+}
+
+// A white page with `lines` one under another (Noto Sans CJK, 30 px, 24 px apart) and each
+// line's band, the vertical extent lines_at looks in.
+struct LinesPage {
+  cv::Mat image;
+  std::vector<std::pair<int, int>> bands;
+};
+LinesPage page_of_lines(const std::vector<std::string>& lines) {
+  const test::TextRenderer renderer;
+  const int size = 30, margin = 30, gap = 24;
+  int width = 0;
+  for (const auto& l : lines) width = std::max(width, renderer.text_width(l, size));
+  const int height = renderer.line_height(size), step = height + gap;
+  LinesPage page{cv::Mat(static_cast<int>(lines.size()) * step + 2 * margin, width + 2 * margin, CV_8UC3, cv::Scalar::all(255)), {}};
+  for (size_t k = 0; k < lines.size(); ++k) {
+    const int y = margin + static_cast<int>(k) * step;
+    renderer.draw(page.image, lines[k], {margin, y}, size);
+    page.bands.emplace_back(y, y + height);
+  }
+  return page;
 }
 
 TEST_P(RoutingBySet, MixedPageLinesComeBackInTheirScripts) {
@@ -192,8 +214,6 @@ TEST_P(RoutingBySet, CyrillicPageComesBackInCyrillic) {
   // lines hold only letters that have Latin twins, which PP reads with confidence and OSD cannot
   // judge in so few letters. The rest of the page shows it is Russian, and those lines too must
   // come back in Cyrillic, read as Russian.
-  const test::TextRenderer renderer;
-  const int size = 30, margin = 30, gap = 24;
   const std::vector<std::string> lines = {
       "Величественная и гадкая старость",
       "О повести Толстого о старом мерине",
@@ -205,13 +225,9 @@ TEST_P(RoutingBySet, CyrillicPageComesBackInCyrillic) {
       "ТЕАТР",
       "КАРТА",
   };
-  int width = 0;
-  for (const auto& l : lines) width = std::max(width, renderer.text_width(l, size));
-  const int step = renderer.line_height(size) + gap;
-  cv::Mat page(static_cast<int>(lines.size()) * step + 2 * margin, width + 2 * margin, CV_8UC3, cv::Scalar::all(255));
-  for (size_t k = 0; k < lines.size(); ++k) renderer.draw(page, lines[k], {margin, margin + static_cast<int>(k) * step}, size);
+  const LinesPage page = page_of_lines(lines);
 
-  const OcrResult result = pipeline_for("auto", GetParam()).run(page);
+  const OcrResult result = pipeline_for("auto", GetParam()).run(page.image);
   std::string expected, text;
   for (const auto& l : lines) expected += (expected.empty() ? "" : "\n") + l;
   ASSERT_FALSE(result.lines.empty());
@@ -244,8 +260,6 @@ TEST(LanguageRouting, VietnamesePageIsReadWithItsLetters) {
   // reads Vietnamese lines confidently without them ("Trưng hc" for Trường học). The letters it
   // does read show the page is Vietnamese; Tesseract's vie model puts the others back. The
   // formula stays with PP, which reads π and α (vie reads them as letters).
-  const test::TextRenderer renderer;
-  const int size = 30, margin = 30, gap = 24;
   const std::vector<std::string> text = {
       "Hôm nay trời đẹp, chúng tôi đi học sớm.",
       "Trường học của em nằm bên bờ sông Hồng.",
@@ -256,17 +270,12 @@ TEST(LanguageRouting, VietnamesePageIsReadWithItsLetters) {
   const std::string formula = "sin(π − α) = sin α";
   std::vector<std::string> lines = text;
   lines.push_back(formula);
-  int width = 0;
-  for (const auto& l : lines) width = std::max(width, renderer.text_width(l, size));
-  const int step = renderer.line_height(size) + gap;
-  cv::Mat page(static_cast<int>(lines.size()) * step + 2 * margin, width + 2 * margin, CV_8UC3, cv::Scalar::all(255));
-  for (size_t k = 0; k < lines.size(); ++k) renderer.draw(page, lines[k], {margin, margin + static_cast<int>(k) * step}, size);
+  const LinesPage page = page_of_lines(lines);
 
-  const OcrResult result = pipeline_for("auto").run(page);
+  const OcrResult result = pipeline_for("auto").run(page.image);
   std::string expected, got;
   for (size_t k = 0; k < text.size(); ++k) {
-    const auto pieces = lines_at(result, {text[k], "Latin", "vie", margin + static_cast<int>(k) * step,
-                                          margin + static_cast<int>(k) * step + renderer.line_height(size)});
+    const auto pieces = lines_at(result, {text[k], "Latin", "vie", page.bands[k].first, page.bands[k].second});
     ASSERT_FALSE(pieces.empty()) << text[k];
     for (const TextLine* l : pieces) {
       EXPECT_EQ(l->language, "vie") << l->text;
@@ -276,8 +285,7 @@ TEST(LanguageRouting, VietnamesePageIsReadWithItsLetters) {
     expected += (expected.empty() ? "" : "\n") + text[k];
   }
   EXPECT_LT(test::cer(expected, got), 0.08) << got;
-  const int formula_y = margin + static_cast<int>(text.size()) * step;
-  for (const TextLine* l : lines_at(result, {formula, "Latin", "eng", formula_y, formula_y + renderer.line_height(size)}))
+  for (const TextLine* l : lines_at(result, {formula, "Latin", "eng", page.bands.back().first, page.bands.back().second}))
     EXPECT_NE(l->language, "vie") << l->text;
 }
 

@@ -4,6 +4,7 @@
 // Usage: render_language_pages OUT_DIR
 // Thai and Hindi are left out: their scripts need a text shaper (mark placement, conjuncts) that
 // this FreeType-only renderer does not have, so their pages would not be real text.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -80,28 +81,24 @@ int main(int argc, char** argv) {
   const std::filesystem::path out = argv[1];
   try {
     std::filesystem::create_directories(out);
-    for (const LanguagePage& page : pages()) {
-      const test::TextRenderer renderer(page.font);
-      const int pixel_size = 30, margin = 48, gap = 18;
+    for (const LanguagePage& language : pages()) {
+      const test::TextRenderer renderer(language.font);
+      const int pixel_size = 30, margin = 48;
       int width = 0;
-      for (const auto& line : page.lines) width = std::max(width, renderer.text_width(line, pixel_size));
-      const int step = renderer.line_height(pixel_size) + gap;
-      cv::Mat image(2 * margin + step * static_cast<int>(page.lines.size()), width + 2 * margin, CV_8UC3,
-                    cv::Scalar(255, 255, 255));
+      for (const auto& line : language.lines) width = std::max(width, renderer.text_width(line, pixel_size));
+      test::Page page = test::compose_receipt(renderer, language.lines, pixel_size, width + 2 * margin, margin);
       nlohmann::json label;
       label["lines"] = nlohmann::json::array();
-      for (size_t i = 0; i < page.lines.size(); ++i) {
-        const test::DrawnLine drawn =
-            renderer.draw(image, page.lines[i], {margin, margin + step * static_cast<int>(i)}, pixel_size);
+      for (const test::DrawnLine& drawn : page.lines) {
         nlohmann::json box = nlohmann::json::array();
         for (const auto& p : drawn.box) box.push_back({p.x, p.y});
-        label["lines"].push_back({{"box", box}, {"text", page.lines[i]}});
+        label["lines"].push_back({{"box", box}, {"text", drawn.text}});
       }
       // A scan, not a screenshot: slightly soft, with sensor noise.
-      test::gaussian_blur(image, 0.7);
-      test::add_gaussian_noise(image, 5.0, 7);
-      cv::imwrite((out / (page.name + ".png")).string(), image);
-      std::ofstream(out / (page.name + ".json")) << label.dump(1) << "\n";
+      test::gaussian_blur(page.image, 0.7);
+      test::add_gaussian_noise(page.image, 5.0, 7);
+      cv::imwrite((out / (language.name + ".png")).string(), page.image);
+      std::ofstream(out / (language.name + ".json")) << label.dump(1) << "\n";
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "render_language_pages: %s\n", e.what());
